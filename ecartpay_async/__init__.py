@@ -1,0 +1,1 @@
+"""ecartpay-async: the async Ecart Pay SDK (work in progress)."""

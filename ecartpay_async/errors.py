@@ -1,0 +1,230 @@
+"""Every failure the SDK raises, in one hierarchy rooted in :class:`EcartPayError`.
+
+::
+
+    EcartPayError
+    ├── ConfigurationError           missing keys, bad options: raised at construction
+    ├── ValidationError              bad input, refused before anything is sent (.field, .reason)
+    ├── IdempotencyConflictError     a reference_id already paid with other details
+    ├── WebhookSignatureError        a webhook failed verification (.check)
+    ├── JournalError                 a batch journal that cannot be used as asked
+    ├── BatchAbortedError            a batch stopped by a fatal error or the breaker
+    ├── APIConnectionError           no usable answer: connection refused, reset, lost
+    │   └── APITimeoutError          connect, read, write or pool timeout
+    ├── APIResponseError             a 2xx answer that is not what the API promises
+    └── APIStatusError               the API answered 4xx/5xx (.status_code, .body, ...)
+        ├── BadRequestError          400
+        ├── AuthenticationError      401, and a token request refused
+        ├── PermissionDeniedError    403
+        ├── NotFoundError            404
+        ├── ConflictError            409
+        ├── UnprocessableEntityError 422
+        ├── RateLimitError           429 (.retry_after)
+        └── InternalServerError      5xx
+
+Errors carry the request's method and path, the status and the parsed body, and
+never a key, a token or a header: they are safe to log and to show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BatchAbortedError",
+    "ConfigurationError",
+    "ConflictError",
+    "EcartPayError",
+    "IdempotencyConflictError",
+    "InternalServerError",
+    "JournalError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "WebhookSignatureError",
+]
+
+
+class EcartPayError(Exception):
+    """The root of every error this SDK raises."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(EcartPayError):
+    """The client cannot be built as asked (a missing key, an unknown environment)."""
+
+
+class ValidationError(EcartPayError, ValueError):
+    """Input refused before anything was sent; ``field`` names it, ``reason`` says why."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class IdempotencyConflictError(EcartPayError):
+    """A payout with this ``reference_id`` exists with a different recipient or amount.
+
+    The SDK never treats that as success: the same reference_id must always mean the
+    same payment. ``existing`` is the payout found; ``differences`` lists the fields
+    that disagree as ``(field, requested, found)``.
+    """
+
+    def __init__(
+        self,
+        reference_id: str,
+        differences: list[tuple[str, object, object]],
+        existing: object = None,
+    ) -> None:
+        detail = "; ".join(f"{f}: requested {a!r}, found {b!r}" for f, a, b in differences)
+        super().__init__(
+            f"reference_id {reference_id!r} was already used for a different payout ({detail})"
+        )
+        self.reference_id = reference_id
+        self.differences = differences
+        self.existing = existing
+
+
+class WebhookSignatureError(EcartPayError):
+    """A webhook delivery failed verification; ``check`` names the check that failed."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+class JournalError(EcartPayError):
+    """A batch journal cannot be used: unreadable, or holding other content for a key."""
+
+
+class BatchAbortedError(EcartPayError):
+    """A batch stopped early; ``reason`` says why and ``cause`` is the triggering error."""
+
+    def __init__(self, reason: str, cause: BaseException | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+
+
+class APIError(EcartPayError):
+    """An error tied to one HTTP request (``method`` and ``path``, never headers)."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
+class APIConnectionError(APIError):
+    """No usable answer came back: connection refused, reset, or closed mid-answer."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write, or waiting for a pooled connection)."""
+
+
+class APIResponseError(APIError):
+    """A successful status whose body is not what the API promises (HTML, cut-off JSON)."""
+
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", status_code: int = 0,
+        body: object = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.status_code = status_code
+        self.body = body
+
+
+class APIStatusError(APIError):
+    """The API answered with a 4xx or 5xx status.
+
+    ``body`` is the parsed JSON body, or a short excerpt of the text when it was not
+    JSON (a proxy's HTML error page); ``message`` is the API's own ``message`` when
+    it sent one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        method: str = "",
+        path: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status_code} {method} {path}: {message}", method=method, path=path)
+        self.message = message
+        self.status_code = status_code
+        self.body = body
+        # Only response headers that carry no secret are kept (see http.py).
+        self.headers = headers or {}
+
+
+class BadRequestError(APIStatusError):
+    """400: the API refused the request's content."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: bad keys, or a token the API no longer accepts. Never retried."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the account may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such object."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the object's state (or a reused reference)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the API understood the request but will not process it."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; ``retry_after`` is the server's wait in seconds, if given."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the API or a proxy in front of it failed."""
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The most specific error class for an HTTP status."""
+    if status_code >= 500:
+        return InternalServerError
+    return STATUS_ERRORS.get(status_code, APIStatusError)
