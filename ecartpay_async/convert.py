@@ -65,7 +65,12 @@ converter.register_structure_hook(Decimal, _structure_decimal)
 converter.register_unstructure_hook(Decimal, lambda value: value)
 converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
 converter.register_unstructure_hook(datetime, format_datetime)
-converter.register_structure_hook(PayoutStatus | str, lambda value, _: parse_status(value))
+# Status fields are typed ``PayoutStatus | str`` (optionally ``| None``): any union
+# holding PayoutStatus keeps unknown values as strings.
+converter.register_structure_hook_func(
+    lambda tp: PayoutStatus in getattr(tp, "__args__", ()),
+    lambda value, _: parse_status(value),
+)
 
 
 def _has_extra(cls: type) -> bool:
@@ -95,6 +100,27 @@ def _extra_structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
 
 
 converter.register_structure_hook_factory(_has_extra, _extra_structure_hook)
+
+
+def _extra_unstructure_hook(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """Unstructure to the API's shape: defaults left out, ``extra`` merged back in."""
+    fields = [(f.name, f.default) for f in attrs.fields(cls) if f.name != "extra"]
+
+    def unstructure_with_extra(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, default in fields:
+            value = getattr(obj, name)
+            if value is None or (value == () and default == ()):
+                continue
+            out[name] = converter.unstructure(value)
+        out.update(obj.extra)
+        return out
+
+    return unstructure_with_extra
+
+
+converter.register_unstructure_hook_factory(_has_extra, _extra_unstructure_hook)
+converter.register_unstructure_hook(PayoutStatus, lambda status: status.value)
 
 
 def structure(data: Any, cls: type[T]) -> T:
