@@ -15,11 +15,13 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import attrs
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 from .errors import (
     APIConnectionError,
@@ -129,6 +131,10 @@ class RetryPolicy:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             self._log_retry(describe, state.upcoming_sleep, exc, state.attempt_number + 1, retries)
+
+        # Imported here: only a failing call needs tenacity, and importing it costs
+        # every program that imports the SDK.
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
         first_wait = self.delay(1, first_error)
         self._log_retry(describe, first_wait, first_error, 1, retries)
