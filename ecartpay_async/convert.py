@@ -1,0 +1,150 @@
+"""The one cattrs converter: API JSON in, attrs models out, and back.
+
+Rules kept here and nowhere else:
+
+* money is ``Decimal``: JSON numbers arrive as Decimal or int (see ``_json``) and are
+  never routed through float;
+* timestamps are ISO-8601 and become aware UTC datetimes (naive ones are read as UTC);
+* statuses the SDK does not know stay plain strings;
+* answer fields the SDK does not know go to the model's ``extra`` mapping;
+* a ``null`` in an answer means "not given" and falls back to the field's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from .models.common import PayoutStatus, parse_status
+from .money import to_decimal
+
+__all__ = ["ShapeError", "converter", "format_datetime", "parse_datetime", "structure"]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter()
+
+
+class ShapeError(ValueError):
+    """An answer that does not fit the model it should be (raised by :func:`structure`)."""
+
+
+def parse_datetime(value: object) -> datetime:
+    """ISO-8601 text (``2021-11-29T20:49:23.889Z``) or a datetime, as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    else:
+        raise ValueError(f"expected an ISO-8601 timestamp, got {value!r}")
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_datetime(value: datetime) -> str:
+    """An aware datetime as the API writes it: UTC, milliseconds, ``Z``."""
+    utc = value.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _structure_decimal(value: object, _: object) -> Decimal:
+    return to_decimal(value, field="number")
+
+
+converter.register_structure_hook(Decimal, _structure_decimal)
+converter.register_unstructure_hook(Decimal, lambda value: value)
+converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+converter.register_unstructure_hook(datetime, format_datetime)
+# Status fields are typed ``PayoutStatus | str`` (optionally ``| None``): any union
+# holding PayoutStatus keeps unknown values as strings.
+converter.register_structure_hook_func(
+    lambda tp: PayoutStatus in getattr(tp, "__args__", ()),
+    lambda value, _: parse_status(value),
+)
+
+
+def _has_extra(cls: type) -> bool:
+    return attrs.has(cls) and any(f.name == "extra" for f in attrs.fields(cls))
+
+
+def _extra_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
+    """Structure ``cls`` with unknown keys collected into its ``extra`` field."""
+    known = frozenset(f.name for f in attrs.fields(cls)) - {"extra"}
+    base = make_dict_structure_fn(cls, converter)
+
+    def structure_with_extra(data: Any, _: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise ShapeError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
+        fields: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in known:
+                if value is not None:
+                    fields[key] = value
+            else:
+                extra[key] = value
+        fields["extra"] = extra
+        return base(fields, cls)
+
+    return structure_with_extra
+
+
+converter.register_structure_hook_factory(_has_extra, _extra_structure_hook)
+
+
+def _extra_unstructure_hook(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """Unstructure to the API's shape: defaults left out, ``extra`` merged back in."""
+    fields = [(f.name, f.default) for f in attrs.fields(cls) if f.name != "extra"]
+
+    def unstructure_with_extra(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, default in fields:
+            value = getattr(obj, name)
+            if value is None or (value == () and default == ()):
+                continue
+            out[name] = converter.unstructure(value)
+        out.update(obj.extra)
+        return out
+
+    return unstructure_with_extra
+
+
+converter.register_unstructure_hook_factory(_has_extra, _extra_unstructure_hook)
+converter.register_unstructure_hook(PayoutStatus, lambda status: status.value)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build ``cls`` from decoded JSON, raising :class:`ShapeError` when it does not fit."""
+    try:
+        return converter.structure(data, cls)
+    except ShapeError:
+        raise
+    except (cattrs.BaseValidationError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        detail = "; ".join(_leaf_messages(exc)) or repr(exc)
+        raise ShapeError(f"answer does not fit {cls.__name__}: {detail}") from exc
+
+
+def _leaf_messages(exc: BaseException) -> list[str]:
+    if isinstance(exc, cattrs.BaseValidationError):
+        messages: list[str] = []
+        for sub in exc.exceptions:
+            messages.extend(_leaf_messages(sub))
+        return messages[:3]
+    if isinstance(exc, KeyError):
+        return [f"missing field {exc.args[0]!r}"]
+    return [f"{type(exc).__name__}: {exc}"]
+
+
+def unstructure(obj: Any) -> Any:
+    """Plain dicts and lists for ``_json.dumps`` (Decimals stay Decimals)."""
+    return converter.unstructure(obj)
