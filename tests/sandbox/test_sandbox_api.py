@@ -9,11 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import TLS, token_for
 
 from ecartpay_async import _json
 from ecartpay_async.sandbox import Sandbox
-
-from conftest import TLS, token_for
 
 pytestmark = pytest.mark.anyio
 
@@ -32,7 +31,9 @@ def payout_body(**changes: Any) -> bytes:
     return _json.dumps({k: v for k, v in body.items() if v is not None})
 
 
-async def post_payout(http: httpx.AsyncClient, auth: dict[str, str], **changes: Any) -> httpx.Response:
+async def post_payout(
+    http: httpx.AsyncClient, auth: dict[str, str], **changes: Any
+) -> httpx.Response:
     return await http.post("/api/payouts", content=payout_body(**changes), headers=auth)
 
 
@@ -62,7 +63,9 @@ async def test_bad_basic_auth_is_401(http: httpx.AsyncClient, sb: Sandbox, auth_
     if isinstance(auth_value, tuple) or auth_value is None:
         response = await http.post("/api/authorizations/token", auth=auth_value)
     else:
-        response = await http.post("/api/authorizations/token", headers={"Authorization": auth_value})
+        response = await http.post(
+            "/api/authorizations/token", headers={"Authorization": auth_value}
+        )
     assert response.status_code == 401
     assert response.json()["statusCode"] == 401
 
@@ -99,8 +102,9 @@ async def test_token_from_another_sandbox_is_refused(http: httpx.AsyncClient, sb
 # -- payouts ----------------------------------------------------------------------------
 
 
-async def test_create_paid_payout_moves_money(http: httpx.AsyncClient, sb: Sandbox,
-                                              auth: dict[str, str]) -> None:
+async def test_create_paid_payout_moves_money(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
     before = sb.state.balance(sb.state.merchant.email, "MXN")
     response = await post_payout(http, auth)
     assert response.status_code == 200
@@ -108,8 +112,10 @@ async def test_create_paid_payout_moves_money(http: httpx.AsyncClient, sb: Sandb
     payout = _json.loads(response.content)
     assert payout["status"] == "paid"
     assert payout["amount"] == Decimal("10.50")
-    assert len(payout["id"]) == 24 and int(payout["id"], 16) >= 0
-    assert payout["created_at"].endswith("Z") and len(payout["created_at"]) == 24
+    assert len(payout["id"]) == 24
+    assert int(payout["id"], 16) >= 0
+    assert payout["created_at"].endswith("Z")
+    assert len(payout["created_at"]) == 24
     assert sb.state.balance(sb.state.merchant.email, "MXN") == before - Decimal("10.50")
     assert sb.state.balance("ana@example.com", "MXN") == Decimal("10.50")
 
@@ -135,8 +141,9 @@ async def test_create_paid_payout_moves_money(http: httpx.AsyncClient, sb: Sandb
         ({"email": "merchant@sandbox.ecartpay.test"}, "own account"),
     ],
 )
-async def test_create_validates_strictly(http: httpx.AsyncClient, auth: dict[str, str],
-                                         sb: Sandbox, changes: dict[str, Any], field: str) -> None:
+async def test_create_validates_strictly(
+    http: httpx.AsyncClient, auth: dict[str, str], sb: Sandbox, changes: dict[str, Any], field: str
+) -> None:
     response = await post_payout(http, auth, **changes)
     assert response.status_code == 400, response.text
     assert field in response.json()["message"]
@@ -180,14 +187,19 @@ async def test_reference_id_reuse(behavior: str, status: int) -> None:
             assert sb.state.balance("ana@example.com", "MXN") == Decimal("10.50")
 
 
-async def test_reference_ids_are_per_sending_account(http: httpx.AsyncClient, sb: Sandbox,
-                                                     auth: dict[str, str]) -> None:
-    created = await http.post("/_sandbox/accounts", json={"email": "other@example.com",
-                                                           "balances": {"MXN": 100}})
+async def test_reference_ids_are_per_sending_account(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
+    created = await http.post(
+        "/_sandbox/accounts", json={"email": "other@example.com", "balances": {"MXN": 100}}
+    )
     assert created.status_code == 201
     other = created.json()
-    other_token = (await http.post("/api/authorizations/token",
-                                   auth=(other["public_key"], other["private_key"]))).json()["token"]
+    other_token = (
+        await http.post(
+            "/api/authorizations/token", auth=(other["public_key"], other["private_key"])
+        )
+    ).json()["token"]
     assert (await post_payout(http, auth)).status_code == 200
     assert (await post_payout(http, {"Authorization": other_token})).status_code == 200
     # Each sees only its own payouts.
@@ -208,8 +220,9 @@ async def test_insufficient_balance() -> None:
             assert sb.state.balance(sb.state.merchant.id, "MXN") == Decimal("0.00")
 
 
-async def test_pending_update_confirm(http: httpx.AsyncClient, sb: Sandbox,
-                                      auth: dict[str, str]) -> None:
+async def test_pending_update_confirm(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
     merchant = sb.state.merchant.email
     start = sb.state.balance(merchant, "MXN")
     created = (await post_payout(http, auth, require_confirmation=True)).json()
@@ -217,9 +230,12 @@ async def test_pending_update_confirm(http: httpx.AsyncClient, sb: Sandbox,
     assert sb.state.balance(merchant, "MXN") == start - Decimal("10.50")  # reserved
     assert sb.state.balance("ana@example.com", "MXN") == 0
     pid = created["id"]
-    update = {"amount": 12, "order_id": "625cb5aa8541531b52506de8",
-              "items": [{"name": "Collar", "quantity": 1, "price": 5, "discount": Decimal("0.5")}],
-              "charges": [{"name": "Tarifa", "amount": Decimal("0.5")}]}
+    update = {
+        "amount": 12,
+        "order_id": "625cb5aa8541531b52506de8",
+        "items": [{"name": "Collar", "quantity": 1, "price": 5, "discount": Decimal("0.5")}],
+        "charges": [{"name": "Tarifa", "amount": Decimal("0.5")}],
+    }
     updated = await http.put(f"/api/payouts/{pid}", content=_json.dumps(update), headers=auth)
     assert updated.status_code == 200, updated.text
     assert _json.loads(updated.content)["amount"] == 12
@@ -236,18 +252,22 @@ async def test_pending_update_confirm(http: httpx.AsyncClient, sb: Sandbox,
         assert "pending" in refused.json()["message"]
 
 
-async def test_confirm_later_credits_when_due(http: httpx.AsyncClient, sb: Sandbox,
-                                              auth: dict[str, str]) -> None:
+async def test_confirm_later_credits_when_due(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
     created = (await post_payout(http, auth, require_confirmation=True)).json()
     when = "2100-01-01T00:00:00.000Z"
-    scheduled = await http.put(f"/api/payouts/{created['id']}/confirm",
-                               json={"available_at": when}, headers=auth)
+    scheduled = await http.put(
+        f"/api/payouts/{created['id']}/confirm", json={"available_at": when}, headers=auth
+    )
     assert scheduled.json()["status"] == "pending"
     assert scheduled.json()["available_at"] == when
     assert sb.state.balance("ana@example.com", "MXN") == 0
-    bad = await http.put(f"/api/payouts/{created['id']}/confirm",
-                         json={"available_at": "someday"}, headers=auth)
-    assert bad.status_code == 400 and "available_at" in bad.json()["message"]
+    bad = await http.put(
+        f"/api/payouts/{created['id']}/confirm", json={"available_at": "someday"}, headers=auth
+    )
+    assert bad.status_code == 400
+    assert "available_at" in bad.json()["message"]
     sb.state.advance_clock(100 * 366 * 86400)
     assert sb.state.balance("ana@example.com", "MXN") == Decimal("10.50")
     # The clock moved past the token's expiry too; a fresh token sees the change.
@@ -257,22 +277,34 @@ async def test_confirm_later_credits_when_due(http: httpx.AsyncClient, sb: Sandb
 
 
 async def test_customer_shape(http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]) -> None:
-    body = {"amount": 10, "currency": "MXN", "customer_id": "657b928db4c08f6f66847b09",
-            "payment_method_id": "65ae8d76219f93a7c14ceb82"}
+    body = {
+        "amount": 10,
+        "currency": "MXN",
+        "customer_id": "657b928db4c08f6f66847b09",
+        "payment_method_id": "65ae8d76219f93a7c14ceb82",
+    }
     payout = (await http.post("/api/payouts", json=body, headers=auth)).json()
     assert payout["status"] == "paid"
     assert payout["reference_id"] == payout["reference"]
     assert [t["type"] for t in payout["transactions"]] == ["charge", "payment"]
-    missing = await http.post("/api/payouts", json={**body, "payment_method_id": None},
-                              headers=auth)
-    assert missing.status_code == 400 and "payment_method_id" in missing.json()["message"]
+    missing = await http.post(
+        "/api/payouts", json={**body, "payment_method_id": None}, headers=auth
+    )
+    assert missing.status_code == 400
+    assert "payment_method_id" in missing.json()["message"]
 
 
-async def test_list_filters_and_pages(http: httpx.AsyncClient, sb: Sandbox,
-                                      auth: dict[str, str]) -> None:
+async def test_list_filters_and_pages(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
     for n in range(7):
-        await post_payout(http, auth, reference_id=f"payroll-{n}", email=f"p{n}@example.com",
-                          require_confirmation=n % 2 == 0)
+        await post_payout(
+            http,
+            auth,
+            reference_id=f"payroll-{n}",
+            email=f"p{n}@example.com",
+            require_confirmation=n % 2 == 0,
+        )
 
     async def get(**params: Any) -> Any:
         response = await http.get("/api/payouts", params=params, headers=auth)
@@ -283,7 +315,9 @@ async def test_list_filters_and_pages(http: httpx.AsyncClient, sb: Sandbox,
     assert (everything["count"], everything["pages"]) == (7, 1)
     assert everything["docs"][0]["reference_id"] == "payroll-6"  # newest first
     assert (await get(status="pending"))["count"] == 4
-    assert [d["reference_id"] for d in (await get(reference_id="payroll-3"))["docs"]] == ["payroll-3"]
+    assert [d["reference_id"] for d in (await get(reference_id="payroll-3"))["docs"]] == [
+        "payroll-3"
+    ]
     assert (await get(reference_id="payroll"))["count"] == 0  # exact, not a search
     assert (await get(q="P5@EXAMPLE"))["count"] == 1
     assert (await get(q="payroll"))["count"] == 7
@@ -302,19 +336,37 @@ async def test_retrieve_unknown_and_foreign(http: httpx.AsyncClient, auth: dict[
     assert response.json() == {"message": "Payout not found", "statusCode": 404}
 
 
-async def test_answers_carry_every_openapi_field(http: httpx.AsyncClient, sb: Sandbox,
-                                                 auth: dict[str, str]) -> None:
+async def test_answers_carry_every_openapi_field(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
     examples = json.loads(EXAMPLES.read_text())["examples"]
     paid = (await post_payout(http, auth)).json()
     pending = (await post_payout(http, auth, reference_id="r2", require_confirmation=True)).json()
-    customer = (await http.post("/api/payouts", headers=auth, json={
-        "amount": 10, "currency": "MXN", "customer_id": "657b928db4c08f6f66847b09",
-        "payment_method_id": "65ae8d76219f93a7c14ceb82"})).json()
+    customer = (
+        await http.post(
+            "/api/payouts",
+            headers=auth,
+            json={
+                "amount": 10,
+                "currency": "MXN",
+                "customer_id": "657b928db4c08f6f66847b09",
+                "payment_method_id": "65ae8d76219f93a7c14ceb82",
+            },
+        )
+    ).json()
     single = (await http.get(f"/api/payouts/{paid['id']}", headers=auth)).json()
-    confirmed = (await http.put(f"/api/payouts/{pending['id']}/confirm", headers=auth,
-                                json={"available_at": "2999-01-01T00:00:00Z"})).json()
-    order_body = {"customer_id": "657b928db4c08f6f66847b09", "currency": "MXN",
-                  "items": [{"name": "Brazalete", "quantity": 1, "price": Decimal("243.33")}]}
+    confirmed = (
+        await http.put(
+            f"/api/payouts/{pending['id']}/confirm",
+            headers=auth,
+            json={"available_at": "2999-01-01T00:00:00Z"},
+        )
+    ).json()
+    order_body = {
+        "customer_id": "657b928db4c08f6f66847b09",
+        "currency": "MXN",
+        "items": [{"name": "Brazalete", "quantity": 1, "price": Decimal("243.33")}],
+    }
     order = (await http.post("/api/orders", headers=auth, content=_json.dumps(order_body))).json()
     answers = {
         "Payout without confirmation": paid,
@@ -329,7 +381,10 @@ async def test_answers_carry_every_openapi_field(http: httpx.AsyncClient, sb: Sa
         assert set(example) <= set(answer), (name, set(example) - set(answer))
         for key, value in example.items():
             assert type(answer[key]) is type(value) or {type(answer[key]), type(value)} <= {
-                int, float, Decimal}, (name, key)
+                int,
+                float,
+                Decimal,
+            }, (name, key)
         if "transactions" in example:
             assert set(example["transactions"][0]) <= set(answer["transactions"][0])
         if "items" in example:
@@ -340,20 +395,24 @@ async def test_answers_carry_every_openapi_field(http: httpx.AsyncClient, sb: Sa
 # -- control --------------------------------------------------------------------------
 
 
-async def test_control_state_reset_accounts(http: httpx.AsyncClient, sb: Sandbox,
-                                            auth: dict[str, str]) -> None:
+async def test_control_state_reset_accounts(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
     await post_payout(http, auth)
     state = _json.loads((await http.get("/_sandbox/state")).content)
     assert [p["reference_id"] for p in state["payouts"]] == ["ref-1"]
     emails = {a["email"]: a for a in state["accounts"]}
     assert emails["ana@example.com"]["balances"] == {"MXN": Decimal("10.50")}
     assert sb.private_key not in json.dumps(state, default=str)
-    funded = await http.post("/_sandbox/accounts",
-                             json={"email": "ana@example.com", "credit": {"MXN": "5"}})
-    assert funded.status_code == 200 and "private_key" not in funded.json()
+    funded = await http.post(
+        "/_sandbox/accounts", json={"email": "ana@example.com", "credit": {"MXN": "5"}}
+    )
+    assert funded.status_code == 200
+    assert "private_key" not in funded.json()
     assert sb.state.balance("ana@example.com", "MXN") == Decimal("15.50")
-    bad = await http.post("/_sandbox/accounts", json={"email": "x@example.com",
-                                                       "balances": {"MXN": "1.001"}})
+    bad = await http.post(
+        "/_sandbox/accounts", json={"email": "x@example.com", "balances": {"MXN": "1.001"}}
+    )
     assert bad.status_code == 400
     assert (await http.post("/_sandbox/reset")).status_code == 200
     assert sb.state.payouts() == []
@@ -361,20 +420,24 @@ async def test_control_state_reset_accounts(http: httpx.AsyncClient, sb: Sandbox
     assert (await post_payout(http, auth)).status_code == 200
 
 
-async def test_control_faults_and_options(http: httpx.AsyncClient, sb: Sandbox,
-                                          auth: dict[str, str]) -> None:
-    put = await http.put("/_sandbox/faults", json={"spec": "payouts.list:503=1,retry_after=0",
-                                                   "seed": 3})
+async def test_control_faults_and_options(
+    http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
+) -> None:
+    put = await http.put(
+        "/_sandbox/faults", json={"spec": "payouts.list:503=1,retry_after=0", "seed": 3}
+    )
     assert put.status_code == 200
     assert put.json()["text"] == "retry_after=0,payouts.list:503=1"
     listed = await http.get("/api/payouts", headers=auth)
-    assert listed.status_code == 503 and listed.headers["retry-after"] == "0"
+    assert listed.status_code == 503
+    assert listed.headers["retry-after"] == "0"
     assert (await http.get("/_sandbox/faults")).json()["counts"] == {"503": 1}
     assert (await http.get("/_sandbox/state")).status_code == 200  # never faulted
     assert (await http.put("/_sandbox/faults", json={"spec": "nope=1"})).status_code == 400
     await http.put("/_sandbox/faults", json={"spec": None})
-    options = await http.put("/_sandbox/options", json={"reuse_behavior": "reject_409",
-                                                        "list_shape": "array"})
+    options = await http.put(
+        "/_sandbox/options", json={"reuse_behavior": "reject_409", "list_shape": "array"}
+    )
     assert options.json()["reuse_behavior"] == "reject_409"
     assert isinstance((await http.get("/api/payouts", headers=auth)).json(), list)
     assert (await http.put("/_sandbox/options", json={"list_shape": "x"})).status_code == 400

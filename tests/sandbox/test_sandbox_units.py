@@ -10,8 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from ecartpay_async.sandbox import FaultInjector, FaultSpec, FeeSchedule
-from ecartpay_async.sandbox import tokens
+from ecartpay_async.sandbox import FaultInjector, FaultSpec, FeeSchedule, tokens
 from ecartpay_async.sandbox.faults import endpoint_for
 from ecartpay_async.sandbox.records import Account, iso
 
@@ -124,6 +123,7 @@ def test_iso_has_milliseconds_and_z() -> None:
 
 
 def test_account_repr_hides_secrets() -> None:
-    account = Account("i", "a@b.co", "z", public_key="pub", private_key="SECRET-1",
-                      webhook_secret="SECRET-2")
+    account = Account(
+        "i", "a@b.co", "z", public_key="pub", private_key="SECRET-1", webhook_secret="SECRET-2"
+    )
     assert "SECRET" not in repr(account)
