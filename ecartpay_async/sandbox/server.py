@@ -24,6 +24,7 @@ import anyio.to_thread
 import httpx
 import uvicorn
 
+from .. import _json
 from .app import build_app
 from .faults import FaultInjector, SpecLike
 from .fees import FeeSchedule
@@ -334,12 +335,13 @@ class Sandbox:
     # -- helpers for tests ------------------------------------------------------------
 
     async def pay_order(self, order_id: str) -> dict[str, Any]:
-        """Pay an order as a customer would (``POST /_sandbox/orders/{id}/pay``)."""
+        """Pay an order as a customer would (``POST /_sandbox/orders/{id}/pay``); the
+        order's JSON comes back with amounts as Decimals."""
         async with self.http_client() as http:
             response = await http.post(f"/_sandbox/orders/{order_id}/pay")
         if response.status_code != 200:
             raise RuntimeError(f"paying order {order_id} failed: {response.text}")
-        answer: dict[str, Any] = response.json()
+        answer: dict[str, Any] = _json.loads(response.content)
         return answer
 
     async def wait_for_deliveries(

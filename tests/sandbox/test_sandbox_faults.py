@@ -16,7 +16,12 @@ from ecartpay_async.sandbox import Sandbox
 pytestmark = pytest.mark.anyio
 
 BODY = _json.dumps(
-    {"email": "ana@example.com", "reference_id": "r-1", "amount": Decimal("5.00"), "currency": "MXN"}
+    {
+        "email": "ana@example.com",
+        "reference_id": "r-1",
+        "amount": Decimal("5.00"),
+        "currency": "MXN",
+    }
 )
 
 
@@ -141,9 +146,7 @@ async def test_faults_apply_to_the_token_endpoint_too(sb: Sandbox, http: httpx.A
         ("slow_after_commit", httpx.ReadTimeout),
     ],
 )
-async def test_in_process_connection_faults_are_emulated(
-    kind: str, error: type[Exception]
-) -> None:
+async def test_in_process_connection_faults_are_emulated(kind: str, error: type[Exception]) -> None:
     async with Sandbox(in_process=True, faults=only_create(kind)) as sb:
         async with sb.http_client() as http:
             auth = {"Authorization": await token_for(http, sb)}
