@@ -80,7 +80,8 @@ async def test_held_answers_end_when_the_sandbox_stops() -> None:
 
                 tg.start_soon(call)
                 with anyio.fail_after(5):
-                    while not sandbox.state.payouts():
+                    # The state lives in the server's thread: nothing to await but time.
+                    while not sandbox.state.payouts():  # noqa: ASYNC110
                         await anyio.sleep(0.01)
                 await anyio.to_thread.run_sync(sandbox.stop)
     finally:
@@ -147,9 +148,8 @@ async def test_faults_apply_to_the_token_endpoint_too(sb: Sandbox, http: httpx.A
     ],
 )
 async def test_in_process_connection_faults_are_emulated(kind: str, error: type[Exception]) -> None:
-    async with Sandbox(in_process=True, faults=only_create(kind)) as sb:
-        async with sb.http_client() as http:
-            auth = {"Authorization": await token_for(http, sb)}
-            with pytest.raises(error):
-                await create(http, auth)
-            assert len(sb.state.payouts()) == (0 if kind == "reset" else 1)
+    async with Sandbox(in_process=True, faults=only_create(kind)) as sb, sb.http_client() as http:
+        auth = {"Authorization": await token_for(http, sb)}
+        with pytest.raises(error):
+            await create(http, auth)
+        assert len(sb.state.payouts()) == (0 if kind == "reset" else 1)
