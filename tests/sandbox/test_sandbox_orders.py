@@ -192,6 +192,7 @@ async def test_webhooks_are_signed_and_delivered(
     assert b'"fee":37.82' in confirmation
     assert "ñ".encode() in confirmation
     assert b'"amount":9.62' in events["transfer.created"]
+    assert b'"status":"paid"' in events["transfer.created"]
 
 
 async def test_webhook_retries_then_success(
