@@ -52,8 +52,8 @@ _TIMESTAMP: Final = re.compile(r"[0-9]{1,16}")
 _WHITESPACE: Final = (" ", "\t", "\n", "\r")
 
 
-def _fail(check: str, message: str) -> NoReturn:
-    raise WebhookSignatureError(check, f"webhook rejected ({check}): {message}")
+def _rejected(check: str, message: str) -> WebhookSignatureError:
+    return WebhookSignatureError(check, f"webhook rejected ({check}): {message}")
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -99,12 +99,12 @@ def verify_webhook(
         expected = hmac.new(key, prefix + text.encode("utf-8"), hashlib.sha256).hexdigest()
         matched |= hmac.compare_digest(expected, digest)
     if not matched:
-        _fail("signature", "x-pay-signature does not match the body and headers")
+        raise _rejected("signature", "x-pay-signature does not match the body and headers")
 
     sent_ms = int(timestamp_text)
     current = time.time() if now is None else now
     if abs(current - sent_ms / 1000) > tolerance:
-        _fail("timestamp", f"x-pay-timestamp is more than {tolerance} s away from now")
+        raise _rejected("timestamp", f"x-pay-timestamp is more than {tolerance} s away from now")
     sent = datetime.fromtimestamp(sent_ms // 1000, timezone.utc) + timedelta(
         milliseconds=sent_ms % 1000
     )
@@ -124,31 +124,31 @@ def _read_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
     for name in (TIMESTAMP_HEADER, WEBHOOK_ID_HEADER, SIGNATURE_HEADER):
         value = lowered.get(name)
         if not isinstance(value, str) or not value.strip():
-            _fail("missing_header", f"the {name} header is missing")
+            raise _rejected("missing_header", f"the {name} header is missing")
         values.append(value.strip())
     timestamp, webhook_id, signature = values
     if not _TIMESTAMP.fullmatch(timestamp):
-        _fail("bad_format", f"{TIMESTAMP_HEADER} must be milliseconds since the epoch")
+        raise _rejected("bad_format", f"{TIMESTAMP_HEADER} must be milliseconds since the epoch")
     if signature[: len(_PREFIX)].lower() != _PREFIX:
-        _fail("bad_format", f"{SIGNATURE_HEADER} must start with 'SHA256='")
+        raise _rejected("bad_format", f"{SIGNATURE_HEADER} must start with 'SHA256='")
     digest = signature[len(_PREFIX) :]
     if not _HEX_DIGEST.fullmatch(digest):
-        _fail("bad_format", f"{SIGNATURE_HEADER} must carry a 64-digit hex SHA-256 digest")
+        raise _rejected("bad_format", f"{SIGNATURE_HEADER} must carry a hex SHA-256 digest")
     return timestamp, webhook_id, digest.lower()
 
 
 def _read_body(body: bytes) -> tuple[str, Any, str]:
     """The body's ``event``, decoded ``data``, and the exact text ``data`` had in it."""
     try:
-        text = bytes(body).decode("utf-8")
-        members = _members(text)
+        members = _members(bytes(body).decode("utf-8"))
     except (ValueError, RecursionError) as exc:
-        _fail("body", f"the body is not a JSON object ({exc})")
+        # "from None": the decoder's error holds the whole body; it adds nothing here.
+        raise _rejected("body", f"the body is not a JSON object ({exc})") from None
     event = members.get("event")
     if event is None or not isinstance(event[0], str):
-        _fail("body", "the body has no 'event' name")
+        raise _rejected("body", "the body has no 'event' name")
     if "data" not in members:
-        _fail("body", "the body has no 'data' member")
+        raise _rejected("body", "the body has no 'data' member")
     data, data_text = members["data"]
     return event[0], data, data_text
 
