@@ -147,7 +147,12 @@ class RetryPolicy:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return await retrying(attempt)
+        async def call() -> T:
+            # tenacity awaits only coroutine functions: a lambda returning a coroutine
+            # (as http.request passes) would come back un-awaited.
+            return await attempt()
+
+        return await retrying(call)
 
     @staticmethod
     def _log_retry(
