@@ -9,7 +9,7 @@ stay strings, and unknown fields land in ``extra``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
@@ -31,7 +31,6 @@ __all__ = [
     "OrderStatus",
     "OrderTotals",
     "RefundReason",
-    "parse_order_status",
 ]
 
 #: Why an order is refunded, as ``POST /api/orders/{order_id}/refund`` accepts it.
@@ -49,15 +48,6 @@ class OrderStatus(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-_ORDER_STATUSES: Final = {status.value: status for status in OrderStatus}
-
-
-def parse_order_status(value: object) -> OrderStatus | str:
-    """The known :class:`OrderStatus` for ``value``, or the string itself."""
-    text = str(value)
-    return _ORDER_STATUSES.get(text, text)
 
 
 def _reject_unknown(data: Mapping[str, Any], known: frozenset[str], what: str) -> None:
@@ -245,30 +235,21 @@ class Order(ExtraFields):
         return None if self.totals is None else self.totals.total
 
 
-# Conversion rules particular to orders, registered on the one converter.
-converter.register_structure_hook_func(
-    lambda tp: OrderStatus in getattr(tp, "__args__", ()),
-    lambda value, _: parse_order_status(value),
-)
+# The API calls the echo's id ``_id``: renamed both ways on the one converter.
+_structure_echo = converter.get_structure_hook(OrderPayoutEcho)
+_unstructure_echo = converter.get_unstructure_hook(OrderPayoutEcho)
+
+
+def _echo_from_api(data: Any, cls: Any) -> OrderPayoutEcho:
+    if isinstance(data, Mapping):
+        data = {("id" if key == "_id" else key): value for key, value in data.items()}
+    return _structure_echo(data, cls)  # type: ignore[no-any-return]
+
+
+def _echo_to_api(echo: OrderPayoutEcho) -> dict[str, Any]:
+    return {("_id" if key == "id" else key): v for key, v in _unstructure_echo(echo).items()}
+
+
+converter.register_structure_hook(OrderPayoutEcho, _echo_from_api)
+converter.register_unstructure_hook(OrderPayoutEcho, _echo_to_api)
 converter.register_unstructure_hook(OrderStatus, lambda status: status.value)
-
-
-_Hook = Callable[[Any, Any], Any]
-
-
-def _renamed(rename: Mapping[str, str], hook: _Hook) -> _Hook:
-    def structure(data: Any, cls: Any) -> Any:
-        if isinstance(data, Mapping):
-            data = {rename.get(key, key): value for key, value in data.items()}
-        return hook(data, cls)
-
-    return structure
-
-
-_echo_structure = converter.get_structure_hook(OrderPayoutEcho)
-_echo_unstructure = converter.get_unstructure_hook(OrderPayoutEcho)
-converter.register_structure_hook(OrderPayoutEcho, _renamed({"_id": "id"}, _echo_structure))
-converter.register_unstructure_hook(
-    OrderPayoutEcho,
-    lambda echo: {("_id" if k == "id" else k): v for k, v in _echo_unstructure(echo).items()},
-)
