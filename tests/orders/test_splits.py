@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -134,22 +135,22 @@ def test_fixed_within_balance(currency: str, balance: int, amount: int) -> None:
     assert paid == min(_money(amount, currency), available)
 
 
-@given(currency=CURRENCIES, balance=cents, pair=st.tuples(percents, percents))
-def test_monotone_in_percent(currency: str, balance: int, pair: tuple[Decimal, Decimal]) -> None:
+def _assert_monotone(currency: str, balance: int, pair: tuple[Any, Any], percent: bool) -> None:
     low, high = sorted(pair)
     available = _money(balance, currency)
-    a = order_payout_amount(available, _payout(low, currency, True), currency=currency)
-    b = order_payout_amount(available, _payout(high, currency, True), currency=currency)
-    assert a <= b
+    smaller = order_payout_amount(available, _payout(low, currency, percent), currency=currency)
+    larger = order_payout_amount(available, _payout(high, currency, percent), currency=currency)
+    assert smaller <= larger
+
+
+@given(currency=CURRENCIES, balance=cents, pair=st.tuples(percents, percents))
+def test_monotone_in_percent(currency: str, balance: int, pair: tuple[Decimal, Decimal]) -> None:
+    _assert_monotone(currency, balance, pair, percent=True)
 
 
 @given(currency=CURRENCIES, balance=cents, pair=st.tuples(fixed, fixed))
 def test_monotone_in_fixed_amount(currency: str, balance: int, pair: tuple[int, int]) -> None:
-    low, high = sorted(pair)
-    available = _money(balance, currency)
-    a = order_payout_amount(available, _payout(low, currency, False), currency=currency)
-    b = order_payout_amount(available, _payout(high, currency, False), currency=currency)
-    assert a <= b
+    _assert_monotone(currency, balance, pair, percent=False)
 
 
 @given(currency=CURRENCIES, balance=cents)
