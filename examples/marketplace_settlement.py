@@ -100,6 +100,7 @@ class WebhookReceiver:
 
     def __init__(self, secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self._secret = secret
+        self._host = host
         self._lock = threading.Lock()
         self._events: dict[str, WebhookEvent] = {}
         self.rejected: list[str] = []
@@ -123,8 +124,7 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/webhooks/ecartpay"
+        return f"http://{self._host}:{self._server.server_port}/webhooks/ecartpay"
 
     def receive(self, body: bytes, headers: dict[str, str]) -> int:
         """Verify one delivery; the HTTP status to answer with."""
@@ -141,6 +141,16 @@ class WebhookReceiver:
     def events(self, name: str) -> list[WebhookEvent]:
         with self._lock:
             return [e for e in self._events.values() if e.event == name]
+
+    def confirmed_orders(self) -> dict[str, Order]:
+        """Paid orders from verified ``orders.confirmation`` events, by order id."""
+        events = self.events("orders.confirmation")
+        return {e.data.id: e.data for e in events if isinstance(e.data, Order)}
+
+    def seller_transfers(self) -> dict[str, Payout]:
+        """Payouts from verified ``transfer.created`` events, by the order that made them."""
+        payouts = [e.data for e in self.events("transfer.created") if isinstance(e.data, Payout)]
+        return {p.extra["order_id"]: p for p in payouts if isinstance(p.extra.get("order_id"), str)}
 
     def __enter__(self) -> WebhookReceiver:
         self._thread.start()
@@ -192,15 +202,9 @@ async def wait_for(receiver: WebhookReceiver, orders: Sequence[Order], timeout: 
     wanted = {order.id for order in orders}
     with anyio.fail_after(timeout):
         while True:
-            confirmed = {e.data.id for e in receiver.events("orders.confirmation")}
-            paid = {_order_id(e.data) for e in receiver.events("transfer.created")}
-            if wanted <= confirmed and wanted <= paid:
+            if wanted <= receiver.confirmed_orders().keys() & receiver.seller_transfers().keys():
                 return
             await anyio.sleep(0.02)
-
-
-def _order_id(data: object) -> object:
-    return data.extra.get("order_id") if isinstance(data, Payout) else None
 
 
 @attrs.frozen
@@ -221,12 +225,12 @@ def settlements(
     receiver: WebhookReceiver, sales: Sequence[Sale], orders: Sequence[Order]
 ) -> list[Settlement]:
     """Pair each order's verified confirmation (total, fee) with its seller's transfer."""
-    confirmations = {e.data.id: e.data for e in receiver.events("orders.confirmation")}
-    transfers = {_order_id(e.data): e.data for e in receiver.events("transfer.created")}
+    confirmations = receiver.confirmed_orders()
+    transfers = receiver.seller_transfers()
     out = []
     for sale, created in zip(sales, orders, strict=True):
-        paid_order: Order = confirmations[created.id]
-        transfer: Payout = transfers[created.id]
+        paid_order = confirmations[created.id]
+        transfer = transfers[created.id]
         if paid_order.total is None or paid_order.fee is None:
             raise ValueError(f"order {paid_order.id} was confirmed without its total and fee")
         predicted = order_payout_amount_from_total(

@@ -56,7 +56,7 @@ def _reject_unknown(data: Mapping[str, Any], known: frozenset[str], what: str) -
         raise ValidationError(unknown[0], f"is not {what} field")
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, init=False)  # validated in __init__; type checkers see it
 class OrderItem:
     """A line of an order to create: ``name``, ``quantity`` > 0, ``price`` >= 0.
 
@@ -77,7 +77,7 @@ class OrderItem:
             raise ValidationError("quantity", f"must be greater than 0, got {count}")
         if code is not None:
             code = check_text(code, field="code")
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             name=name,
             quantity=count,
             price=check_amount(price, None, field="price", allow_zero=True),
@@ -105,7 +105,7 @@ class OrderItem:
 _ITEM_FIELDS: Final = frozenset({"name", "quantity", "price", "code"})
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, init=False)  # validated in __init__; type checkers see it
 class OrderPayout:
     """The payout an order makes to a seller once it is paid.
 
@@ -132,7 +132,7 @@ class OrderPayout:
             raise ValidationError("amount", f"a percentage must be at most 100, got {value}")
         if not percent:
             value = check_amount(value, None)
-        self.__attrs_init__(email=email, amount=value, percent=percent)  # type: ignore[attr-defined]
+        self.__attrs_init__(email=email, amount=value, percent=percent)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> OrderPayout:

@@ -18,7 +18,8 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="session")
 def order_examples() -> dict[str, Any]:
     """Every orders example in the OpenAPI file and the product page (numbers as Decimal)."""
-    return _json.loads((DATA / "order_examples.json").read_bytes())
+    examples: dict[str, Any] = _json.loads((DATA / "order_examples.json").read_bytes())
+    return examples
 
 
 @pytest.fixture(scope="session")
