@@ -35,6 +35,15 @@ def json_response(content: Any, status: int = 200) -> Response:
     return Response(_json.dumps(content), status_code=status, media_type="application/json")
 
 
+def _exact(value: Any) -> Any:
+    """Floats (fault rates, clock readings) as Decimals, which the JSON writer takes."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    return value
+
+
 def _basic_credentials(header: str | None) -> tuple[str, str]:
     scheme, _, encoded = (header or "").partition(" ")
     if scheme.lower() != "basic" or not encoded:
@@ -128,7 +137,7 @@ def build_app(
 
     async def control_state(request: Request) -> Response:
         snapshot = state.snapshot()
-        snapshot["faults"] = injector.spec.to_json()
+        snapshot["faults"] = _exact(injector.spec.to_json())
         snapshot["faults_injected"] = dict(injector.counts)
         return json_response(snapshot)
 
@@ -148,7 +157,7 @@ def build_app(
     async def control_faults_get(request: Request) -> Response:
         return json_response(
             {
-                "spec": injector.spec.to_json(),
+                "spec": _exact(injector.spec.to_json()),
                 "text": str(injector.spec),
                 "counts": dict(injector.counts),
             }
@@ -175,7 +184,7 @@ def build_app(
         if isinstance(seconds, bool) or not isinstance(seconds, (int, Decimal)) or seconds < 0:
             bad_request("advance must be a non-negative number of seconds")
         state.advance_clock(float(seconds))
-        return json_response({"now": state.now()})
+        return json_response({"now": _exact(state.now())})
 
     async def control_pay_order(request: Request) -> Response:
         return json_response(state.pay_order(request.path_params["id"]).to_json())

@@ -581,9 +581,11 @@ class SandboxState:
             key: body.string(key, required=False, allow_empty=True) or ""
             for key in ("email", "first_name", "last_name", "phone")
         }
-        notify_url = body.string("notify_url", required=False, allow_empty=True, max_length=2048)
-        redirect_url = body.string(
-            "redirect_url", required=False, allow_empty=True, max_length=2048
+        notify_url = (
+            body.string("notify_url", required=False, allow_empty=True, max_length=2048) or ""
+        )
+        redirect_url = (
+            body.string("redirect_url", required=False, allow_empty=True, max_length=2048) or ""
         )
         with self.lock:
             now = self.now()
