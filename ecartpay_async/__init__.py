@@ -37,6 +37,16 @@ from .models.payouts import (
     PayoutStatus,
     Transaction,
 )
+from .models.orders import (
+    Order,
+    OrderItem,
+    OrderLine,
+    OrderPayout,
+    OrderPayoutEcho,
+    OrderStatus,
+    OrderTotals,
+)
+from .models.webhooks import WebhookEvent
 from .retry import RetryPolicy
 
 __all__ = [
@@ -56,6 +66,13 @@ __all__ = [
     "InternalServerError",
     "JournalError",
     "NotFoundError",
+    "Order",
+    "OrderItem",
+    "OrderLine",
+    "OrderPayout",
+    "OrderPayoutEcho",
+    "OrderStatus",
+    "OrderTotals",
     "Page",
     "Payout",
     "PayoutCharge",
@@ -68,6 +85,7 @@ __all__ = [
     "Transaction",
     "UnprocessableEntityError",
     "ValidationError",
+    "WebhookEvent",
     "WebhookSignatureError",
     "__version__",
 ]

@@ -27,9 +27,8 @@ from ..models.orders import (
     RefundReason,
 )
 from ..money import check_amount, check_currency
-from ..retry import is_retryable
+from ..retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
-from .payouts import _maybe_processed
 
 __all__ = ["AsyncOrders"]
 
@@ -46,7 +45,7 @@ def _field_prefix(prefix: str) -> Iterator[None]:
 
 
 def _never_sent(exc: BaseException) -> bool:
-    return is_retryable(exc) and not _maybe_processed(exc)
+    return is_retryable(exc) and not may_have_been_processed(exc)
 
 
 class AsyncOrders(Resource):
