@@ -28,15 +28,6 @@ from .errors import (
     ValidationError,
     WebhookSignatureError,
 )
-from .models.payouts import (
-    Page,
-    Payout,
-    PayoutCharge,
-    PayoutItem,
-    PayoutRequest,
-    PayoutStatus,
-    Transaction,
-)
 from .models.orders import (
     Order,
     OrderItem,
@@ -45,6 +36,15 @@ from .models.orders import (
     OrderPayoutEcho,
     OrderStatus,
     OrderTotals,
+)
+from .models.payouts import (
+    Page,
+    Payout,
+    PayoutCharge,
+    PayoutItem,
+    PayoutRequest,
+    PayoutStatus,
+    Transaction,
 )
 from .models.webhooks import WebhookEvent
 from .retry import RetryPolicy
