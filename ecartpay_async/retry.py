@@ -147,7 +147,14 @@ class RetryPolicy:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return await retrying(attempt)
+
+        async def call() -> T:
+            # tenacity awaits only what it recognises as a coroutine function; a
+            # lambda returning a coroutine (HTTPPipeline.request) would come back
+            # unawaited, so always hand it a real one.
+            return await attempt()
+
+        return await retrying(call)
 
     @staticmethod
     def _log_retry(
