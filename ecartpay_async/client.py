@@ -128,7 +128,7 @@ class AsyncClient:
         )
 
     async def aclose(self) -> None:
-        """Close the connection pool, unless it was passed in by the caller."""
+        """Close the connection pool, unless it was lent by the caller or by a parent client."""
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncClient:

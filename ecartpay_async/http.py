@@ -123,6 +123,8 @@ class HTTPPipeline:
             "Accept": "application/json",
             **(headers or {}),
         }
+        # Only the root pipeline closes the pool; derived ones (with_options) borrow it.
+        self._root = shared is None
         self._shared = shared or _Shared(sender, None)
         if self._shared.tokens is None:
             self._shared.tokens = TokenCache(self._fetch_token)
@@ -150,7 +152,8 @@ class HTTPPipeline:
         return self._shared.tokens
 
     async def aclose(self) -> None:
-        await self._shared.sender.aclose()
+        if self._root:
+            await self._shared.sender.aclose()
 
     # -- the public entry points -------------------------------------------------
 
