@@ -362,6 +362,8 @@ def _status_error(response: httpx.Response, method: str, path: str) -> APIStatus
     message = None
     if isinstance(body, Mapping):
         message = body.get("message") or body.get("error") or body.get("detail")
+        if isinstance(message, list) and all(isinstance(m, str) for m in message):
+            message = "; ".join(message)  # a validation answer listing every problem
     elif isinstance(body, str) and body:
         message = body
     if not isinstance(message, str) or not message:
