@@ -114,16 +114,18 @@ class FakeTime:
         self._hold = anyio.Event()
 
     def release(self) -> None:
-        assert self._hold is not None
-        self._hold.set()
+        assert self._held is not None
+        self._held.set()
+
+    _held: anyio.Event | None = None
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        hold = self._hold
-        if hold is not None and not hold.is_set():
+        hold, self._hold = self._hold, None  # only the next sleeper is held
+        if hold is not None:
+            self._held = hold
             self.holding.set()
             await hold.wait()
-            self._hold = None
         self.now += max(seconds, 0.0)
         await anyio.lowlevel.checkpoint()
 
