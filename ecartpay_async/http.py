@@ -169,10 +169,18 @@ class HTTPPipeline:
         on_attempt: AttemptObserver | None = None,
     ) -> Any:
         """Send with retries per the policy; return the decoded JSON answer."""
+        number = 0
+
+        async def attempt() -> Any:
+            nonlocal number
+            number += 1
+            return await self.request_once(
+                method, path, json=json, params=params, timeout=timeout, on_attempt=on_attempt,
+                number=number,
+            )
+
         return await self.policy.run(
-            lambda: self.request_once(
-                method, path, json=json, params=params, timeout=timeout, on_attempt=on_attempt
-            ),
+            attempt,
             max_retries=max_retries,
             describe=f"{method} {path}",
         )
@@ -314,9 +322,14 @@ class HTTPPipeline:
 
     async def _fetch_token(self) -> str:
         basic = basic_credentials(self._public_key, self._private_key)
+        number = 0
 
         async def attempt() -> str:
-            response = await self._send("POST", TOKEN_PATH, basic, None, None, None, None, 1)
+            nonlocal number
+            number += 1
+            response = await self._send(
+                "POST", TOKEN_PATH, basic, None, None, None, None, number
+            )
             data = self._decode(response, "POST", TOKEN_PATH)
             token = data.get("token") if isinstance(data, Mapping) else None
             if not isinstance(token, str) or not token:
