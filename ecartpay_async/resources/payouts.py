@@ -321,11 +321,15 @@ class AsyncPayouts(Resource):
             body = {"available_at": format_datetime(available_at)}
         path = f"{PAYOUTS}/{path_id(payout_id, 'payout_id')}/confirm"
         uncertain = False
+        number = 0
 
         async def attempt() -> Payout:
-            nonlocal uncertain
+            nonlocal uncertain, number
+            number += 1
             try:
-                data = await self._http.request_once("PUT", path, json=body, timeout=timeout)
+                data = await self._http.request_once(
+                    "PUT", path, json=body, timeout=timeout, number=number
+                )
             except APIStatusError as exc:
                 # An earlier attempt may have confirmed it, so this one is refused:
                 # the payout's state says whether the confirmation took.
