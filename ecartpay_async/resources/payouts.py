@@ -26,6 +26,7 @@ from ..errors import (
     APIResponseError,
     APIStatusError,
     IdempotencyConflictError,
+    NotFoundError,
     ValidationError,
 )
 from ..http import Attempt
@@ -205,10 +206,13 @@ class AsyncPayouts(Resource):
         timeout: float | httpx.Timeout | None = None,
     ) -> Payout | None:
         """The payout sent under ``reference_id``, or None if there is none."""
-        data = await self._request(
-            "GET", PAYOUTS, params={"reference_id": reference_id},
-            max_retries=max_retries, timeout=timeout,
-        )
+        try:
+            data = await self._request(
+                "GET", PAYOUTS, params={"reference_id": reference_id},
+                max_retries=max_retries, timeout=timeout,
+            )
+        except NotFoundError:
+            return None  # some APIs answer an empty filter with 404
         for payout in self._page(data).docs:
             # Match exactly: a server may treat the filter as a search.
             if payout.reference_id == reference_id:

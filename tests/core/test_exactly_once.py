@@ -90,6 +90,16 @@ async def test_ambiguous_failure_then_not_found_sends_again_unchanged(failure, c
     assert f'"reference_id":"{REF}"'.encode() in first
 
 
+async def test_lookup_answered_404_counts_as_not_found(client, router):
+    router.post(PAYOUTS).mock(
+        side_effect=[httpx.ReadTimeout("lost"), jresp(200, payout_json())]
+    )
+    router.get(PAYOUTS).mock(return_value=jresp(404, {"message": "Not found", "statusCode": 404}))
+    result = await client.payouts.send(PayoutRequest(**REQUEST))
+    assert result.attempts == 2
+    assert count_posts(router) == 2
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "requested", "found"),
     [
