@@ -48,7 +48,8 @@ class AsyncClient:
     over ``environment``. Pass ``http_client`` to send through your own
     ``httpx.AsyncClient`` (its transport, proxies, event hooks, respx mocks); the
     SDK then never closes it. ``max_retries`` and ``timeout`` can also be set per call
-    and per derived client (:meth:`with_options`).
+    and per derived client (:meth:`with_options`). ``retry_policy`` tunes the backoff;
+    the number of retries always comes from ``max_retries``.
     """
 
     def __init__(
