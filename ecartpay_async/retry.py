@@ -15,11 +15,13 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import attrs
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 from .errors import (
     APIConnectionError,
@@ -111,24 +113,34 @@ class RetryPolicy:
         wrapper.
         """
         retries = self.max_retries if max_retries is None else max_retries
+        # The first attempt runs bare: building tenacity's machinery costs ~50 µs,
+        # as much as sending the request, and almost every call succeeds at once.
+        try:
+            return await attempt()
+        except Exception as exc:
+            if retries == 0 or not retry_if(exc):
+                raise
+            first_error: BaseException = exc
 
         def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            return self.delay(state.attempt_number, exc)
+            # state.attempt_number counts tenacity's attempts, which start at the
+            # first retry; before the first of them, the bare attempt's error rules.
+            exc = state.outcome.exception() if state.outcome else first_error
+            return self.delay(state.attempt_number + 1, exc)
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            logger.info(
-                "retrying %s in %.2fs after %s (retry %d of %d)",
-                describe,
-                state.upcoming_sleep,
-                _describe_error(exc),
-                state.attempt_number,
-                retries,
-            )
+            self._log_retry(describe, state.upcoming_sleep, exc, state.attempt_number + 1, retries)
 
+        # Imported here: only a failing call needs tenacity, and importing it costs
+        # every program that imports the SDK.
+        from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+        first_wait = self.delay(1, first_error)
+        self._log_retry(describe, first_wait, first_error, 1, retries)
+        await self.sleep(first_wait)
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(retries + 1),
+            stop=stop_after_attempt(retries),
             wait=wait,
             retry=retry_if_exception(retry_if),
             sleep=self.sleep,
@@ -136,6 +148,15 @@ class RetryPolicy:
             reraise=True,
         )
         return await retrying(attempt)
+
+    @staticmethod
+    def _log_retry(
+        describe: str, wait: float, exc: BaseException | None, number: int, retries: int
+    ) -> None:
+        logger.info(
+            "retrying %s in %.2fs after %s (retry %d of %d)",
+            describe, wait, _describe_error(exc), number, retries,
+        )
 
 
 def _describe_error(exc: BaseException | None) -> str:
