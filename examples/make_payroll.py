@@ -53,10 +53,12 @@ def ascii_slug(text: str) -> str:
 
 def salary(rng: random.Random) -> Decimal:
     pick = rng.random()
-    for share, low, high in BANDS:
-        if pick < share:
+    band = BANDS[-1]
+    for band in BANDS:
+        if pick < band[0]:
             break
-        pick -= share
+        pick -= band[0]
+    _, low, high = band
     cents = rng.randrange(low * 100, high * 100)
     if rng.random() < 0.3:
         cents -= cents % 100  # some salaries are round pesos

@@ -204,6 +204,7 @@ class Batch:
         self._run_id = uuid.uuid4().hex
         self._stop_reason: str | None = None
         self._stop_error: BaseException | None = None
+        self._source_failure: tuple[str, BaseException] | None = None
         self._started = 0.0
         self._report: BatchReport | None = None
         self._task_group: TaskGroup | None = None
@@ -280,7 +281,7 @@ class Batch:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool | None:
+    ) -> None:
         assert self._task_group is not None
         assert self._outcomes is not None
         try:
@@ -291,18 +292,19 @@ class Batch:
                 except BaseException as drain_exc:
                     exc_type, exc, tb = type(drain_exc), drain_exc, drain_exc.__traceback__
                     raise
+        finally:
             if exc is not None:
                 if self._stop_reason is None:
                     self._stop("cancelled" if _is_cancel(exc) else f"interrupted: {exc!r}", exc)
                 self._task_group.cancel_scope.cancel()
-        finally:
             try:
-                suppress = await self._task_group.__aexit__(exc_type, exc, tb)
+                # The caller's exception is not the workers': it propagates as it is,
+                # not wrapped in an exception group.
+                await self._task_group.__aexit__(None, None, None)
             finally:
                 self._outcomes.close()
                 await self._close_journal(exc_type, exc, tb)
                 self._report = self._build_report()
-        return suppress
 
     async def _close_journal(
         self,
@@ -315,10 +317,13 @@ class Batch:
             await self._journal.__aexit__(exc_type, exc, tb)
 
     def _build_report(self) -> BatchReport:
+        reason, error = self._stop_reason, self._stop_error
+        if reason is None and self._source_failure is not None:
+            reason, error = self._source_failure
         return self._builder.build(
             duration=anyio.current_time() - self._started if self._started else 0.0,
-            abort_reason=self._stop_reason,
-            abort_error=self._stop_error,
+            abort_reason=reason,
+            abort_error=error,
             concurrency_decreases=self._adaptive.decreases,
         )
 
@@ -423,7 +428,10 @@ class Batch:
                     else:
                         return
             except Exception as exc:
-                self._stop(f"reading the requests failed: {describe_error(exc)}", exc)
+                # Rows already pulled are fine and still go out; the batch just ends early.
+                reason = f"reading the requests failed: {describe_error(exc)}"
+                logger.warning("batch input ended early: %s", reason)
+                self._source_failure = (reason, exc)
 
     async def _work(
         self,
@@ -502,8 +510,10 @@ class Batch:
                 self._on_attempt(attempt)
 
             try:
+                # A row the journal saw go out may exist already: look before sending.
+                seen_before = prior is not None and prior.state is not JournalState.PENDING
                 payout, recovered = await self._send(
-                    request, lookup_first=prior is not None, observe=observe
+                    request, lookup_first=seen_before, observe=observe
                 )
             except Exception as exc:
                 latency = anyio.current_time() - started

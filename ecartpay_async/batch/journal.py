@@ -232,11 +232,14 @@ class SQLiteJournal:
         # Closing the queue lets the writer commit what is queued, then return.
         self._ops.close()
         try:
-            await self._task_group.__aexit__(exc_type, exc, tb)
+            # The caller's exception is not the writer's: do not wrap it in a group.
+            await self._task_group.__aexit__(None, None, None)
         finally:
             conn, self._conn = self._conn, None
             if conn is not None:
-                await anyio.to_thread.run_sync(conn.close)
+                # Shielded: a cancelled run must still release the file and its lock.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(conn.close)
 
     def _connect(self) -> sqlite3.Connection:
         try:

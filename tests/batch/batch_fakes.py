@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from ecartpay_async.http import Attempt
 from ecartpay_async.models.payouts import Payout, PayoutRequest
@@ -36,6 +37,7 @@ class FakePayouts:
         self.status = status
         self.created: dict[str, Payout] = {}
         self.sends = 0
+        self.duplicate_sends = 0  # sends for a reference_id that already had a payout
         self.lookups = 0
         self.in_flight = 0
         self.max_in_flight = 0
@@ -63,6 +65,7 @@ class FakePayouts:
             ref = request.reference_id
             assert ref is not None
             recovered = ref in self.created
+            self.duplicate_sends += recovered
             if not recovered:
                 self.created[ref] = Payout(
                     id=f"po_{len(self.created) + 1}",
@@ -85,7 +88,7 @@ class FakePayouts:
         self, reference_id: str, *, max_retries: int | None = None, timeout: Any = None
     ) -> Payout | None:
         self.lookups += 1
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         return self.created.get(reference_id)
 
 
