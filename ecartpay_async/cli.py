@@ -101,12 +101,12 @@ def send_command(
     optionally require_confirmation)."""
     from .batch import BatchValidationError, CsvSource
 
-    out, err = _consoles()
+    out, err = _console(), _console(stderr=True)
     source = CsvSource(file)
     try:
         summary = source.validate()
     except BatchValidationError as exc:
-        err.print(exc.message, highlight=False, markup=False)
+        click.echo(exc.message, err=True)
         sys.exit(EXIT_INVALID)
     if dry_run:
         _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
@@ -142,7 +142,7 @@ class _SendRun:
         self.err = err
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
-        client = _make_client(base_url, environment, self.err)
+        client = _make_client(base_url, environment)
         if client is None:
             return EXIT_INVALID
         async with client:
@@ -152,13 +152,13 @@ class _SendRun:
         try:
             from .sandbox import Sandbox
         except ImportError:
-            self.err.print("--sandbox needs the sandbox extra: "
-                           "pip install 'ecartpay-async[sandbox]'")
+            click.echo("--sandbox needs the sandbox extra: "
+                       "pip install 'ecartpay-async[sandbox]'", err=True)
             return EXIT_INVALID
         try:
             emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None)
         except ValueError as exc:
-            self.err.print(f"--sandbox-faults: {exc}", highlight=False, markup=False)
+            click.echo(f"--sandbox-faults: {exc}", err=True)
             return EXIT_INVALID
         async with emulator:
             self.err.print("Running against the in-process sandbox (no real money moves).")
@@ -185,7 +185,8 @@ class _SendRun:
                 try:
                     writer = files.enter_context(ReportWriter(self.report_path))
                 except OSError as exc:
-                    self.err.print(f"--report: cannot write {self.report_path}: {exc.strerror}")
+                    click.echo(f"--report: cannot write {self.report_path}: {exc.strerror}",
+                               err=True)
                     return EXIT_INVALID
             try:
                 async with batch:
@@ -196,7 +197,7 @@ class _SendRun:
                                 writer.write(outcome)
             except (BatchValidationError, JournalError) as exc:
                 # Raised before anything was sent (pre-flight or opening the journal).
-                self.err.print(exc.message, highlight=False, markup=False)
+                click.echo(exc.message, err=True)
                 return EXIT_INVALID
         report = batch.report
         render_summary(self.out, report)
@@ -250,10 +251,10 @@ def list_command(
     environment: str,
 ) -> None:
     """List payouts, newest first."""
-    out, err = _consoles()
+    out = _console()
 
     async def run() -> int:
-        client = _make_client(base_url, environment, err)
+        client = _make_client(base_url, environment)
         if client is None:
             return EXIT_INVALID
         found: list[Payout] = []
@@ -271,7 +272,7 @@ def list_command(
             out.print(_payouts_table(found))
         return EXIT_OK
 
-    sys.exit(_run_api(run, err))
+    sys.exit(_run_api(run))
 
 
 @payouts.command("get")
@@ -280,10 +281,10 @@ def list_command(
 @_connection_options
 def get_command(payout_id: str, as_json: bool, base_url: str | None, environment: str) -> None:
     """Show one payout."""
-    out, err = _consoles()
+    out = _console()
 
     async def run() -> int:
-        client = _make_client(base_url, environment, err)
+        client = _make_client(base_url, environment)
         if client is None:
             return EXIT_INVALID
         async with client:
@@ -291,7 +292,7 @@ def get_command(payout_id: str, as_json: bool, base_url: str | None, environment
         _show_payout(out, payout, as_json)
         return EXIT_OK
 
-    sys.exit(_run_api(run, err))
+    sys.exit(_run_api(run))
 
 
 @payouts.command("confirm")
@@ -307,7 +308,7 @@ def confirm_command(
     """Release a pending payout now, or schedule it with --available-at."""
     from .convert import parse_datetime
 
-    out, err = _consoles()
+    out = _console()
     when: datetime | None = None
     if available_at is not None:
         try:
@@ -316,7 +317,7 @@ def confirm_command(
             raise click.BadParameter(str(exc), param_hint="--available-at") from None
 
     async def run() -> int:
-        client = _make_client(base_url, environment, err)
+        client = _make_client(base_url, environment)
         if client is None:
             return EXIT_INVALID
         async with client:
@@ -324,7 +325,7 @@ def confirm_command(
         _show_payout(out, payout, as_json)
         return EXIT_OK
 
-    sys.exit(_run_api(run, err))
+    sys.exit(_run_api(run))
 
 
 def _payout_json(payout: Payout) -> str:
@@ -363,20 +364,20 @@ def _payouts_table(found: list[Payout]) -> Any:
 # -- shared plumbing -------------------------------------------------------------------------
 
 
-def _consoles() -> tuple[Console, Console]:
+def _console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(), Console(stderr=True)
+    return Console(stderr=stderr)
 
 
-def _make_client(base_url: str | None, environment: str, err: Console) -> AsyncClient | None:
+def _make_client(base_url: str | None, environment: str) -> AsyncClient | None:
     from .client import AsyncClient
     from .errors import ConfigurationError
 
     try:
         return AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
     except ConfigurationError as exc:
-        err.print(f"error: {exc.message}", highlight=False, markup=False)
+        click.echo(f"error: {exc.message}", err=True)
         return None
 
 
@@ -390,13 +391,13 @@ def _run(function: Callable[..., Coroutine[Any, Any, int]], *args: Any) -> int:
         return EXIT_INTERRUPTED
 
 
-def _run_api(function: Callable[[], Coroutine[Any, Any, int]], err: Console) -> int:
+def _run_api(function: Callable[[], Coroutine[Any, Any, int]]) -> int:
     from .errors import EcartPayError
 
     try:
         return _run(function)
     except EcartPayError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        click.echo(f"error: {exc}", err=True)
         return EXIT_FAILED
 
 

@@ -15,11 +15,13 @@ in memory, and a batch over it still refuses the whole file when one row is bad.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
+import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Final
+from typing import IO, Final
 
 import attrs
 
@@ -33,6 +35,7 @@ REQUIRED_COLUMNS: Final = ("email", "amount", "currency", "reference_id")
 OPTIONAL_COLUMNS: Final = ("require_confirmation",)
 _TRUE: Final = frozenset({"true", "t", "1", "yes", "y", "si", "sí"})
 _FALSE: Final = frozenset({"false", "f", "0", "no", "n", ""})
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def parse_bool(text: str) -> bool:
@@ -72,6 +75,29 @@ class _FileProblem(Exception):
     def __init__(self, problem: RowProblem) -> None:
         super().__init__(str(problem))
         self.problem = problem
+
+
+def _decoded_lines(handle: IO[bytes]) -> Iterator[str]:
+    """The file's lines as text, decoded one by one so a bad byte has a line number.
+
+    Splitting bytes on newlines is safe in UTF-8 (no multi-byte sequence holds 0x0A);
+    line endings are kept, as csv wants them.
+    """
+    for number, raw in enumerate(handle, 1):
+        if number == 1:
+            if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise _FileProblem(RowProblem(
+                    0, "file", "is UTF-16 text; save it as 'CSV UTF-8'", 1
+                ))
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _FileProblem(RowProblem(
+                0, "file",
+                f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as 'CSV UTF-8'",
+                number,
+            )) from None
 
 
 class CsvSource:
@@ -153,10 +179,9 @@ class CsvSource:
         return info.st_size, info.st_mtime_ns
 
     def _parse(self) -> Iterator[_Row]:
-        # utf-8-sig drops a byte-order mark if there is one; newline="" lets csv
-        # handle quoted line breaks.
-        with open(self.path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, strict=True)
+        with open(self.path, "rb") as handle:
+            lines = _decoded_lines(handle)
+            reader = csv.reader(lines, strict=True)
             try:
                 columns, width = self._header(reader)
                 row = 0
@@ -165,13 +190,6 @@ class CsvSource:
                         continue  # blank lines are not rows
                     row += 1
                     yield self._row(row, reader.line_num, fields, columns, width)
-            except UnicodeDecodeError as exc:
-                raise _FileProblem(RowProblem(
-                    0, "file",
-                    f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
-                    "save it as 'CSV UTF-8'",
-                    reader.line_num + 1,
-                )) from None
             except csv.Error as exc:
                 raise _FileProblem(
                     RowProblem(0, "file", f"is not valid CSV: {exc}", reader.line_num)
@@ -185,6 +203,8 @@ class CsvSource:
         else:
             raise _FileProblem(RowProblem(0, "file", "is empty", 1))
         line = reader.line_num  # type: ignore[attr-defined]
+        if any(_CONTROL.search(field) for field in fields):
+            raise _FileProblem(RowProblem(0, "file", "is not a CSV text file", line))
         names = [normalize_header(field) for field in fields]
         columns: dict[str, int] = {}
         for index, name in enumerate(names):
@@ -222,6 +242,11 @@ class CsvSource:
                 line,
             ))
         values = {name: fields[index].strip() for name, index in columns.items()}
+        for name, value in values.items():
+            if _CONTROL.search(value):
+                return _Row(row, line, None, RowProblem(
+                    row, name, f"{value!r} contains a control character", line
+                ))
         data: dict[str, object] = {k: v for k, v in values.items() if v and k in REQUIRED_COLUMNS}
         confirmation = values.get("require_confirmation", "")
         try:
