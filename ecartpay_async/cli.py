@@ -382,10 +382,14 @@ def _make_client(base_url: str | None, environment: str) -> AsyncClient | None:
 
 
 def _run(function: Callable[..., Coroutine[Any, Any, int]], *args: Any) -> int:
+    import os
+
     import anyio
 
+    # Undocumented switch for tests: run the same command on trio.
+    backend = os.environ.get("ECARTPAY_ASYNC_BACKEND", "asyncio")
     try:
-        return anyio.run(function, *args)
+        return anyio.run(function, *args, backend=backend)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
