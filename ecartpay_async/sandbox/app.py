@@ -22,6 +22,7 @@ from starlette.routing import Route
 from .. import _json
 from .faults import FaultInjector
 from .middleware import FaultMiddleware
+from .records import Account
 from .state import SandboxState
 from .validate import SandboxHTTPError, bad_request, parse_json
 from .webhooks import WebhookDispatcher
@@ -33,6 +34,15 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 def json_response(content: Any, status: int = 200) -> Response:
     return Response(_json.dumps(content), status_code=status, media_type="application/json")
+
+
+def _exact(value: Any) -> Any:
+    """Floats (fault rates, clock readings) as Decimals, which the JSON writer takes."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    return value
 
 
 def _basic_credentials(header: str | None) -> tuple[str, str]:
@@ -73,62 +83,57 @@ def build_app(
     async def body(request: Request, *, required: bool = True) -> Any:
         return parse_json(await request.body(), required=required)
 
-    def account(request: Request) -> Any:
-        return state.authenticate(request.headers.get("authorization"))
-
     async def token(request: Request) -> Response:
         public_key, private_key = _basic_credentials(request.headers.get("authorization"))
         return json_response({"token": state.issue_token(public_key, private_key)})
 
-    async def payouts_create(request: Request) -> Response:
-        who = account(request)
-        return json_response(state.create_payout(who, await body(request)).to_json())
+    def authed(handler: Callable[[Account, Request], Awaitable[Any]]) -> Handler:
+        # The account's handlers return records; their JSON is the answer.
+        async def endpoint(request: Request) -> Response:
+            who = state.authenticate(request.headers.get("authorization"))
+            return json_response((await handler(who, request)).to_json())
+
+        return api(endpoint)
+
+    async def payouts_create(who: Account, request: Request) -> Any:
+        return state.create_payout(who, await body(request))
 
     async def payouts_list(request: Request) -> Response:
-        who = account(request)
+        who = state.authenticate(request.headers.get("authorization"))
         docs, count, pages = state.list_payouts(who, dict(request.query_params))
         items = [p.to_json() for p in docs]
         if state.list_shape == "array":
             return json_response(items)
         return json_response({"count": count, "docs": items, "pages": pages})
 
-    async def payouts_retrieve(request: Request) -> Response:
-        who = account(request)
-        return json_response(state.get_payout(who, request.path_params["id"]).to_json())
+    async def payouts_retrieve(who: Account, request: Request) -> Any:
+        return state.get_payout(who, request.path_params["id"])
 
-    async def payouts_update(request: Request) -> Response:
-        who = account(request)
-        payout = state.update_payout(who, request.path_params["id"], await body(request))
-        return json_response(payout.to_json())
+    async def payouts_update(who: Account, request: Request) -> Any:
+        return state.update_payout(who, request.path_params["id"], await body(request))
 
-    async def payouts_confirm(request: Request) -> Response:
-        who = account(request)
+    async def payouts_confirm(who: Account, request: Request) -> Any:
         raw = await body(request, required=False)
-        return json_response(state.confirm_payout(who, request.path_params["id"], raw).to_json())
+        return state.confirm_payout(who, request.path_params["id"], raw)
 
-    async def orders_create(request: Request) -> Response:
-        who = account(request)
+    async def orders_create(who: Account, request: Request) -> Any:
         link_base = str(request.base_url).rstrip("/")
-        return json_response(state.create_order(who, await body(request), link_base).to_json())
+        return state.create_order(who, await body(request), link_base)
 
-    async def orders_retrieve(request: Request) -> Response:
-        who = account(request)
-        return json_response(state.get_order(who, request.path_params["id"]).to_json())
+    async def orders_retrieve(who: Account, request: Request) -> Any:
+        return state.get_order(who, request.path_params["id"])
 
-    async def orders_refund(request: Request) -> Response:
-        who = account(request)
-        order = state.refund_order(who, request.path_params["id"], await body(request))
-        return json_response(order.to_json())
+    async def orders_refund(who: Account, request: Request) -> Any:
+        return state.refund_order(who, request.path_params["id"], await body(request))
 
-    async def webhooks_create(request: Request) -> Response:
-        who = account(request)
-        return json_response(state.register_webhook(who, await body(request)).to_json())
+    async def webhooks_create(who: Account, request: Request) -> Any:
+        return state.register_webhook(who, await body(request))
 
     # -- control ----------------------------------------------------------------------
 
     async def control_state(request: Request) -> Response:
         snapshot = state.snapshot()
-        snapshot["faults"] = injector.spec.to_json()
+        snapshot["faults"] = _exact(injector.spec.to_json())
         snapshot["faults_injected"] = dict(injector.counts)
         return json_response(snapshot)
 
@@ -148,7 +153,7 @@ def build_app(
     async def control_faults_get(request: Request) -> Response:
         return json_response(
             {
-                "spec": injector.spec.to_json(),
+                "spec": _exact(injector.spec.to_json()),
                 "text": str(injector.spec),
                 "counts": dict(injector.counts),
             }
@@ -175,7 +180,7 @@ def build_app(
         if isinstance(seconds, bool) or not isinstance(seconds, (int, Decimal)) or seconds < 0:
             bad_request("advance must be a non-negative number of seconds")
         state.advance_clock(float(seconds))
-        return json_response({"now": state.now()})
+        return json_response({"now": _exact(state.now())})
 
     async def control_pay_order(request: Request) -> Response:
         return json_response(state.pay_order(request.path_params["id"]).to_json())
@@ -199,15 +204,15 @@ def build_app(
 
     routes = [
         Route("/api/authorizations/token", api(token), methods=["POST"]),
-        Route("/api/payouts", api(payouts_create), methods=["POST"]),
+        Route("/api/payouts", authed(payouts_create), methods=["POST"]),
         Route("/api/payouts", api(payouts_list), methods=["GET"]),
-        Route("/api/payouts/{id}", api(payouts_retrieve), methods=["GET"]),
-        Route("/api/payouts/{id}", api(payouts_update), methods=["PUT"]),
-        Route("/api/payouts/{id}/confirm", api(payouts_confirm), methods=["PUT"]),
-        Route("/api/orders", api(orders_create), methods=["POST"]),
-        Route("/api/orders/{id}", api(orders_retrieve), methods=["GET"]),
-        Route("/api/orders/{id}/refund", api(orders_refund), methods=["POST"]),
-        Route("/api/webhooks", api(webhooks_create), methods=["POST"]),
+        Route("/api/payouts/{id}", authed(payouts_retrieve), methods=["GET"]),
+        Route("/api/payouts/{id}", authed(payouts_update), methods=["PUT"]),
+        Route("/api/payouts/{id}/confirm", authed(payouts_confirm), methods=["PUT"]),
+        Route("/api/orders", authed(orders_create), methods=["POST"]),
+        Route("/api/orders/{id}", authed(orders_retrieve), methods=["GET"]),
+        Route("/api/orders/{id}/refund", authed(orders_refund), methods=["POST"]),
+        Route("/api/webhooks", authed(webhooks_create), methods=["POST"]),
         Route("/_sandbox/state", control_state, methods=["GET"]),
         Route("/_sandbox/reset", control_reset, methods=["POST"]),
         Route("/_sandbox/accounts", control_accounts, methods=["POST"]),

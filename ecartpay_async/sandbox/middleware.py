@@ -119,8 +119,11 @@ class FaultMiddleware:
         elif kind == "slow_after_commit":
             if self.in_process:
                 raise httpx.ReadTimeout("timed out (sandbox slow_after_commit)")
-            if await self._hold(receive, decision.slow):
+            outcome = await self._hold(receive, decision.slow)
+            if outcome == "due":
                 await _replay(send, captured, bytes(captured.body))
+            elif outcome == "closing":
+                await self._close(send, receive, reset=False)
         else:
             await _replay(send, captured, bytes(captured.body[: len(captured.body) // 2]))
 
@@ -141,15 +144,16 @@ class FaultMiddleware:
             transport.close()
         await _drain(receive, until_disconnect=True)
 
-    async def _hold(self, receive: Receive, seconds: float) -> bool:
-        """Wait ``seconds``; False when the client left (or the server stops) first."""
+    async def _hold(self, receive: Receive, seconds: float) -> str:
+        """Wait ``seconds`` ("due"), unless the client leaves ("gone") or the server
+        stops ("closing") first."""
         with anyio.move_on_after(seconds):
             while not self.closing:
                 with anyio.move_on_after(0.05):
                     if (await receive())["type"] == "http.disconnect":
-                        return False
-            return False
-        return True
+                        return "gone"
+            return "closing"
+        return "due"
 
 
 async def _drain(receive: Receive, *, until_disconnect: bool = False) -> None:

@@ -129,8 +129,8 @@ class Order:
     updated_at: float
     pay_link: str
     contact: dict[str, str]
-    notify_url: str | None = None
-    redirect_url: str | None = None
+    notify_url: str = ""
+    redirect_url: str = ""
     payout: dict[str, Any] | None = None
     status: str = "created"
     fee: Decimal = Decimal(0)

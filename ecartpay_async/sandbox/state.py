@@ -407,34 +407,58 @@ class SandboxState:
             recipient = None
             if email is not None:
                 recipient = self._recipient(account, email, register=self.auto_register)
-            self._debit(account, currency, amount)
-            now = self.now()
-            reference = self._new_id()
-            payout = Payout(
-                id=self._new_id(),
-                account_id=account.id,
-                authorization_id=account.authorization_id,
-                reference_id=reference_id or reference,
-                reference=reference,
-                status="pending" if require_confirmation else "paid",
+            payout = self._new_payout(
+                account,
+                reference_id=reference_id,
                 currency=currency,
                 amount=amount,
                 require_confirmation=require_confirmation,
-                created_at=now,
-                updated_at=now,
-                available_at=now,
                 email=email,
-                recipient_id=recipient.id if recipient else None,
+                recipient=recipient,
                 **details,
             )
             if customer_shape:
                 payout.customer_id = customer_id
                 payout.payment_method_id = payment_method_id
                 payout.transactions = self._transactions(payout)
-            self._store(payout)
             if not require_confirmation:
-                self._complete(payout, now)
+                self._complete(payout, payout.created_at)
+            self._store(payout)
             return payout
+
+    def _new_payout(
+        self,
+        account: Account,
+        *,
+        reference_id: str | None,
+        currency: str,
+        amount: Decimal,
+        require_confirmation: bool,
+        email: str | None,
+        recipient: Account | None,
+        **details: Any,
+    ) -> Payout:
+        """Debit the sender and make the payout (pending until completed)."""
+        self._debit(account, currency, amount)
+        now = self.now()
+        reference = self._new_id()
+        return Payout(
+            id=self._new_id(),
+            account_id=account.id,
+            authorization_id=account.authorization_id,
+            reference_id=reference_id or reference,
+            reference=reference,
+            status="pending",
+            currency=currency,
+            amount=amount,
+            require_confirmation=require_confirmation,
+            created_at=now,
+            updated_at=now,
+            available_at=now,
+            email=email,
+            recipient_id=recipient.id if recipient else None,
+            **details,
+        )
 
     def _reused(self, existing: Payout) -> Payout:
         message = f"reference_id {existing.reference_id!r} has already been used"
@@ -581,9 +605,11 @@ class SandboxState:
             key: body.string(key, required=False, allow_empty=True) or ""
             for key in ("email", "first_name", "last_name", "phone")
         }
-        notify_url = body.string("notify_url", required=False, allow_empty=True, max_length=2048)
-        redirect_url = body.string(
-            "redirect_url", required=False, allow_empty=True, max_length=2048
+        notify_url = (
+            body.string("notify_url", required=False, allow_empty=True, max_length=2048) or ""
+        )
+        redirect_url = (
+            body.string("redirect_url", required=False, allow_empty=True, max_length=2048) or ""
         )
         with self.lock:
             now = self.now()
@@ -651,12 +677,10 @@ class SandboxState:
             self._credit(account, order.currency, balance)
             self._emit(account.id, "orders.confirmation", order.to_json())
             if order.payout is not None:
-                self._pay_order_split(account, order, balance, now)
+                self._pay_order_split(account, order, balance)
             return order
 
-    def _pay_order_split(
-        self, account: Account, order: Order, balance: Decimal, now: float
-    ) -> None:
+    def _pay_order_split(self, account: Account, order: Order, balance: Decimal) -> None:
         split = order.payout
         assert split is not None
         if split["percent"]:
@@ -667,27 +691,18 @@ class SandboxState:
             return
         # The seller may have no account yet: an order's payout always registers them.
         recipient = self._recipient(account, split["email"], register=True)
-        self._debit(account, order.currency, amount)
-        reference = self._new_id()
-        payout = Payout(
-            id=self._new_id(),
-            account_id=account.id,
-            authorization_id=account.authorization_id,
+        payout = self._new_payout(
+            account,
             reference_id=f"order:{order.id}",
-            reference=reference,
-            status="paid",
             currency=order.currency,
             amount=amount,
             require_confirmation=False,
-            created_at=now,
-            updated_at=now,
-            available_at=now,
             email=split["email"],
-            recipient_id=recipient.id,
+            recipient=recipient,
             order_id=order.id,
         )
+        self._complete(payout, payout.created_at)
         self._store(payout)
-        self._complete(payout, now)
 
     def refund_order(self, account: Account, order_id: str, raw: Mapping[str, Any]) -> Order:
         """``POST /api/orders/{id}/refund``: ``amount`` and ``name`` (the reason)."""

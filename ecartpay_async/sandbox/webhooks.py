@@ -68,22 +68,31 @@ class WebhookDispatcher:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        async with (
-            httpx.AsyncClient(timeout=self._timeout) as client,
-            anyio.create_task_group() as tg,
-        ):
-            self._client, self._tg = client, tg
-            backlog, self._backlog = self._backlog, []
-            self.submit(backlog)
-            try:
-                yield
-            finally:
-                self._tg = self._client = None
-                tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                backlog, self._backlog = self._backlog, []
+                self.submit(backlog)
+                try:
+                    yield
+                finally:
+                    self._tg = None
+                    tg.cancel_scope.cancel()
+        finally:
+            if self._client is not None:
+                client, self._client = self._client, None
+                with anyio.CancelScope(shield=True):
+                    await client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        # Made on first use: building one costs an SSL context, tens of milliseconds
+        # that every sandbox start would pay even when no webhook is ever sent.
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout)
+        return self._client
 
     async def _deliver(self, delivery: Delivery) -> None:
-        assert self._client is not None
-        client = self._client
+        client = self._http()
         secret = self._state.webhook_secret(delivery.account_id)
         body = stringify({"event": delivery.event, "data": delivery.data}).encode()
         for attempt in range(self._attempts):
