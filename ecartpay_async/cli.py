@@ -202,7 +202,8 @@ class _SendRun:
         report = batch.report
         render_summary(self.out, report)
         if self.report_path is not None:
-            self.out.print(f"report written to {self.report_path}", highlight=False)
+            self.out.print(f"report written to {self.report_path}", highlight=False,
+                           soft_wrap=True)
         return exit_code(report)
 
 
@@ -367,7 +368,11 @@ def _payouts_table(found: list[Payout]) -> Any:
 def _console(*, stderr: bool = False) -> Console:
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        # Logs and pipes have no width: do not cut ids and reasons to 80 columns.
+        console = Console(stderr=stderr, width=200)
+    return console
 
 
 def _make_client(base_url: str | None, environment: str) -> AsyncClient | None:

@@ -165,20 +165,21 @@ def render_summary(console: Console, report: BatchReport) -> None:
         f"({report.retries:,} retries), {report.recovered:,} recovered by reference_id lookup"
         f"{latency}",
         highlight=False,
+        soft_wrap=True,
     )
     if report.failures:
-        failures = Table(title=f"Failures ({report.failed:,})", title_justify="left")
-        failures.add_column("row", justify="right")
-        failures.add_column("reference_id")
-        failures.add_column("reason", overflow="fold")
+        # Plain lines, never wrapped: easy to read in a log and to grep.
+        console.print(Text(f"Failures ({report.failed:,}):", style="bold red"))
         for failure in report.failures[:FAILURES_SHOWN]:
-            failures.add_row(str(failure.row), failure.reference_id or "", failure.reason)
-        console.print(failures)
+            console.print(
+                f"  row {failure.row} {failure.reference_id or ''}: {failure.reason}",
+                highlight=False, markup=False, soft_wrap=True,
+            )
         hidden = report.failed - min(len(report.failures), FAILURES_SHOWN)
         if hidden > 0:
-            console.print(f"... and {hidden:,} more (see --report)", highlight=False)
+            console.print(f"  ... and {hidden:,} more (see --report)", highlight=False)
     if report.abort_reason is not None:
-        console.print(Text(f"Stopped: {report.abort_reason}", style="bold red"))
+        console.print(Text(f"Stopped: {report.abort_reason}", style="bold red"), soft_wrap=True)
 
 
 def _ms(seconds: float | None) -> str:

@@ -1,10 +1,10 @@
-"""An in-memory stand-in for ``client.payouts``: enough to test the engine's logic."""
+"""Test helpers: an in-memory ``client.payouts``, request factories, sandbox checks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
@@ -12,6 +12,9 @@ import anyio.lowlevel
 from ecartpay_async.http import Attempt
 from ecartpay_async.models.payouts import Payout, PayoutRequest
 from ecartpay_async.resources.payouts import SendResult
+
+if TYPE_CHECKING:
+    from ecartpay_async.sandbox import Sandbox
 
 Behaviour = Callable[[PayoutRequest, int], BaseException | None]
 
@@ -104,3 +107,31 @@ def make_requests(n: int, *, prefix: str = "payroll-2026-11", currency: str = "M
         )
         for i in range(1, n + 1)
     ]
+
+
+def watch_reuses(sandbox: Sandbox) -> list[str]:
+    """reference_ids the sandbox was asked to pay again: a correct client sends none.
+
+    The sandbox would refuse such a request (its reuse rule is the last guard); this
+    spy makes the test independent of that guard.
+    """
+    reused: list[str] = []
+    original = sandbox.state._reused
+
+    def spy(existing):  # type: ignore[no-untyped-def]
+        reused.append(existing.reference_id)
+        return original(existing)
+
+    sandbox.state._reused = spy  # type: ignore[method-assign]
+    return reused
+
+
+def assert_paid_exactly_once(sandbox: Sandbox, requests: Sequence[PayoutRequest]) -> None:
+    payouts = sandbox.state.payouts()
+    by_reference = {p.reference_id: p for p in payouts}
+    assert len(payouts) == len(by_reference) == len(requests)
+    for request in requests:
+        payout = by_reference[request.reference_id]
+        assert payout.amount == request.amount  # to the cent, as Decimal
+        assert payout.currency == request.currency
+        assert payout.email == request.email

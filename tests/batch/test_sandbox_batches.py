@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import anyio
 import pytest
-from batch_fakes import make_requests
+from batch_fakes import assert_paid_exactly_once, make_requests, watch_reuses
 
 from ecartpay_async.batch import OutcomeStatus
-from ecartpay_async.models.payouts import PayoutRequest
 from ecartpay_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
@@ -20,49 +18,20 @@ pytestmark = pytest.mark.anyio
 CHAOS = "5xx=0.1,429=0.05,reset=0.03,drop_after_commit=0.03,retry_after=0.05"
 
 
-def watch_reuses(sandbox: Sandbox) -> list[str]:
-    """reference_ids the sandbox was asked to pay again: a correct client sends none.
-
-    The sandbox would refuse such a request (its reuse rule is the last guard); this
-    spy makes the test independent of that guard.
-    """
-    reused: list[str] = []
-    original = sandbox.state._reused
-
-    def spy(existing):  # type: ignore[no-untyped-def]
-        reused.append(existing.reference_id)
-        return original(existing)
-
-    sandbox.state._reused = spy  # type: ignore[method-assign]
-    return reused
-
-
-def assert_paid_exactly_once(sandbox: Sandbox, requests: Sequence[PayoutRequest]) -> None:
-    payouts = sandbox.state.payouts()
-    by_reference = {p.reference_id: p for p in payouts}
-    assert len(payouts) == len(by_reference) == len(requests)
-    for request in requests:
-        payout = by_reference[request.reference_id]
-        assert payout.amount == request.amount  # to the cent, as Decimal
-        assert payout.currency == request.currency
-        assert payout.email == request.email
-
-
 @pytest.mark.slow
 async def test_chaos_pays_every_row_once(tmp_path: Path) -> None:
     requests = make_requests(2000, prefix="chaos")
     async with Sandbox(faults=CHAOS, seed=7) as sandbox:
         reused = watch_reuses(sandbox)
         payout_of_row: dict[int, str] = {}
-        async with sandbox.client() as client:
-            async with client.payouts.batch(
-                requests, concurrency=64, journal=tmp_path / "chaos.db"
-            ) as batch:
-                async for outcome in batch:
-                    assert outcome.row not in payout_of_row  # each row reported once
-                    assert outcome.payout is not None, outcome.error
-                    assert outcome.payout.reference_id == outcome.request.reference_id  # type: ignore[union-attr]
-                    payout_of_row[outcome.row] = outcome.payout.id
+        async with sandbox.client() as client, client.payouts.batch(
+            requests, concurrency=64, journal=tmp_path / "chaos.db"
+        ) as batch:
+            async for outcome in batch:
+                assert outcome.row not in payout_of_row  # each row reported once
+                assert outcome.payout is not None, outcome.error
+                assert outcome.payout.reference_id == outcome.reference_id
+                payout_of_row[outcome.row] = outcome.payout.id
         report = batch.report
         assert_paid_exactly_once(sandbox, requests)
         assert reused == []
