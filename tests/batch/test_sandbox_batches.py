@@ -8,6 +8,7 @@ import anyio
 import pytest
 from batch_fakes import assert_paid_exactly_once, make_requests, watch_reuses
 
+from ecartpay_async import AsyncClient
 from ecartpay_async.batch import OutcomeStatus
 from ecartpay_async.sandbox import Sandbox
 
@@ -105,7 +106,9 @@ async def test_a_batch_that_runs_out_of_money_stops_with_a_reason() -> None:
 
 async def test_refused_credentials_stop_the_batch() -> None:
     async with Sandbox() as sandbox:
-        async with sandbox.client(private_key="wrong") as client:
+        wrong = AsyncClient(public_key=sandbox.public_key, private_key="wrong",
+                            base_url=sandbox.base_url)
+        async with wrong as client:
             report = await client.payouts.send_batch(make_requests(20), concurrency=4)
         assert sandbox.state.payouts() == []
     assert report.aborted
