@@ -495,7 +495,7 @@ class Batch:
                 await self._rate.acquire()
             if self.stopped:  # while this row waited for its turn
                 if journal is not None:  # put the mark back: nothing went out
-                    await journal.finish(
+                    await self._record(
                         reference_id,
                         prior.state if prior else JournalState.PENDING,
                         error=prior.error if prior else None,
@@ -521,15 +521,33 @@ class Batch:
         latency = anyio.current_time() - started
         status, state = _payout_status(payout)
         if journal is not None:
-            try:
-                await journal.finish(reference_id, state, payout_id=payout.id,
-                                     payout_status=str(payout.status))
-            except JournalError as exc:
-                self._stop(f"the journal failed: {exc}", exc)
+            await self._record(
+                reference_id, state, payout_id=payout.id, payout_status=str(payout.status)
+            )
         return self._finish(
             Outcome(row, status, request, payout=payout, attempts=attempts, recovered=recovered),
             latency,
         )
+
+    async def _record(
+        self,
+        reference_id: str,
+        state: JournalState,
+        *,
+        payout_id: str | None = None,
+        payout_status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Write a row's result; a journal that cannot be written stops the batch (the
+        row stays ``sending`` on disk and is reconciled by the next run)."""
+        assert self._journal is not None
+        try:
+            await self._journal.finish(
+                reference_id, state, payout_id=payout_id, payout_status=payout_status,
+                error=error,
+            )
+        except JournalError as exc:
+            self._stop(f"the journal failed: {exc}", exc)
 
     def _check_prior(
         self, row: int, request: PayoutRequest, prior: JournalEntry, digest: str
@@ -597,10 +615,7 @@ class Batch:
             # A refusal created nothing; anything else may have, so the row stays
             # `sending` and the next run looks it up before sending it again.
             state = JournalState.FAILED if _is_definitive(error) else JournalState.SENDING
-            try:
-                await self._journal.finish(reference_id, state, error=describe_error(error))
-            except JournalError as exc:
-                self._stop(f"the journal failed: {exc}", exc)
+            await self._record(reference_id, state, error=describe_error(error))
         return self._finish(
             Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=attempts), latency
         )
