@@ -64,8 +64,12 @@ class Tally:
 
 
 class _RateColumn(ProgressColumn):
+    """Rows per second since the start (rich's own speed is a short-window estimate)."""
+
     def render(self, task: Task) -> Text:
-        return Text(f"{task.speed or 0:,.0f}/s", style="progress.data.speed")
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:,.0f}/s", style="progress.data.speed")
 
 
 class LiveProgress:
