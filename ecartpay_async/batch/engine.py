@@ -60,6 +60,7 @@ from ..errors import (
 from ..http import Attempt
 from ..models.common import PayoutStatus, parse_status
 from ..models.payouts import Payout, PayoutRequest
+from ..resources.payouts import differences
 from ..retry import retry_after_of
 from .journal import Journal, JournalEntry, JournalState, SQLiteJournal, fingerprint
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, PauseGate, RateLimiter
@@ -107,7 +108,7 @@ class PayoutSender(Protocol):
         *,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
-        on_attempt: Any = None,
+        on_attempt: Callable[[Attempt], None] | None = None,
     ) -> _SendResult: ...
 
     async def find_by_reference(
@@ -155,12 +156,6 @@ def _payout_status(payout: Payout) -> tuple[OutcomeStatus, JournalState]:
         return OutcomeStatus.FAILED, JournalState.FAILED
     # pending, or a status the SDK does not know: the payout exists and is not final.
     return OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION
-
-
-def _differences(request: PayoutRequest, payout: Payout) -> list[tuple[str, object, object]]:
-    from ..resources.payouts import differences
-
-    return differences(request, payout)
 
 
 class Batch:
@@ -592,7 +587,7 @@ class Batch:
                 request.reference_id, max_retries=self._max_retries, timeout=self._timeout
             )
             if found is not None:
-                diffs = _differences(request, found)
+                diffs = differences(request, found)
                 if diffs:
                     raise IdempotencyConflictError(request.reference_id, diffs, existing=found)
                 return found, True
