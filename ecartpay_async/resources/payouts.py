@@ -16,7 +16,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
@@ -34,6 +34,10 @@ from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutReque
 from ..money import check_amount
 from ..retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
+
+if TYPE_CHECKING:
+    from ..batch import Batch, BatchReport
+    from ..batch.engine import Requests
 
 __all__ = ["AsyncPayouts", "SendResult", "parse_page"]
 
@@ -180,6 +184,22 @@ class AsyncPayouts(Resource):
             retry_if=retry_if,
             describe=f"POST {PAYOUTS} reference_id={reference_id!r}",
         )
+
+    def batch(self, requests: Requests, **options: Any) -> Batch:
+        """A batch of payouts, as an async context manager yielding outcomes as they finish.
+
+        ``async with client.payouts.batch(requests, concurrency=64, journal="run.db") as b:
+        async for outcome in b: ...``; then ``b.report``. See :class:`~ecartpay_async.batch.Batch`.
+        """
+        from ..batch import Batch
+
+        return Batch(self, requests, **options)
+
+    async def send_batch(self, requests: Requests, **options: Any) -> BatchReport:
+        """Run a batch to its end and return its report (same options as :meth:`batch`)."""
+        from ..batch import send_batch
+
+        return await send_batch(self, requests, **options)
 
     async def _recover(
         self, request: PayoutRequest, reference_id: str, timeout: float | httpx.Timeout | None

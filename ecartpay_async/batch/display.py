@@ -1,0 +1,190 @@
+"""How the command shows a batch: a live progress bar (or plain lines), then a summary.
+
+Uses rich (the ``cli`` extra); imported only by the command line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from .outcome import Outcome, OutcomeStatus
+
+if TYPE_CHECKING:
+    from .report import BatchReport
+
+__all__ = ["LiveProgress", "Tally", "format_amounts", "summary_table"]
+
+#: Failures listed in the summary; the report file has them all.
+FAILURES_SHOWN: Final = 20
+_PLAIN_INTERVAL: Final = 2.0
+
+_STYLES: Final = {
+    OutcomeStatus.PAID: "green",
+    OutcomeStatus.PENDING: "cyan",
+    OutcomeStatus.FAILED: "red",
+    OutcomeStatus.SKIPPED: "dim",
+    OutcomeStatus.NOT_ATTEMPTED: "yellow",
+}
+
+
+class Tally:
+    """Running counts per status, for the progress display."""
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(OutcomeStatus, 0)
+        self.done = 0
+
+    def add(self, outcome: Outcome) -> None:
+        self.counts[outcome.status] += 1
+        self.done += 1
+
+    def line(self) -> str:
+        shown = [OutcomeStatus.PAID, OutcomeStatus.PENDING, OutcomeStatus.FAILED]
+        shown += [s for s in (OutcomeStatus.SKIPPED, OutcomeStatus.NOT_ATTEMPTED)
+                  if self.counts[s]]
+        return " ".join(f"{s}={self.counts[s]}" for s in shown)
+
+
+class _RateColumn(ProgressColumn):
+    """Rows per second since the start (rich's own speed is a short-window estimate)."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:,.0f}/s", style="progress.data.speed")
+
+
+class LiveProgress:
+    """A progress bar on a terminal, a plain line every few seconds otherwise."""
+
+    def __init__(self, console: Console, total: int | None) -> None:
+        self.console = console
+        self.total = total
+        self.tally = Tally()
+        self._started = time.monotonic()
+        self._last_line = self._started
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        if console.is_terminal:
+            self._bar = Progress(
+                TextColumn("[bold]payouts"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                _RateColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[tally]}"),
+                console=console,
+                transient=False,
+            )
+
+    def __enter__(self) -> LiveProgress:
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task("send", total=self.total, tally=self.tally.line())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        else:
+            self._print_line()
+
+    def add(self, outcome: Outcome) -> None:
+        self.tally.add(outcome)
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, advance=1, tally=self.tally.line())
+        elif time.monotonic() - self._last_line >= _PLAIN_INTERVAL:
+            self._print_line()
+
+    def _print_line(self) -> None:
+        now = time.monotonic()
+        self._last_line = now
+        done = self.tally.done
+        rate = done / (now - self._started) if now > self._started else 0.0
+        of = f"/{self.total} ({done / self.total:.0%})" if self.total else ""
+        eta = ""
+        if self.total and rate > 0 and done < self.total:
+            eta = f" eta {(self.total - done) / rate:.0f}s"
+        self.console.print(f"{done}{of} rows, {rate:,.0f}/s{eta}, {self.tally.line()}",
+                           highlight=False)
+
+
+def format_amounts(amounts: Mapping[str, Decimal]) -> str:
+    return ", ".join(f"{amount:,} {currency}" for currency, amount in amounts.items()) or "-"
+
+
+def summary_table(report: BatchReport) -> Table:
+    """Rows and amounts per status, one amount column per currency."""
+    currencies = sorted({c for per in report.amounts.values() for c in per})
+    table = Table(title="Payout batch", title_justify="left")
+    table.add_column("status")
+    table.add_column("rows", justify="right")
+    for currency in currencies:
+        table.add_column(currency, justify="right")
+    for status in OutcomeStatus:
+        count = report.count(status)
+        if not count and status not in (OutcomeStatus.PAID, OutcomeStatus.FAILED):
+            continue
+        totals = report.totals(status)
+        table.add_row(
+            Text(str(status), style=_STYLES[status]),
+            f"{count:,}",
+            *(f"{totals[c]:,}" if c in totals else "-" for c in currencies),
+        )
+    table.add_section()
+    table.add_row("total", f"{report.total:,}", *("" for _ in currencies))
+    return table
+
+
+def render_summary(console: Console, report: BatchReport) -> None:
+    console.print(summary_table(report))
+    latency = ""
+    if report.latency_p50 is not None:
+        latency = (
+            f"; latency p50 {_ms(report.latency_p50)}, p90 {_ms(report.latency_p90)}, "
+            f"p99 {_ms(report.latency_p99)}"
+        )
+    console.print(
+        f"{report.duration:.1f} s, {report.rate:,.0f} rows/s; {report.attempts:,} attempts "
+        f"({report.retries:,} retries), {report.recovered:,} recovered by reference_id lookup"
+        f"{latency}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if report.failures:
+        # Plain lines, never wrapped: easy to read in a log and to grep.
+        console.print(Text(f"Failures ({report.failed:,}):", style="bold red"))
+        for failure in report.failures[:FAILURES_SHOWN]:
+            console.print(
+                f"  row {failure.row} {failure.reference_id or ''}: {failure.reason}",
+                highlight=False, markup=False, soft_wrap=True,
+            )
+        hidden = report.failed - min(len(report.failures), FAILURES_SHOWN)
+        if hidden > 0:
+            console.print(f"  ... and {hidden:,} more (see --report)", highlight=False)
+    if report.abort_reason is not None:
+        console.print(Text(f"Stopped: {report.abort_reason}", style="bold red"), soft_wrap=True)
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:,.0f} ms"

@@ -1,0 +1,89 @@
+"""Per-row report files: one line per input row, CSV or JSON Lines by extension.
+
+Rows are written as they finish (``row`` gives the input position), so writing a
+report costs no memory whatever the size of the batch. Amounts are written as exact
+decimal text; errors by their safe message (SDK errors never carry a secret).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from types import TracebackType
+from typing import IO, Any, Final
+
+from .outcome import Outcome
+from .report import describe_error
+
+__all__ = ["FIELDS", "ReportWriter"]
+
+FIELDS: Final = (
+    "row",
+    "reference_id",
+    "email",
+    "amount",
+    "currency",
+    "status",
+    "payout_id",
+    "payout_status",
+    "attempts",
+    "recovered",
+    "error_type",
+    "error",
+)
+
+
+def outcome_record(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as a flat record with :data:`FIELDS` (amounts as strings)."""
+    request, payout, error = outcome.request, outcome.payout, outcome.error
+    return {
+        "row": outcome.row,
+        "reference_id": outcome.reference_id or "",
+        "email": (request.email or request.customer_id or "") if request else "",
+        "amount": str(request.amount) if request else "",
+        "currency": request.currency if request else "",
+        "status": str(outcome.status),
+        "payout_id": payout.id if payout else "",
+        "payout_status": str(payout.status) if payout else "",
+        "attempts": outcome.attempts,
+        "recovered": outcome.recovered,
+        "error_type": type(error).__name__ if error else "",
+        "error": describe_error(error) if error else "",
+    }
+
+
+class ReportWriter:
+    """``with ReportWriter("report.csv") as w: w.write(outcome)``; ``.jsonl``/``.json``
+    (one JSON object a line) or anything else as CSV."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self.json_lines = self.path.lower().endswith((".jsonl", ".ndjson", ".json"))
+        self._file: IO[str] | None = None
+        self._csv: Any = None
+
+    def __enter__(self) -> ReportWriter:
+        self._file = open(self.path, "w", encoding="utf-8", newline="")
+        if not self.json_lines:
+            self._csv = csv.DictWriter(self._file, fieldnames=FIELDS)
+            self._csv.writeheader()
+        return self
+
+    def write(self, outcome: Outcome) -> None:
+        assert self._file is not None
+        record = outcome_record(outcome)
+        if self._csv is not None:
+            self._csv.writerow(record)
+        else:
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,444 @@
+"""The batch journal: each row's state, durable before and after its request.
+
+A row goes ``pending -> sending -> paid | pending_confirmation | failed``:
+
+* ``pending``: known (registered by pre-flight) and never sent; its content may still
+  change, since nothing left this machine.
+* ``sending``: written, and committed, *before* the request goes out. A row left in
+  ``sending`` (a crash, a cancel, an answer that never came) may or may not exist at
+  the API; the next run looks it up by reference_id before sending it again.
+* ``paid`` / ``pending_confirmation``: the payout exists; the next run skips the row.
+* ``failed``: the API refused it. With a payout id (the API reports the payout as
+  failed) the row is done; without one nothing was created, and the next run tries
+  again (after a lookup, to be safe).
+
+Once a row has left ``pending`` its content is locked: a later run that brings the
+same reference_id with another recipient, amount, currency or confirmation flag is
+refused with :class:`~ecartpay_async.JournalError` (the journal keeps a fingerprint of
+the content, not the content itself).
+
+:class:`Journal` is the interface the engine uses; :class:`SQLiteJournal` the embedded
+default. Writes are grouped: one writer task commits every mark queued while the
+previous commit ran, in one transaction, and each worker waits for the commit that
+covers its own mark. So ``synchronous=FULL`` costs one fsync per group, not per row.
+
+Durability: in WAL mode a commit with ``synchronous=NORMAL`` reaches the operating
+system before the call returns, which survives the process being killed (kill -9)
+but not a power loss or kernel crash; ``FULL`` (the default) also fsyncs the WAL on
+each commit, which survives those too. A lost ``sending`` mark is the one that could
+pay twice (if the API did not enforce reference_id uniqueness), so FULL is the
+default and NORMAL an opt-in for throwaway runs.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final, Literal, Protocol, runtime_checkable
+
+import anyio
+import attrs
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ..errors import JournalError
+from ..models.payouts import PayoutRequest
+
+__all__ = [
+    "Journal",
+    "JournalEntry",
+    "JournalState",
+    "SQLiteJournal",
+    "fingerprint",
+]
+
+
+class JournalState(str, enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    PAID = "paid"
+    PENDING_CONFIRMATION = "pending_confirmation"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen(slots=True)
+class JournalEntry:
+    """A row as the journal holds it."""
+
+    reference_id: str
+    fingerprint: str
+    state: JournalState
+    payout_id: str | None = None
+    payout_status: str | None = None
+    error: str | None = None
+    run_id: str | None = None
+
+    @property
+    def done(self) -> bool:
+        """The payout exists (in whatever final or waiting state): never send it again."""
+        if self.state in (JournalState.PAID, JournalState.PENDING_CONFIRMATION):
+            return True
+        return self.state is JournalState.FAILED and self.payout_id is not None
+
+    @property
+    def locked(self) -> bool:
+        """Whether the row may have reached the API, so its content must not change."""
+        return self.state is not JournalState.PENDING
+
+
+def fingerprint(request: PayoutRequest) -> str:
+    """A digest of what a payout pays: recipient, amount, currency, confirmation flag.
+
+    The email is case-folded (the API treats addresses so); the amount is already
+    quantized to the currency's minor unit by :class:`PayoutRequest`.
+    """
+    parts = (
+        (request.email or "").casefold(),
+        request.customer_id or "",
+        request.payment_method_id or "",
+        str(request.amount),
+        request.currency,
+        "1" if request.require_confirmation else "0",
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+@runtime_checkable
+class Journal(Protocol):
+    """Where a batch records each row's state (see the module docstring).
+
+    Implementations make every awaited call durable before it returns. ``begin`` is
+    the one decision point: it returns the row as it was before the call (None if
+    new) and, when the row may be sent (new, ``pending``, ``failed`` without a
+    payout, or ``sending`` from another run), marks it ``sending`` for ``run_id``.
+    A row that is done, claimed by this same ``run_id``, or locked with another
+    fingerprint is returned unchanged, and the caller must not send it.
+    """
+
+    async def __aenter__(self) -> Journal: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
+        """Record ``(reference_id, fingerprint)`` rows as pending; return the conflicts.
+
+        A conflict is a locked row whose fingerprint differs; it is left unchanged.
+        """
+        ...
+
+    async def begin(self, reference_id: str, fingerprint: str, run_id: str) -> JournalEntry | None:
+        ...
+
+    async def finish(
+        self,
+        reference_id: str,
+        state: JournalState,
+        *,
+        payout_id: str | None = None,
+        payout_status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record a row's result (``sending`` again for an answer that never came)."""
+        ...
+
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS payouts (
+    reference_id  TEXT PRIMARY KEY,
+    fingerprint   TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    payout_id     TEXT,
+    payout_status TEXT,
+    error         TEXT,
+    run_id        TEXT,
+    updated_at    TEXT NOT NULL
+) WITHOUT ROWID
+"""
+_APPLICATION_ID: Final = 0x45435041  # "ECPA": marks the file as one of our journals
+_USER_VERSION: Final = 1
+_COLUMNS: Final = "reference_id, fingerprint, state, payout_id, payout_status, error, run_id"
+_MAX_GROUP: Final = 1024
+
+
+@attrs.define(slots=True)
+class _Op:
+    """One queued journal write and, once its group is committed, its result."""
+
+    apply: Callable[[sqlite3.Connection], Any]
+    done: anyio.Event = attrs.field(factory=anyio.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+class SQLiteJournal:
+    """The embedded journal: one SQLite file in WAL mode, written by one writer task.
+
+    ``async with SQLiteJournal("payroll.db") as journal: ...``. The file is created if
+    missing and locked for the run (``locking_mode=EXCLUSIVE``): a second process
+    opening the same journal gets a :class:`JournalError` instead of racing the first.
+    ``synchronous`` is ``"FULL"`` (default) or ``"NORMAL"``; see the module docstring.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be 'FULL' or 'NORMAL'")
+        self.path = os.fspath(path)
+        self.synchronous = synchronous
+        self._conn: sqlite3.Connection | None = None
+        self._task_group: TaskGroup | None = None
+        self._ops: MemoryObjectSendStream[_Op] | None = None
+        self.commits = 0  # transactions committed: rows marked / commits = group size
+
+    def __repr__(self) -> str:
+        return f"SQLiteJournal({self.path!r})"
+
+    # -- lifetime --------------------------------------------------------------------
+
+    async def __aenter__(self) -> SQLiteJournal:
+        if self._conn is not None:
+            raise JournalError(f"journal {self.path} is already open")
+        self._conn = await anyio.to_thread.run_sync(self._connect)
+        send, receive = anyio.create_memory_object_stream[_Op](max_buffer_size=math.inf)
+        self._ops = send
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        self._task_group.start_soon(self._writer, receive)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._ops is not None
+        assert self._task_group is not None
+        # Closing the queue lets the writer commit what is queued, then return.
+        self._ops.close()
+        try:
+            # The caller's exception is not the writer's: do not wrap it in a group.
+            await self._task_group.__aexit__(None, None, None)
+        finally:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                # Shielded: a cancelled run must still release the file and its lock.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(conn.close)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=0.2
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+        try:
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise JournalError(f"journal {self.path} cannot use WAL mode (got {mode})")
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now, not later
+            self._check_or_create(conn)
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" in str(exc):
+                raise JournalError(
+                    f"journal {self.path} is in use by another run; wait for it to finish"
+                ) from exc
+            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise JournalError(f"{self.path} is not a journal: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _check_or_create(self, conn: sqlite3.Connection) -> None:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id == 0 and version == 0:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise JournalError(f"{self.path} is an SQLite file but not a payout journal")
+            conn.execute(_SCHEMA)
+            conn.execute(f"PRAGMA application_id={_APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version={_USER_VERSION}")
+        elif app_id != _APPLICATION_ID:
+            raise JournalError(f"{self.path} is an SQLite file but not a payout journal")
+        elif version != _USER_VERSION:
+            raise JournalError(
+                f"journal {self.path} has format {version}; this version reads {_USER_VERSION}"
+            )
+
+    # -- the writer ------------------------------------------------------------------
+
+    async def _writer(self, receive: MemoryObjectReceiveStream[_Op]) -> None:
+        async with receive:
+            async for first in receive:
+                group = [first]
+                while len(group) < _MAX_GROUP:
+                    try:
+                        group.append(receive.receive_nowait())
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
+                try:
+                    await anyio.to_thread.run_sync(self._commit, group)
+                except sqlite3.Error as exc:
+                    error = JournalError(f"journal {self.path}: write failed: {exc}")
+                    for op in group:
+                        op.error = error
+                for op in group:
+                    op.done.set()
+
+    def _commit(self, group: list[_Op]) -> None:
+        conn = self._conn
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for op in group:
+                op.result = op.apply(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+
+    async def _run(self, apply: Callable[[sqlite3.Connection], Any]) -> Any:
+        if self._ops is None or self._conn is None:
+            raise JournalError(f"journal {self.path} is not open (use 'async with')")
+        op = _Op(apply)
+        try:
+            self._ops.send_nowait(op)
+        except anyio.ClosedResourceError:
+            raise JournalError(f"journal {self.path} is closed") from None
+        await op.done.wait()
+        if op.error is not None:
+            raise op.error
+        return op.result
+
+    # -- the interface -----------------------------------------------------------------
+
+    async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
+        rows = list(rows)
+
+        def apply(conn: sqlite3.Connection) -> list[JournalEntry]:
+            conflicts = []
+            now = _now()
+            for reference_id, digest in rows:
+                entry = _select(conn, reference_id)
+                if entry is None:
+                    conn.execute(
+                        "INSERT INTO payouts (reference_id, fingerprint, state, updated_at) "
+                        "VALUES (?, ?, 'pending', ?)",
+                        (reference_id, digest, now),
+                    )
+                elif entry.fingerprint != digest:
+                    if entry.locked:
+                        conflicts.append(entry)
+                    else:
+                        conn.execute(
+                            "UPDATE payouts SET fingerprint = ?, updated_at = ? "
+                            "WHERE reference_id = ?",
+                            (digest, now, reference_id),
+                        )
+            return conflicts
+
+        result: list[JournalEntry] = await self._run(apply)
+        return result
+
+    async def begin(self, reference_id: str, fingerprint: str, run_id: str) -> JournalEntry | None:
+        def apply(conn: sqlite3.Connection) -> JournalEntry | None:
+            entry = _select(conn, reference_id)
+            now = _now()
+            if entry is None:
+                conn.execute(
+                    "INSERT INTO payouts (reference_id, fingerprint, state, run_id, updated_at) "
+                    "VALUES (?, ?, 'sending', ?, ?)",
+                    (reference_id, fingerprint, run_id, now),
+                )
+                return None
+            refused = (
+                entry.done
+                or entry.run_id == run_id
+                or (entry.locked and entry.fingerprint != fingerprint)
+            )
+            if not refused:
+                conn.execute(
+                    "UPDATE payouts SET state = 'sending', fingerprint = ?, run_id = ?, "
+                    "updated_at = ? WHERE reference_id = ?",
+                    (fingerprint, run_id, now, reference_id),
+                )
+            return entry
+
+        result: JournalEntry | None = await self._run(apply)
+        return result
+
+    async def finish(
+        self,
+        reference_id: str,
+        state: JournalState,
+        *,
+        payout_id: str | None = None,
+        payout_status: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE payouts SET state = ?, payout_id = coalesce(?, payout_id), "
+                "payout_status = coalesce(?, payout_status), error = ?, updated_at = ? "
+                "WHERE reference_id = ?",
+                (str(state), payout_id, payout_status, error, _now(), reference_id),
+            )
+
+        await self._run(apply)
+
+    # -- reading (for tools and tests) ------------------------------------------------
+
+    async def get(self, reference_id: str) -> JournalEntry | None:
+        result: JournalEntry | None = await self._run(lambda conn: _select(conn, reference_id))
+        return result
+
+    async def counts(self) -> Mapping[JournalState, int]:
+        """How many rows are in each state."""
+
+        def apply(conn: sqlite3.Connection) -> dict[JournalState, int]:
+            found = dict(conn.execute("SELECT state, count(*) FROM payouts GROUP BY state"))
+            return {s: found[s.value] for s in JournalState if s.value in found}
+
+        result: dict[JournalState, int] = await self._run(apply)
+        return result
+
+
+def _select(conn: sqlite3.Connection, reference_id: str) -> JournalEntry | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM payouts WHERE reference_id = ?",  # noqa: S608 (constant)
+        (reference_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    ref, digest, state, payout_id, payout_status, error, run_id = row
+    return JournalEntry(ref, digest, JournalState(state), payout_id, payout_status, error, run_id)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -1,0 +1,422 @@
+"""The ``ecartpay-async`` command (also ``python -m ecartpay_async``); the ``cli`` extra.
+
+``payouts send FILE.csv`` pays every row of a CSV file through the batch engine;
+``payouts list|get|confirm`` look at and release single payouts; ``sandbox serve``
+(with the ``sandbox`` extra) runs the local emulator. Keys come from
+``ECARTPAY_PUBLIC_KEY`` / ``ECARTPAY_PRIVATE_KEY`` and are never printed.
+
+Exit codes of ``payouts send``: 0 every row paid or pending (or skipped as done by an
+earlier run), 1 some rows failed, 2 invalid input or options (nothing sent), 3 the
+batch was stopped by a fatal error or the breaker, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import click
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .batch import BatchReport, CsvSource
+    from .client import AsyncClient
+    from .models.payouts import Payout
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_INVALID: Final = 2
+EXIT_STOPPED: Final = 3
+EXIT_INTERRUPTED: Final = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ecartpay-async")
+def main() -> None:
+    """Ecart Pay from the command line: payouts in bulk, exactly once."""
+
+
+@main.group()
+def payouts() -> None:
+    """Send payouts from a CSV file; list, show and confirm payouts."""
+
+
+def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--environment", type=click.Choice(["sandbox", "production"]), default="sandbox",
+        envvar="ECARTPAY_ENVIRONMENT", show_default=True, help="Which Ecart Pay to talk to.",
+    )(command)
+    return click.option(
+        "--base-url", envvar="ECARTPAY_BASE_URL", metavar="URL",
+        help="API origin, e.g. http://127.0.0.1:8000 (wins over --environment).",
+    )(command)
+
+
+# -- payouts send ------------------------------------------------------------------------
+
+
+@payouts.command("send")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite journal: makes the run resumable and never pays a row twice.")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
+              help="Payouts in flight at most.")
+@click.option("--rate-limit", type=click.FloatRange(0, min_open=True), metavar="N",
+              help="At most N payouts started per second.")
+@click.option("--max-retries", type=click.IntRange(0, 50), default=None,
+              help="Retries per payout (default 8).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one line per row: .csv, or .jsonl for JSON Lines.")
+@click.option("--dry-run", is_flag=True, help="Validate the file and show totals; send nothing.")
+@click.option("--sandbox", is_flag=True,
+              help="Run against an in-process emulator (recipients registered, balance funded).")
+@click.option("--sandbox-faults", metavar="SPEC", hidden=True,
+              help='Faults for --sandbox, e.g. "5xx=0.1,429=0.05,retry_after=0.05".')
+@_connection_options
+def send_command(
+    file: Path,
+    journal: Path | None,
+    concurrency: int,
+    rate_limit: float | None,
+    max_retries: int | None,
+    report_path: Path | None,
+    dry_run: bool,
+    sandbox: bool,
+    sandbox_faults: str | None,
+    base_url: str | None,
+    environment: str,
+) -> None:
+    """Pay every row of FILE.csv (columns email, amount, currency, reference_id and
+    optionally require_confirmation)."""
+    from .batch import BatchValidationError, CsvSource
+
+    out, err = _console(), _console(stderr=True)
+    source = CsvSource(file)
+    try:
+        summary = source.validate()
+    except BatchValidationError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(EXIT_INVALID)
+    if dry_run:
+        _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
+        sys.exit(EXIT_OK)
+    options: dict[str, Any] = {"concurrency": concurrency, "rate_limit": rate_limit}
+    if journal is not None:
+        options["journal"] = journal
+    if max_retries is not None:
+        options["max_retries"] = max_retries
+    run = _SendRun(source, options, report_path, out, err)
+    if sandbox:
+        code = _run(run.against_sandbox, sandbox_faults)
+    else:
+        code = _run(run.against_api, base_url, environment)
+    sys.exit(code)
+
+
+class _SendRun:
+    """One ``payouts send``: the batch, its progress, its report file and its summary."""
+
+    def __init__(
+        self,
+        source: CsvSource,
+        options: dict[str, Any],
+        report_path: Path | None,
+        out: Console,
+        err: Console,
+    ) -> None:
+        self.source = source
+        self.options = options
+        self.report_path = report_path
+        self.out = out
+        self.err = err
+
+    async def against_api(self, base_url: str | None, environment: str) -> int:
+        client = _make_client(base_url, environment)
+        if client is None:
+            return EXIT_INVALID
+        async with client:
+            return await self._send(client)
+
+    async def against_sandbox(self, faults: str | None) -> int:
+        try:
+            from .sandbox import Sandbox
+        except ImportError:
+            click.echo("--sandbox needs the sandbox extra: "
+                       "pip install 'ecartpay-async[sandbox]'", err=True)
+            return EXIT_INVALID
+        try:
+            emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None)
+        except ValueError as exc:
+            click.echo(f"--sandbox-faults: {exc}", err=True)
+            return EXIT_INVALID
+        async with emulator:
+            self.err.print("Running against the in-process sandbox (no real money moves).")
+            async with emulator.client() as client:
+                code = await self._send(client)
+            payouts = emulator.state.payouts()
+            references = {p.reference_id for p in payouts}
+            self.out.print(
+                f"sandbox: {len(payouts):,} payouts recorded for {len(references):,} reference_ids",
+                highlight=False,
+            )
+        return code
+
+    async def _send(self, client: AsyncClient) -> int:
+        from .batch import BatchValidationError
+        from .batch.display import LiveProgress, render_summary
+        from .batch.export import ReportWriter
+        from .errors import JournalError
+
+        batch = client.payouts.batch(self.source, **self.options)
+        with contextlib.ExitStack() as files:
+            writer = None
+            if self.report_path is not None:
+                try:
+                    writer = files.enter_context(ReportWriter(self.report_path))
+                except OSError as exc:
+                    click.echo(f"--report: cannot write {self.report_path}: {exc.strerror}",
+                               err=True)
+                    return EXIT_INVALID
+            try:
+                async with batch:
+                    with LiveProgress(self.err, batch.total) as progress:
+                        async for outcome in batch:
+                            progress.add(outcome)
+                            if writer is not None:
+                                writer.write(outcome)
+            except (BatchValidationError, JournalError) as exc:
+                # Raised before anything was sent (pre-flight or opening the journal).
+                click.echo(exc.message, err=True)
+                return EXIT_INVALID
+        report = batch.report
+        render_summary(self.out, report)
+        if self.report_path is not None:
+            self.out.print(f"report written to {self.report_path}", highlight=False,
+                           soft_wrap=True)
+        return exit_code(report)
+
+
+def exit_code(report: BatchReport) -> int:
+    """The command's exit code for a finished batch."""
+    if report.aborted:
+        return EXIT_STOPPED
+    if report.failed:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _print_dry_run(
+    out: Console, file: Path, rows: int, totals: dict[str, Any], confirmations: int
+) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{file}: {rows:,} valid rows (dry run, nothing sent)",
+                  title_justify="left")
+    table.add_column("currency")
+    table.add_column("total", justify="right")
+    for currency, total in totals.items():
+        table.add_row(currency, f"{total:,}")
+    out.print(table)
+    if confirmations:
+        out.print(f"{confirmations:,} rows require confirmation (they will stay pending)",
+                  highlight=False)
+
+
+# -- payouts list / get / confirm ---------------------------------------------------------
+
+
+@payouts.command("list")
+@click.option("--status", help="Only payouts in this status (paid, pending, ...).")
+@click.option("--reference-id", help="Only the payout with this reference_id.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True,
+              help="Show at most this many payouts.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_connection_options
+def list_command(
+    status: str | None,
+    reference_id: str | None,
+    limit: int,
+    as_json: bool,
+    base_url: str | None,
+    environment: str,
+) -> None:
+    """List payouts, newest first."""
+    out = _console()
+
+    async def run() -> int:
+        client = _make_client(base_url, environment)
+        if client is None:
+            return EXIT_INVALID
+        found: list[Payout] = []
+        async with client:
+            async for payout in client.payouts.list(
+                status=status, reference_id=reference_id, limit=min(limit, 100)
+            ):
+                found.append(payout)
+                if len(found) >= limit:
+                    break
+        if as_json:
+            for payout in found:
+                click.echo(_payout_json(payout))
+        else:
+            out.print(_payouts_table(found))
+        return EXIT_OK
+
+    sys.exit(_run_api(run))
+
+
+@payouts.command("get")
+@click.argument("payout_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the payout as JSON.")
+@_connection_options
+def get_command(payout_id: str, as_json: bool, base_url: str | None, environment: str) -> None:
+    """Show one payout."""
+    out = _console()
+
+    async def run() -> int:
+        client = _make_client(base_url, environment)
+        if client is None:
+            return EXIT_INVALID
+        async with client:
+            payout = await client.payouts.retrieve(payout_id)
+        _show_payout(out, payout, as_json)
+        return EXIT_OK
+
+    sys.exit(_run_api(run))
+
+
+@payouts.command("confirm")
+@click.argument("payout_id")
+@click.option("--available-at", metavar="ISO-8601",
+              help="Credit on this date instead of now (e.g. 2026-12-01T09:00:00-06:00).")
+@click.option("--json", "as_json", is_flag=True, help="Print the payout as JSON.")
+@_connection_options
+def confirm_command(
+    payout_id: str, available_at: str | None, as_json: bool, base_url: str | None,
+    environment: str,
+) -> None:
+    """Release a pending payout now, or schedule it with --available-at."""
+    from .convert import parse_datetime
+
+    out = _console()
+    when: datetime | None = None
+    if available_at is not None:
+        try:
+            when = parse_datetime(available_at)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--available-at") from None
+
+    async def run() -> int:
+        client = _make_client(base_url, environment)
+        if client is None:
+            return EXIT_INVALID
+        async with client:
+            payout = await client.payouts.confirm(payout_id, when)
+        _show_payout(out, payout, as_json)
+        return EXIT_OK
+
+    sys.exit(_run_api(run))
+
+
+def _payout_json(payout: Payout) -> str:
+    from . import _json
+    from .convert import unstructure
+
+    return _json.dumps(unstructure(payout)).decode()
+
+
+def _show_payout(out: Console, payout: Payout, as_json: bool) -> None:
+    if as_json:
+        click.echo(_payout_json(payout))
+        return
+    from .convert import unstructure
+
+    for key, value in unstructure(payout).items():
+        out.print(f"{key:>22}: {value}", highlight=False, markup=False)
+
+
+def _payouts_table(found: list[Payout]) -> Any:
+    from rich.table import Table
+
+    from .convert import format_datetime
+
+    table = Table()
+    for name in ("id", "reference_id", "email", "amount", "currency", "status", "created_at"):
+        table.add_column(name, justify="right" if name == "amount" else "left")
+    for p in found:
+        table.add_row(
+            p.id, p.reference_id or "", p.email or p.customer_id or "", f"{p.amount:,}",
+            p.currency, str(p.status), format_datetime(p.created_at) if p.created_at else "",
+        )
+    return table
+
+
+# -- shared plumbing -------------------------------------------------------------------------
+
+
+def _console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        # Logs and pipes have no width: do not cut ids and reasons to 80 columns.
+        console = Console(stderr=stderr, width=200)
+    return console
+
+
+def _make_client(base_url: str | None, environment: str) -> AsyncClient | None:
+    from .client import AsyncClient
+    from .errors import ConfigurationError
+
+    try:
+        return AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
+    except ConfigurationError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        return None
+
+
+def _run(function: Callable[..., Coroutine[Any, Any, int]], *args: Any) -> int:
+    import os
+
+    import anyio
+
+    # Undocumented switch for tests: run the same command on trio.
+    backend = os.environ.get("ECARTPAY_ASYNC_BACKEND", "asyncio")
+    try:
+        return anyio.run(function, *args, backend=backend)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+
+
+def _run_api(function: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    from .errors import EcartPayError
+
+    try:
+        return _run(function)
+    except EcartPayError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_FAILED
+
+
+def _mount_sandbox() -> None:
+    # `sandbox serve` comes with the sandbox extra; without it the rest still works.
+    try:
+        from .sandbox.cli import sandbox_group
+    except ImportError:
+        return
+    main.add_command(sandbox_group)
+
+
+_mount_sandbox()
