@@ -1,1 +1,73 @@
-"""ecartpay-async: the async Ecart Pay SDK (work in progress)."""
+"""ecartpay-async: the async Ecart Pay SDK, built for fast payout batches that never pay twice.
+
+Public names live here; heavier parts (the batch engine, the sandbox emulator, the
+command line) load only when used.
+"""
+
+from ._version import __version__
+from .client import AsyncClient
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BatchAbortedError,
+    ConfigurationError,
+    ConflictError,
+    EcartPayError,
+    IdempotencyConflictError,
+    InternalServerError,
+    JournalError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+    ValidationError,
+    WebhookSignatureError,
+)
+from .models.payouts import (
+    Page,
+    Payout,
+    PayoutCharge,
+    PayoutItem,
+    PayoutRequest,
+    PayoutStatus,
+    Transaction,
+)
+from .retry import RetryPolicy
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "BatchAbortedError",
+    "ConfigurationError",
+    "ConflictError",
+    "EcartPayError",
+    "IdempotencyConflictError",
+    "InternalServerError",
+    "JournalError",
+    "NotFoundError",
+    "Page",
+    "Payout",
+    "PayoutCharge",
+    "PayoutItem",
+    "PayoutRequest",
+    "PayoutStatus",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "Transaction",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "WebhookSignatureError",
+    "__version__",
+]

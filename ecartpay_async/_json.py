@@ -19,8 +19,8 @@ __all__ = ["JSONDecodeError", "dumps", "loads", "stringify"]
 
 JSONDecodeError = json.JSONDecodeError
 
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
-_encode_str_ascii: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
+_encode_str_ascii: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def loads(data: str | bytes) -> Any:

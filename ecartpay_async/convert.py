@@ -77,12 +77,12 @@ def _has_extra(cls: type) -> bool:
     return attrs.has(cls) and any(f.name == "extra" for f in attrs.fields(cls))
 
 
-def _extra_structure_hook(cls: type[T]) -> Callable[[Any, Any], T]:
+def _extra_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
     """Structure ``cls`` with unknown keys collected into its ``extra`` field."""
     known = frozenset(f.name for f in attrs.fields(cls)) - {"extra"}
     base = make_dict_structure_fn(cls, converter)
 
-    def structure_with_extra(data: Any, _: Any) -> T:
+    def structure_with_extra(data: Any, _: Any) -> Any:
         if not isinstance(data, Mapping):
             raise ShapeError(f"expected an object for {cls.__name__}, got {type(data).__name__}")
         fields: dict[str, Any] = {}

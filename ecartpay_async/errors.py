@@ -131,7 +131,14 @@ class APIError(EcartPayError):
 
 
 class APIConnectionError(APIError):
-    """No usable answer came back: connection refused, reset, or closed mid-answer."""
+    """No usable answer came back: connection refused, reset, or closed mid-answer.
+
+    ``maybe_processed`` is False only when the request provably never left this
+    machine (the connection could not be made); otherwise the server may have acted
+    on it, which is why a payout is looked up before it is sent again.
+    """
+
+    maybe_processed: bool = True
 
 
 class APITimeoutError(APIConnectionError):

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
-from ..money import check_amount, check_currency
+from ..money import check_amount, check_currency, to_decimal
 from .common import ExtraFields, PayoutStatus, check_email, check_text
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, init=False)
 class PayoutRequest:
     """A payout to send, validated when it is built: bad input never reaches the wire.
 
@@ -78,7 +78,7 @@ class PayoutRequest:
             reference_id = check_text(reference_id, field="reference_id").strip()
         if not isinstance(require_confirmation, bool):
             raise ValidationError("require_confirmation", "must be true or false")
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             amount=check_amount(amount, code),
             currency=code,
             email=email,
@@ -169,14 +169,28 @@ class Payout(ExtraFields):
         return self.status == PayoutStatus.PENDING
 
 
+def _non_negative(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    if value < 0:
+        raise ValidationError(attribute.name, f"must not be negative, got {value}")
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    if value <= 0:
+        raise ValidationError(attribute.name, f"must be greater than 0, got {value}")
+
+
+def _decimal(value: object) -> Decimal:
+    return to_decimal(value, field="number")
+
+
 @attrs.frozen(slots=True)
 class PayoutItem:
     """A line of a payout's itemised detail (``PUT /api/payouts/{id}``)."""
 
     name: str
-    quantity: Decimal
-    price: Decimal
-    discount: Decimal = Decimal(0)
+    quantity: Decimal = attrs.field(converter=_decimal, validator=_positive)
+    price: Decimal = attrs.field(converter=_decimal, validator=_non_negative)
+    discount: Decimal = attrs.field(default=Decimal(0), converter=_decimal, validator=_non_negative)
 
 
 @attrs.frozen(slots=True)
@@ -184,7 +198,7 @@ class PayoutCharge:
     """A charge deducted in a payout's detail, such as a fee (``name``, ``amount``)."""
 
     name: str
-    amount: Decimal
+    amount: Decimal = attrs.field(converter=_decimal, validator=_non_negative)
 
 
 @attrs.frozen(slots=True)

@@ -1,0 +1,124 @@
+"""Token auth: one cached token per key pair, refreshed ahead of expiry, single-flight.
+
+Ecart Pay trades the key pair (HTTP Basic) for a JWT that lives an hour. The token's
+``exp`` is read without verifying the signature (that is the server's job; no JWT
+library needed). Its lifetime is measured as ``exp - iat`` and counted from the
+moment it arrived, so a skewed local clock does not matter. When ``exp`` cannot be
+read, ``fallback_ttl`` is assumed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+__all__ = ["Secret", "TokenCache", "basic_credentials", "token_lifetime"]
+
+
+class Secret:
+    """A string that never shows itself in a repr, a str() or a log line."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> str:
+        raise TypeError("secrets are not picklable")
+
+
+def basic_credentials(public_key: Secret, private_key: Secret) -> str:
+    """The ``Authorization`` header value for the token request."""
+    pair = f"{public_key.get()}:{private_key.get()}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def token_lifetime(token: str, *, now: float) -> float | None:
+    """Seconds the JWT has left, from its ``exp`` (and ``iat`` when present); None if unreadable."""
+    try:
+        payload_b64 = token.split(".")[1]
+        payload = json.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
+        exp = float(payload["exp"])
+        iat = payload.get("iat")
+        return exp - float(iat) if iat is not None else exp - now
+    except (IndexError, KeyError, TypeError, ValueError, binascii.Error):
+        return None
+
+
+class TokenCache:
+    """Holds the current token and fetches a new one when it is missing or near expiry.
+
+    ``fetch`` performs the token request and returns the token. Concurrent callers
+    that find no valid token share one fetch (single-flight): a thousand tasks
+    starting at once cause one token request.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[str]],
+        *,
+        refresh_margin: float = 60.0,
+        fallback_ttl: float = 50 * 60,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._fetch = fetch
+        self._refresh_margin = refresh_margin
+        self._fallback_ttl = fallback_ttl
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._token: Secret | None = None
+        self._refresh_at = 0.0
+        self._lock = anyio.Lock()
+        self.fetches = 0
+
+    def __repr__(self) -> str:
+        return f"TokenCache(has_token={self._token is not None})"
+
+    async def get(self) -> str:
+        """A valid token, fetching one only when needed."""
+        token = self._token
+        if token is not None and self._clock() < self._refresh_at:
+            return token.get()
+        async with self._lock:
+            # Another task may have refreshed while this one waited for the lock.
+            token = self._token
+            if token is not None and self._clock() < self._refresh_at:
+                return token.get()
+            value = await self._fetch()
+            self.fetches += 1
+            self._store(value)
+            return value
+
+    def _store(self, value: str) -> None:
+        lifetime = token_lifetime(value, now=self._wall_clock())
+        if lifetime is None or lifetime <= 0:
+            lifetime = self._fallback_ttl
+        # Refresh ahead: a minute early for hour-long tokens, 10 % early for short ones.
+        margin = min(self._refresh_margin, lifetime * 0.1)
+        self._token = Secret(value)
+        self._refresh_at = self._clock() + lifetime - margin
+
+    def invalidate(self, token: str) -> None:
+        """Drop ``token`` after the API refused it, unless it was already replaced."""
+        if self._token is not None and self._token.get() == token:
+            self._token = None

@@ -1,0 +1,182 @@
+"""``AsyncClient``: configuration and lifetime; owns the pool, the token and the resources."""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Any, Final, Literal
+
+import attrs
+import httpx
+
+from .auth import Secret
+from .errors import ConfigurationError
+from .http import ClientSender, HTTPPipeline, Sender
+from .models.common import check_email
+from .resources.payouts import AsyncPayouts
+from .retry import RetryPolicy
+
+__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
+
+ENVIRONMENTS: Final = {
+    "sandbox": "https://sandbox.ecartpay.com",
+    "production": "https://ecartpay.com",
+}
+
+#: Connect fast or fail fast; give the API time to answer a payout.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0, pool=30.0)
+#: Enough keep-alive connections for a 64-wide batch with room to spare.
+DEFAULT_LIMITS: Final = httpx.Limits(
+    max_connections=128, max_keepalive_connections=128, keepalive_expiry=30.0
+)
+
+
+class AsyncClient:
+    """The Ecart Pay API, asynchronously.
+
+    ::
+
+        async with AsyncClient(environment="sandbox") as client:
+            payout = await client.payouts.create(
+                email="ana@example.com", reference_id="payroll-2026-11-0001",
+                amount=Decimal("1250.00"), currency="MXN",
+            )
+
+    Keys default to ``ECARTPAY_PUBLIC_KEY`` / ``ECARTPAY_PRIVATE_KEY``. ``base_url`` is
+    an origin such as ``http://127.0.0.1:8000`` (the SDK adds ``/api/...``) and wins
+    over ``environment``. Pass ``http_client`` to send through your own
+    ``httpx.AsyncClient`` (its transport, proxies, event hooks, respx mocks); the
+    SDK then never closes it. ``max_retries`` and ``timeout`` can also be set per call
+    and per derived client (:meth:`with_options`).
+    """
+
+    def __init__(
+        self,
+        public_key: str | None = None,
+        private_key: str | None = None,
+        *,
+        environment: Literal["sandbox", "production"] = "sandbox",
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        http_client: httpx.AsyncClient | None = None,
+        limits: httpx.Limits | None = None,
+        retry_policy: RetryPolicy | None = None,
+        default_headers: dict[str, str] | None = None,
+        account_email: str | None = None,
+        _pipeline: HTTPPipeline | None = None,
+    ) -> None:
+        self.environment = environment
+        self.account_email = None if account_email is None else check_email(
+            account_email, field="account_email"
+        )
+        if _pipeline is not None:  # with_options(): share everything but the options
+            self._http = _pipeline
+            self.base_url = _pipeline.base_url
+        else:
+            self.base_url = _resolve_base_url(environment, base_url)
+            public = _key(public_key, "ECARTPAY_PUBLIC_KEY", "public_key")
+            private = _key(private_key, "ECARTPAY_PRIVATE_KEY", "private_key")
+            if http_client is not None and limits is not None:
+                raise ConfigurationError("give limits= or http_client=, not both")
+            if max_retries < 0:
+                raise ConfigurationError("max_retries must be >= 0")
+            policy = retry_policy or RetryPolicy()
+            if max_retries != policy.max_retries:
+                policy = _evolve(policy, max_retries=max_retries)
+            self._http = HTTPPipeline(
+                base_url=self.base_url,
+                public_key=public,
+                private_key=private,
+                sender=_make_sender(http_client, limits),
+                timeout=_as_timeout(timeout),
+                policy=policy,
+                headers=default_headers,
+            )
+        self.payouts = AsyncPayouts(self)
+
+    @property
+    def max_retries(self) -> int:
+        return self._http.policy.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._http.timeout
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        default_headers: dict[str, str] | None = None,
+    ) -> AsyncClient:
+        """A client with other options that shares this one's pool and token."""
+        policy = None
+        if max_retries is not None:
+            if max_retries < 0:
+                raise ConfigurationError("max_retries must be >= 0")
+            policy = _evolve(self._http.policy, max_retries=max_retries)
+        pipeline = self._http.derive(
+            timeout=None if timeout is None else _as_timeout(timeout),
+            policy=policy,
+            headers=default_headers,
+        )
+        return AsyncClient(
+            environment=self.environment,
+            account_email=self.account_email,
+            _pipeline=pipeline,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool, unless it was passed in by the caller."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+
+def _resolve_base_url(environment: str, base_url: str | None) -> str:
+    if base_url is not None:
+        url = httpx.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}")
+        return base_url.rstrip("/")
+    try:
+        return ENVIRONMENTS[environment]
+    except KeyError:
+        raise ConfigurationError(
+            f"environment must be 'sandbox' or 'production', got {environment!r}"
+        ) from None
+
+
+def _key(value: str | None, env_var: str, name: str) -> Secret:
+    value = value if value is not None else os.environ.get(env_var)
+    if not value or not value.strip():
+        raise ConfigurationError(f"no {name}: pass {name}= or set {env_var}")
+    return Secret(value.strip())
+
+
+def _as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+
+def _evolve(policy: RetryPolicy, **changes: Any) -> RetryPolicy:
+    return attrs.evolve(policy, **changes)
+
+
+def _make_sender(http_client: httpx.AsyncClient | None, limits: httpx.Limits | None) -> Sender:
+    if http_client is not None:
+        return ClientSender(http_client, owned=False)
+    pool = httpx.AsyncClient(limits=limits or DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT)
+    return ClientSender(pool, owned=True)

@@ -1,0 +1,378 @@
+"""The one request pipeline: build, authorize, send, classify, retry.
+
+Every API call goes through :meth:`HTTPPipeline.request` (or ``request_once`` for
+callers that own their retry loop, such as the exactly-once payout create). The
+pipeline never logs or raises a header, a key or a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+import httpx
+
+from . import _json
+from ._version import __version__
+from .auth import Secret, TokenCache, basic_credentials
+from .errors import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    RateLimitError,
+    status_error_class,
+)
+from .retry import RetryPolicy, is_retryable, parse_retry_after
+
+__all__ = ["Attempt", "HTTPPipeline", "Sender", "user_agent"]
+
+logger = logging.getLogger("ecartpay_async")
+
+# Response headers safe to keep on an error (none of them can carry a secret).
+_KEPT_HEADERS = ("retry-after", "content-type", "date", "x-request-id", "cf-ray")
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+
+TOKEN_PATH = "/api/authorizations/token"  # noqa: S105 (a path, not a password)
+
+
+def user_agent() -> str:
+    return (
+        f"ecartpay-async/{__version__} Python/{platform.python_version()} "
+        f"httpx/{httpx.__version__}"
+    )
+
+
+class Sender(Protocol):
+    """Sends one request and returns the response with its body read."""
+
+    async def send(self, request: httpx.Request) -> httpx.Response: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ClientSender:
+    """Sends through an ``httpx.AsyncClient`` (a user's own, or the SDK's default pool)."""
+
+    def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
+        self.client = client
+        self.owned = owned
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        return await self.client.send(request)
+
+    async def aclose(self) -> None:
+        # Never close a pool the caller lent us.
+        if self.owned:
+            await self.client.aclose()
+
+
+@attrs.frozen
+class Attempt:
+    """One HTTP attempt, as reported to an ``on_attempt`` observer."""
+
+    method: str
+    path: str
+    number: int
+    status_code: int | None
+    error: BaseException | None
+    duration: float
+
+
+AttemptObserver = Callable[[Attempt], None]
+
+
+class _Shared:
+    """What every client derived by ``with_options`` shares: pool, token, pause gate."""
+
+    def __init__(self, sender: Sender, tokens: TokenCache | None) -> None:
+        self.sender = sender
+        self.tokens = tokens
+        self.paused_until = 0.0
+
+
+class HTTPPipeline:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        public_key: Secret,
+        private_key: Secret,
+        sender: Sender,
+        timeout: httpx.Timeout,
+        policy: RetryPolicy,
+        headers: Mapping[str, str] | None = None,
+        shared: _Shared | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.policy = policy
+        self._public_key = public_key
+        self._private_key = private_key
+        self._clock = clock
+        self._headers = {
+            "User-Agent": user_agent(),
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        self._shared = shared or _Shared(sender, None)
+        if self._shared.tokens is None:
+            self._shared.tokens = TokenCache(self._fetch_token)
+
+    def derive(
+        self, *, timeout: httpx.Timeout | None = None, policy: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HTTPPipeline:
+        """A pipeline with other options sharing this one's pool, token and pause gate."""
+        return HTTPPipeline(
+            base_url=self.base_url,
+            public_key=self._public_key,
+            private_key=self._private_key,
+            sender=self._shared.sender,
+            timeout=timeout or self.timeout,
+            policy=policy or self.policy,
+            headers={**self._headers, **(headers or {})},
+            shared=self._shared,
+            clock=self._clock,
+        )
+
+    @property
+    def tokens(self) -> TokenCache:
+        assert self._shared.tokens is not None
+        return self._shared.tokens
+
+    async def aclose(self) -> None:
+        await self._shared.sender.aclose()
+
+    # -- the public entry points -------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        on_attempt: AttemptObserver | None = None,
+    ) -> Any:
+        """Send with retries per the policy; return the decoded JSON answer."""
+        return await self.policy.run(
+            lambda: self.request_once(
+                method, path, json=json, params=params, timeout=timeout, on_attempt=on_attempt
+            ),
+            max_retries=max_retries,
+            describe=f"{method} {path}",
+        )
+
+    async def request_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        on_attempt: AttemptObserver | None = None,
+        number: int = 1,
+    ) -> Any:
+        """One attempt (plus one replay if the token was refused); no retries."""
+        content = None if json is None else _json.dumps(json)
+        tokens = self.tokens
+        token = await tokens.get()
+        response = await self._send(
+            method, path, token, content, params, timeout, on_attempt, number
+        )
+        if response.status_code == 401:
+            # The token expired or was revoked: refresh once and replay once.
+            tokens.invalidate(token)
+            token = await tokens.get()
+            response = await self._send(
+                method, path, token, content, params, timeout, on_attempt, number
+            )
+        return self._decode(response, method, path)
+
+    # -- the steps ---------------------------------------------------------------
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        authorization: str,
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> httpx.Request:
+        headers = {**self._headers, "Authorization": authorization}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        if timeout is None:
+            timeout = self.timeout
+        elif not isinstance(timeout, httpx.Timeout):
+            timeout = httpx.Timeout(timeout)
+        query = None if not params else {k: v for k, v in params.items() if v is not None}
+        return httpx.Request(
+            method,
+            self.base_url + path,
+            params=query,
+            headers=headers,
+            content=content,
+            extensions={"timeout": timeout.as_dict()},
+        )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        authorization: str,
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+        timeout: float | httpx.Timeout | None,
+        on_attempt: AttemptObserver | None,
+        number: int,
+    ) -> httpx.Response:
+        await self._wait_if_paused()
+        request = self._build(method, path, authorization, content, params, timeout)
+        started = self._clock()
+        try:
+            response = await self._shared.sender.send(request)
+        except httpx.TransportError as exc:
+            error = _connection_error(exc, method, path)
+            self._report(on_attempt, method, path, number, None, error, started)
+            raise error from exc
+        self._report(on_attempt, method, path, number, response.status_code, None, started)
+        if response.status_code in (429, 503):
+            self._pause_from(response)
+        return response
+
+    def _report(
+        self,
+        on_attempt: AttemptObserver | None,
+        method: str,
+        path: str,
+        number: int,
+        status: int | None,
+        error: BaseException | None,
+        started: float,
+    ) -> None:
+        duration = self._clock() - started
+        if logger.isEnabledFor(logging.DEBUG):
+            outcome = status if error is None else type(error).__name__
+            logger.debug(
+                "%s %s -> %s (attempt %d, %.1f ms)", method, path, outcome, number, duration * 1e3
+            )
+        if on_attempt is not None:
+            on_attempt(Attempt(method, path, number, status, error, duration))
+
+    async def _wait_if_paused(self) -> None:
+        wait = self._shared.paused_until - self._clock()
+        if wait > 0:
+            await self.policy.sleep(wait)
+
+    def _pause_from(self, response: httpx.Response) -> None:
+        # A 429/503 with Retry-After pauses every request of this client, not just
+        # the one that saw it: hammering a server that asked for quiet helps no one.
+        wait = parse_retry_after(response.headers.get("retry-after"))
+        if wait:
+            wait = min(wait, self.policy.max_retry_after)
+            until = self._clock() + wait
+            if until > self._shared.paused_until:
+                self._shared.paused_until = until
+                logger.warning("server asked to slow down: pausing requests for %.2fs", wait)
+
+    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
+        status = response.status_code
+        content = response.content
+        if 200 <= status < 300:
+            if not content.strip():
+                return None
+            try:
+                return _json.loads(content)
+            except (ValueError, UnicodeDecodeError):
+                raise APIResponseError(
+                    f"answer is not valid JSON: {_excerpt(content)!r}",
+                    method=method,
+                    path=path,
+                    status_code=status,
+                    body=_excerpt(content),
+                ) from None
+        raise _status_error(response, method, path)
+
+    # -- the token request ---------------------------------------------------------
+
+    async def _fetch_token(self) -> str:
+        basic = basic_credentials(self._public_key, self._private_key)
+
+        async def attempt() -> str:
+            response = await self._send("POST", TOKEN_PATH, basic, None, None, None, None, 1)
+            data = self._decode(response, "POST", TOKEN_PATH)
+            token = data.get("token") if isinstance(data, Mapping) else None
+            if not isinstance(token, str) or not token:
+                raise APIResponseError(
+                    "token answer has no 'token'", method="POST", path=TOKEN_PATH,
+                    status_code=response.status_code,
+                )
+            return token
+
+        return await self.policy.run(attempt, retry_if=is_retryable, describe="token request")
+
+
+def _excerpt(content: bytes, limit: int = 200) -> str:
+    text = content[: limit * 4].decode("utf-8", errors="replace")
+    text = _SPACES.sub(" ", _TAGS.sub(" ", text)).strip()
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _connection_error(exc: httpx.TransportError, method: str, path: str) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        error: APIConnectionError = APITimeoutError(
+            f"{type(exc).__name__} on {method} {path}", method=method, path=path
+        )
+    else:
+        error = APIConnectionError(
+            f"{type(exc).__name__} on {method} {path}: {exc}", method=method, path=path
+        )
+    # Connect failures and pool timeouts mean the request never left this machine;
+    # anything later may have reached the server and been processed.
+    error.maybe_processed = not isinstance(
+        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+    )
+    return error
+
+
+def _status_error(response: httpx.Response, method: str, path: str) -> APIStatusError:
+    status = response.status_code
+    body: Any
+    try:
+        body = _json.loads(response.content) if response.content.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        body = _excerpt(response.content)
+    message = None
+    if isinstance(body, Mapping):
+        message = body.get("message") or body.get("error") or body.get("detail")
+    elif isinstance(body, str) and body:
+        message = body
+    if not isinstance(message, str) or not message:
+        message = response.reason_phrase or f"HTTP {status}"
+    headers = {k: response.headers[k] for k in _KEPT_HEADERS if k in response.headers}
+    cls = status_error_class(status)
+    kwargs: dict[str, Any] = {
+        "status_code": status, "body": body, "method": method, "path": path, "headers": headers,
+    }
+    if cls is RateLimitError:
+        return RateLimitError(
+            message, retry_after=parse_retry_after(headers.get("retry-after")), **kwargs
+        )
+    if cls is AuthenticationError and path == TOKEN_PATH:
+        message = f"the API refused the key pair ({message})"
+    return cls(message, **kwargs)
+

@@ -1,0 +1,1 @@
+"""Typed methods over the request pipeline, one module per API resource."""

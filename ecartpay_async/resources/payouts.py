@@ -1,0 +1,378 @@
+"""``client.payouts``: create (exactly once), retrieve, list, update, confirm.
+
+Exactly once, keyed on ``reference_id``: a payout's reference_id never changes
+across retries. When an attempt fails in a way that may have reached the server
+(a timeout, a connection lost after the request was written, a 5xx, a garbled
+answer), the next attempt first asks ``GET /api/payouts?reference_id=...``: a payout
+found there is the result; none found means it is safe to send again. A rejection
+saying the reference is already used resolves the same way. A payout found with a
+different recipient, amount or currency raises :class:`IdempotencyConflictError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import httpx
+
+from ..convert import format_datetime, structure, unstructure
+from ..errors import (
+    APIConnectionError,
+    APIResponseError,
+    APIStatusError,
+    IdempotencyConflictError,
+    RateLimitError,
+    ValidationError,
+)
+from ..http import Attempt
+from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
+from ..money import check_amount
+from ..retry import is_retryable
+from ._base import Resource, path_id
+
+__all__ = ["AsyncPayouts", "SendResult", "parse_page"]
+
+logger = logging.getLogger("ecartpay_async")
+
+PAYOUTS = "/api/payouts"
+
+# How a server may word "this reference_id was used already".
+_REUSE_WORDS = re.compile(r"reference|duplicate|already|exist|used|idempot|unique", re.I)
+
+
+@attrs.frozen
+class SendResult:
+    """The outcome of :meth:`AsyncPayouts.send`."""
+
+    payout: Payout
+    attempts: int
+    recovered: bool
+
+
+def parse_page(data: Any) -> Page:
+    """A list answer as a :class:`Page`: the ``{count, docs, pages}`` envelope or a bare array."""
+    if isinstance(data, list):
+        return Page(docs=tuple(data))
+    if isinstance(data, Mapping):
+        docs = data.get("docs", data.get("data"))
+        if isinstance(docs, list):
+            return Page(docs=tuple(docs), count=_int_or_none(data.get("count")),
+                        pages=_int_or_none(data.get("pages")))
+    kind = type(data).__name__
+    raise ValueError(f"expected a list or a {{count, docs, pages}} object, got {kind}")
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_reuse_rejection(exc: APIStatusError) -> bool:
+    if exc.status_code == 409:
+        return True
+    return exc.status_code in (400, 422) and bool(_REUSE_WORDS.search(exc.message))
+
+
+def _maybe_processed(exc: BaseException) -> bool:
+    """Whether a failed create may nevertheless have created the payout."""
+    if isinstance(exc, APIConnectionError):
+        return exc.maybe_processed
+    if isinstance(exc, RateLimitError):
+        return False
+    return is_retryable(exc)
+
+
+def differences(request: PayoutRequest, payout: Payout) -> list[tuple[str, object, object]]:
+    """Fields in which a found payout disagrees with the request (unknown ones are skipped)."""
+    diffs: list[tuple[str, object, object]] = []
+    if payout.amount != request.amount:
+        diffs.append(("amount", request.amount, payout.amount))
+    if payout.currency.upper() != request.currency:
+        diffs.append(("currency", request.currency, payout.currency))
+    pairs = (
+        ("email", request.email, payout.email),
+        ("customer_id", request.customer_id, payout.customer_id),
+        ("payment_method_id", request.payment_method_id, payout.payment_method_id),
+    )
+    for name, wanted, found in pairs:
+        if wanted is not None and found is not None and wanted.casefold() != found.casefold():
+            diffs.append((name, wanted, found))
+    return diffs
+
+
+class AsyncPayouts(Resource):
+    """Payouts: money sent from your balance to another Ecart Pay account."""
+
+    async def create(
+        self,
+        *,
+        amount: Decimal | int | str,
+        currency: str,
+        email: str | None = None,
+        reference_id: str | None = None,
+        require_confirmation: bool = False,
+        customer_id: str | None = None,
+        payment_method_id: str | None = None,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Payout:
+        """Send a payout, exactly once per ``reference_id``; see :class:`PayoutRequest`."""
+        request = PayoutRequest(
+            amount=amount,
+            currency=currency,
+            email=email,
+            reference_id=reference_id,
+            require_confirmation=require_confirmation,
+            customer_id=customer_id,
+            payment_method_id=payment_method_id,
+        )
+        result = await self.send(request, max_retries=max_retries, timeout=timeout)
+        return result.payout
+
+    async def send(
+        self,
+        request: PayoutRequest,
+        *,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        on_attempt: Callable[[Attempt], None] | None = None,
+    ) -> SendResult:
+        """Send a prepared :class:`PayoutRequest`; report attempts and lookup recovery."""
+        body = request.to_body()
+        reference_id = request.reference_id
+        attempts = 0
+        uncertain = False  # an earlier attempt may have created the payout
+
+        async def attempt() -> SendResult:
+            nonlocal attempts, uncertain
+            if uncertain and reference_id is not None:
+                found = await self._recover(request, reference_id, timeout)
+                if found is not None:
+                    return SendResult(found, attempts, recovered=True)
+            attempts += 1
+            try:
+                data = await self._http.request_once(
+                    "POST", PAYOUTS, json=body, timeout=timeout, on_attempt=on_attempt,
+                    number=attempts,
+                )
+                payout = self._structure(data, Payout, "POST", PAYOUTS)
+            except APIStatusError as exc:
+                if reference_id is not None and _is_reuse_rejection(exc):
+                    found = await self._recover(request, reference_id, timeout)
+                    if found is not None:
+                        return SendResult(found, attempts, recovered=True)
+                uncertain = uncertain or _maybe_processed(exc)
+                raise
+            except Exception as exc:
+                uncertain = uncertain or _maybe_processed(exc)
+                raise
+            self._check_same(request, payout)
+            return SendResult(payout, attempts, recovered=False)
+
+        def retry_if(exc: BaseException) -> bool:
+            # Without a reference_id a payout that may exist cannot be looked up,
+            # so sending it again could pay twice: give up instead.
+            if reference_id is None and _maybe_processed(exc):
+                return False
+            return is_retryable(exc)
+
+        return await self._http.policy.run(
+            attempt,
+            max_retries=max_retries,
+            retry_if=retry_if,
+            describe=f"POST {PAYOUTS} reference_id={reference_id!r}",
+        )
+
+    async def _recover(
+        self, request: PayoutRequest, reference_id: str, timeout: float | httpx.Timeout | None
+    ) -> Payout | None:
+        found = await self.find_by_reference(reference_id, max_retries=0, timeout=timeout)
+        if found is not None:
+            self._check_same(request, found)
+            logger.info("payout %s recovered by reference_id lookup", reference_id)
+        return found
+
+    @staticmethod
+    def _check_same(request: PayoutRequest, payout: Payout) -> None:
+        if request.reference_id is None:
+            return
+        diffs = differences(request, payout)
+        if diffs:
+            raise IdempotencyConflictError(request.reference_id, diffs, existing=payout)
+
+    async def find_by_reference(
+        self,
+        reference_id: str,
+        *,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Payout | None:
+        """The payout sent under ``reference_id``, or None if there is none."""
+        data = await self._request(
+            "GET", PAYOUTS, params={"reference_id": reference_id},
+            max_retries=max_retries, timeout=timeout,
+        )
+        for payout in self._page(data).docs:
+            # Match exactly: a server may treat the filter as a search.
+            if payout.reference_id == reference_id:
+                return payout  # type: ignore[no-any-return]
+        return None
+
+    async def retrieve(
+        self,
+        payout_id: str,
+        *,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Payout:
+        path = f"{PAYOUTS}/{path_id(payout_id, 'payout_id')}"
+        data = await self._request("GET", path, max_retries=max_retries, timeout=timeout)
+        return self._structure(data, Payout, "GET", path)
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        reference_id: str | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> AsyncIterator[Payout]:
+        """Every payout matching the filters, page after page: ``async for p in ...``."""
+        if not 1 <= limit <= 1000:
+            raise ValidationError("limit", "must be between 1 and 1000")
+        filters = {"status": status, "reference_id": reference_id, "q": q, "limit": limit}
+        return self._paginate(filters, max_retries, timeout)
+
+    async def _paginate(
+        self,
+        filters: dict[str, Any],
+        max_retries: int | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> AsyncIterator[Payout]:
+        limit = filters["limit"]
+        page_number = 1
+        previous_ids: set[str] = set()
+        while True:
+            data = await self._request(
+                "GET", PAYOUTS, params={**filters, "page": page_number},
+                max_retries=max_retries, timeout=timeout,
+            )
+            page = self._page(data)
+            ids = {p.id for p in page.docs}
+            if not page.docs or ids <= previous_ids:
+                return  # empty, or a server that ignores `page` and repeats itself
+            for payout in page.docs:
+                yield payout
+            if page.pages is not None:
+                if page_number >= page.pages:
+                    return
+            elif len(page.docs) < limit:
+                return
+            previous_ids = ids
+            page_number += 1
+
+    def _page(self, data: Any) -> Page:
+        try:
+            page = parse_page(data)
+        except ValueError as exc:
+            raise APIResponseError(str(exc), method="GET", path=PAYOUTS, status_code=200) from exc
+        docs = tuple(self._structure(doc, Payout, "GET", PAYOUTS) for doc in page.docs)
+        return attrs.evolve(page, docs=docs)
+
+    async def update(
+        self,
+        payout_id: str,
+        *,
+        amount: Decimal | int | str | None = None,
+        order_id: str | None = None,
+        items: Sequence[PayoutItem | Mapping[str, Any]] | None = None,
+        charges: Sequence[PayoutCharge | Mapping[str, Any]] | None = None,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Payout:
+        """Change a pending payout's amount, order or itemised detail."""
+        body: dict[str, Any] = {}
+        if amount is not None:
+            body["amount"] = check_amount(amount, None)
+        if order_id is not None:
+            body["order_id"] = order_id
+        if items is not None:
+            body["items"] = [unstructure(_as(PayoutItem, item, "items")) for item in items]
+        if charges is not None:
+            body["charges"] = [unstructure(_as(PayoutCharge, c, "charges")) for c in charges]
+        if not body:
+            raise ValidationError("update", "give at least one of amount, order_id, items, charges")
+        path = f"{PAYOUTS}/{path_id(payout_id, 'payout_id')}"
+        data = await self._request("PUT", path, json=body, max_retries=max_retries, timeout=timeout)
+        return self._structure(data, Payout, "PUT", path)
+
+    async def confirm(
+        self,
+        payout_id: str,
+        available_at: datetime | None = None,
+        *,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> Payout:
+        """Release a pending payout now, or on ``available_at`` (an aware datetime)."""
+        body = None
+        if available_at is not None:
+            if not isinstance(available_at, datetime) or available_at.tzinfo is None:
+                raise ValidationError("available_at", "must be a timezone-aware datetime")
+            body = {"available_at": format_datetime(available_at)}
+        path = f"{PAYOUTS}/{path_id(payout_id, 'payout_id')}/confirm"
+        uncertain = False
+
+        async def attempt() -> Payout:
+            nonlocal uncertain
+            try:
+                data = await self._http.request_once("PUT", path, json=body, timeout=timeout)
+            except APIStatusError as exc:
+                # An earlier attempt may have confirmed it, so this one is refused:
+                # the payout's state says whether the confirmation took.
+                if uncertain and exc.status_code in (400, 409, 422):
+                    current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
+                    if _confirmed(current, available_at):
+                        return current
+                uncertain = uncertain or _maybe_processed(exc)
+                raise
+            except Exception as exc:
+                uncertain = uncertain or _maybe_processed(exc)
+                raise
+            return self._structure(data, Payout, "PUT", path)
+
+        return await self._http.policy.run(
+            attempt, max_retries=max_retries, describe=f"PUT {path}"
+        )
+
+
+def _confirmed(payout: Payout, available_at: datetime | None) -> bool:
+    if available_at is None:
+        return not payout.is_pending
+    # Scheduled confirmations stay pending; the date is what was set. The API keeps
+    # milliseconds, so compare at that precision.
+    return payout.available_at is not None and abs(
+        (payout.available_at - available_at).total_seconds()
+    ) < 0.001
+
+
+def _as(cls: type[Any], value: Any, field: str) -> Any:
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return structure(dict(value), cls)
+        except ValueError as exc:
+            raise ValidationError(field, str(exc)) from None
+    kind = type(value).__name__
+    raise ValidationError(field, f"expected {cls.__name__} or a mapping, got {kind}")
