@@ -1,14 +1,24 @@
 """Transports under the request pipeline (httpx's transport interface throughout).
 
-- :class:`AutoTransport`: the default. aiohttp on asyncio, httpx's own elsewhere
-  (trio), chosen at the first request.
-- :class:`AiohttpTransport`: an ``httpx.AsyncBaseTransport`` over ``aiohttp``.
+- :class:`AutoTransport`: the default; picks at the first request.
+- :class:`AsyncioTransport`: HTTP/1.1 over asyncio Protocols, the fast path on asyncio.
+- :class:`AiohttpTransport`: an ``httpx.AsyncBaseTransport`` over ``aiohttp``
+  (``prefer="aiohttp"``; aiohttp is imported at its first request).
+- :class:`TransportSender`: the pipeline's sender for a transport the SDK owns.
 
-Nothing here imports aiohttp until a request is sent through it.
+On trio, ``AutoTransport`` uses ``httpx.AsyncHTTPTransport``.
 """
 
 from ._aiohttp import AiohttpTransport
 from ._asyncio import AsyncioTransport
-from ._auto import AutoTransport, aiohttp_usable
+from ._auto import AutoTransport, Preference, on_asyncio
+from ._sender import TransportSender
 
-__all__ = ["AiohttpTransport", "AsyncioTransport", "AutoTransport", "aiohttp_usable"]
+__all__ = [
+    "AiohttpTransport",
+    "AsyncioTransport",
+    "AutoTransport",
+    "Preference",
+    "TransportSender",
+    "on_asyncio",
+]

@@ -1,30 +1,35 @@
-"""The SDK's default transport: aiohttp on asyncio when it is installed, httpx's own otherwise.
+"""The SDK's default transport: its own asyncio HTTP/1.1 transport on asyncio, httpx's elsewhere.
 
 The choice is made at the first request, from the event loop actually running
-(``sniffio``), never at import: under trio, or without the ``fast`` extra, requests
-go through ``httpx.AsyncHTTPTransport`` and nothing from aiohttp is imported.
+(``sniffio``), never at import: under trio requests go through
+``httpx.AsyncHTTPTransport``, and nothing asyncio-specific is used.
+``prefer="aiohttp"`` picks :class:`AiohttpTransport` on asyncio instead (needs the
+``fast`` extra); ``prefer="httpx"`` always uses httpx's transport.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import ssl
+from typing import Literal
 
 import httpx
 import sniffio
 
 from ._aiohttp import AiohttpTransport
+from ._asyncio import AsyncioTransport
 
-__all__ = ["AutoTransport", "aiohttp_usable"]
+__all__ = ["AutoTransport", "Preference", "on_asyncio"]
+
+Preference = Literal["auto", "aiohttp", "httpx"]
+_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
-def aiohttp_usable() -> bool:
-    """True when running on asyncio and aiohttp can be imported."""
+def on_asyncio() -> bool:
+    """True when the running event loop is asyncio's."""
     try:
-        library = sniffio.current_async_library()
+        return sniffio.current_async_library() == "asyncio"
     except sniffio.AsyncLibraryNotFoundError:
         return False
-    return library == "asyncio" and importlib.util.find_spec("aiohttp") is not None
 
 
 class AutoTransport(httpx.AsyncBaseTransport):
@@ -33,27 +38,27 @@ class AutoTransport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         *,
-        limits: httpx.Limits | None = None,
+        limits: httpx.Limits = _DEFAULT_LIMITS,
         verify: ssl.SSLContext | bool = True,
-        prefer: str = "auto",
+        prefer: Preference = "auto",
     ) -> None:
         if prefer not in ("auto", "aiohttp", "httpx"):
             raise ValueError(f"prefer must be 'auto', 'aiohttp' or 'httpx', not {prefer!r}")
-        self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        self._limits = limits
         self._verify = verify
         self._prefer = prefer
         self._inner: httpx.AsyncBaseTransport | None = None
 
     @property
-    def chosen(self) -> str | None:
-        """``"aiohttp"`` or ``"httpx"`` once a request has been sent, else None."""
-        if self._inner is None:
-            return None
-        return "aiohttp" if isinstance(self._inner, AiohttpTransport) else "httpx"
+    def chosen(self) -> httpx.AsyncBaseTransport | None:
+        """The transport in use, once a request has been sent."""
+        return self._inner
 
     def _choose(self) -> httpx.AsyncBaseTransport:
-        if self._prefer == "aiohttp" or (self._prefer == "auto" and aiohttp_usable()):
-            return AiohttpTransport(limits=self._limits, verify=self._verify)
+        if self._prefer != "httpx" and on_asyncio():
+            if self._prefer == "aiohttp":
+                return AiohttpTransport(limits=self._limits, verify=self._verify)
+            return AsyncioTransport(limits=self._limits, verify=self._verify)
         return httpx.AsyncHTTPTransport(limits=self._limits, verify=self._verify)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

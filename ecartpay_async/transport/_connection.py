@@ -100,7 +100,8 @@ class Connection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             raise httpx.ReadError("connection closed before the request was sent")
         self._parser = ResponseParser(method)
-        waiter = self._waiter = self._loop.create_future()
+        waiter: asyncio.Future[ResponseParser] = self._loop.create_future()
+        self._waiter = waiter
         self._last_data = self._loop.time()
         if read_timeout is not None:
             self._read_timeout = read_timeout
