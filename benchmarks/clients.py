@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from . import loops
+from .sdk_clients import open_sdk, payout_requests
 from .transport_loops import transport_loop
 
 __all__ = ["CLIENTS", "ClientSpec", "Runner"]
@@ -56,6 +57,19 @@ def _asyncio_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
 CLIENTS: dict[str, ClientSpec] = {
     "aiohttp": ClientSpec("aiohttp loop (floor)", "asyncio", _loop(loops.aiohttp_loop)),
     "httpx": ClientSpec("httpx loop, default pool", "asyncio", _loop(loops.httpx_loop)),
+    "sdk": ClientSpec(
+        "SDK, default transport", "asyncio", open_sdk("auto"), payout_requests, sdk=True
+    ),
+    "sdk-aiohttp": ClientSpec(
+        "SDK, AiohttpTransport", "asyncio", open_sdk("aiohttp"), payout_requests, sdk=True
+    ),
+    "sdk-httpx": ClientSpec(
+        "SDK, user's httpx.AsyncClient", "asyncio", open_sdk("httpx-client"), payout_requests,
+        sdk=True,
+    ),
+    "sdk-trio": ClientSpec(
+        "SDK on trio (httpx transport)", "trio", open_sdk("auto"), payout_requests, sdk=True
+    ),
     "t-httpcore": ClientSpec(
         "httpx.AsyncHTTPTransport direct",
         "asyncio",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import re
@@ -218,10 +219,9 @@ async def _main(impl: str, latency: float, max_seconds: float) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     # Stop when the harness closes our stdin (or dies), or when time runs out.
-    try:
+    # If stdin is a file or closed, only the time limit applies.
+    with contextlib.suppress(OSError, ValueError):
         loop.add_reader(sys.stdin.fileno(), stop.set)
-    except (OSError, ValueError):
-        pass  # stdin is a file or closed: only the time limit applies
     loop.call_later(max_seconds, stop.set)
 
     def ready(port: int) -> None:

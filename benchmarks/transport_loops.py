@@ -54,7 +54,8 @@ def transport_loop(
             token = answer["token"]
 
             async def send(body: dict[str, Any]) -> bool:
-                status, payout = await call("POST", "/api/payouts", token, json.dumps(body).encode())
+                content = json.dumps(body).encode()
+                status, payout = await call("POST", "/api/payouts", token, content)
                 return bool(status == 200 and payout["status"] == "paid")
 
             async def run(items: Iterable[dict[str, Any]], n: int) -> int:

@@ -15,9 +15,6 @@ from typing import Literal
 import httpx
 import sniffio
 
-from ._aiohttp import AiohttpTransport
-from ._asyncio import AsyncioTransport
-
 __all__ = ["AutoTransport", "Preference", "on_asyncio"]
 
 Preference = Literal["auto", "aiohttp", "httpx"]
@@ -55,9 +52,14 @@ class AutoTransport(httpx.AsyncBaseTransport):
         return self._inner
 
     def _choose(self) -> httpx.AsyncBaseTransport:
+        # Imported here, not at the top: importing the SDK must not pay for asyncio.
         if self._prefer != "httpx" and on_asyncio():
             if self._prefer == "aiohttp":
+                from ._aiohttp import AiohttpTransport
+
                 return AiohttpTransport(limits=self._limits, verify=self._verify)
+            from ._asyncio import AsyncioTransport
+
             return AsyncioTransport(limits=self._limits, verify=self._verify)
         return httpx.AsyncHTTPTransport(limits=self._limits, verify=self._verify)
 

@@ -1,0 +1,101 @@
+"""This SDK as a benchmark client, on each transport it offers.
+
+Until the batch engine lands on main, a run is a loop of ``client.payouts.send``
+(the exactly-once create) under an anyio ``CapacityLimiter`` and a task group,
+labelled ``create loop``; once ``client.payouts.send_batch`` exists it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx
+
+__all__ = ["has_send_batch", "open_sdk", "payout_requests"]
+
+Runner = Callable[[Iterable[Any], int], Any]
+
+
+def has_send_batch() -> bool:
+    from ecartpay_async.resources.payouts import AsyncPayouts
+
+    return hasattr(AsyncPayouts, "send_batch")
+
+
+def payout_requests(bodies: Iterator[dict[str, Any]]) -> Iterator[Any]:
+    """The same payouts as validated ``PayoutRequest`` objects, still made lazily."""
+    from ecartpay_async import PayoutRequest
+
+    for body in bodies:
+        yield PayoutRequest(**body)
+
+
+def _sdk_client(url: str, concurrency: int, transport: str) -> Any:
+    from ecartpay_async import AsyncClient
+    from ecartpay_async.client import DEFAULT_LIMITS
+
+    limits = httpx.Limits(
+        max_connections=max(concurrency, DEFAULT_LIMITS.max_connections or 0),
+        max_keepalive_connections=max(concurrency, DEFAULT_LIMITS.max_keepalive_connections or 0),
+        keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
+    )
+    if transport == "httpx-client":  # a user's own httpx.AsyncClient: the client.send path
+        return AsyncClient("pub_bench", "priv_bench", base_url=url,
+                           http_client=httpx.AsyncClient(limits=limits))
+    client = AsyncClient("pub_bench", "priv_bench", base_url=url, limits=limits)
+    if transport == "aiohttp":
+        from ecartpay_async.transport import AutoTransport, TransportSender
+
+        # No public switch yet: replace the default sender the way client.py builds it.
+        sender = TransportSender(AutoTransport(limits=limits, prefer="aiohttp"))
+        client._http._shared.sender = sender
+    return client
+
+
+async def _create_loop(client: Any, items: Iterable[Any], concurrency: int) -> int:
+    limiter = anyio.CapacityLimiter(concurrency)
+    done = 0
+
+    async def one(request: Any) -> None:
+        nonlocal done
+        try:
+            result = await client.payouts.send(request)
+            if result.payout.status == "paid":
+                done += 1
+        finally:
+            limiter.release_on_behalf_of(request)
+
+    async with anyio.create_task_group() as group:
+        for request in items:
+            await limiter.acquire_on_behalf_of(request)
+            group.start_soon(one, request)
+    return done
+
+
+async def _send_batch(
+    client: Any, items: Iterable[Any], concurrency: int, journal: str | None
+) -> int:
+    report = await client.payouts.send_batch(items, concurrency=concurrency, journal=journal)
+    return int(report.counts.get("paid", 0))
+
+
+def open_sdk(transport: str) -> Callable[[str, int, str | None], Any]:
+    """An opener for the SDK on ``transport`` (``auto``, ``aiohttp`` or ``httpx-client``)."""
+
+    @asynccontextmanager
+    async def open_(url: str, concurrency: int, journal: str | None) -> AsyncIterator[Runner]:
+        client = _sdk_client(url, concurrency, transport)
+        batch = has_send_batch()
+        async with client:
+
+            async def run(items: Iterable[Any], n: int) -> int:
+                if batch:
+                    return await _send_batch(client, items, n, journal)
+                return await _create_loop(client, items, n)
+
+            yield run
+
+    return open_
