@@ -135,7 +135,7 @@ def table(results: dict[str, Any]) -> str:
     for s in results["scenarios"]:
         ideal = f", ideal {s['ideal_per_s']:.0f}/s" if s["ideal_per_s"] else ""
         lines.append(
-            f"## {s['name']} ({s['count']} payouts per run{ideal}; "
+            f"## {s['name']} ({s['count']} payouts per run, 1000 for httpx-pool clients{ideal}; "
             f"server {s['server_cpu_us_per_request']} µs CPU/request)"
         )
         if s["note"]:

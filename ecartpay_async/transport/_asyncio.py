@@ -81,13 +81,20 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         except httpx.TransportError as exc:
             exc.request = request
             raise
-        return httpx.Response(
+        body = answer.body
+        response = httpx.Response(
             answer.status,
             headers=answer.headers,
-            stream=httpx.ByteStream(answer.body),
+            stream=httpx.ByteStream(body),
             request=request,
             extensions={"http_version": answer.version, "reason_phrase": answer.reason},
         )
+        if "content-encoding" not in response.headers:
+            # Nothing to decode: the body is the content. Setting it spares aread() its
+            # decoder and chunker machinery (~8 % of a payout's CPU); httpx's own
+            # Response.read() stores the content in this same attribute.
+            response._content = body
+        return response
 
     async def aclose(self) -> None:
         self._closed = True

@@ -67,7 +67,13 @@ class AutoTransport(httpx.AsyncBaseTransport):
         inner = self._inner
         if inner is None:
             inner = self._inner = self._choose()
-        return await inner.handle_async_request(request)
+        try:
+            response = await inner.handle_async_request(request)
+        except httpx.TransportError as exc:
+            exc.request = request  # httpx's transport leaves that to AsyncClient
+            raise
+        response.request = request
+        return response
 
     async def aclose(self) -> None:
         inner, self._inner = self._inner, None

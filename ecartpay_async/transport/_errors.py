@@ -22,7 +22,9 @@ ClientOSError, other connection error  ReadError
 InvalidURL                             UnsupportedProtocol
 =====================================  =============================
 
-(``PoolTimeout`` is raised by the transport itself: it owns the pool's limit.)
+(``PoolTimeout`` is raised by the transport itself: it owns the pool's limit.) A reset
+while a large body is still uploading usually reaches aiohttp through the read side
+first, so it comes out as ``ReadError``: still ambiguous, which is the safe side.
 """
 
 from __future__ import annotations
