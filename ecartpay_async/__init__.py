@@ -28,6 +28,15 @@ from .errors import (
     ValidationError,
     WebhookSignatureError,
 )
+from .models.orders import (
+    Order,
+    OrderItem,
+    OrderLine,
+    OrderPayout,
+    OrderPayoutEcho,
+    OrderStatus,
+    OrderTotals,
+)
 from .models.payouts import (
     Page,
     Payout,
@@ -37,6 +46,7 @@ from .models.payouts import (
     PayoutStatus,
     Transaction,
 )
+from .models.webhooks import WebhookEvent
 from .retry import RetryPolicy
 
 __all__ = [
@@ -56,6 +66,13 @@ __all__ = [
     "InternalServerError",
     "JournalError",
     "NotFoundError",
+    "Order",
+    "OrderItem",
+    "OrderLine",
+    "OrderPayout",
+    "OrderPayoutEcho",
+    "OrderStatus",
+    "OrderTotals",
     "Page",
     "Payout",
     "PayoutCharge",
@@ -68,6 +85,7 @@ __all__ = [
     "Transaction",
     "UnprocessableEntityError",
     "ValidationError",
+    "WebhookEvent",
     "WebhookSignatureError",
     "__version__",
 ]

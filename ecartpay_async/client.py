@@ -13,6 +13,7 @@ from .auth import Secret
 from .errors import ConfigurationError
 from .http import ClientSender, HTTPPipeline, Sender
 from .models.common import check_email
+from .resources.orders import AsyncOrders
 from .resources.payouts import AsyncPayouts
 from .retry import RetryPolicy
 from .transport import AutoTransport, TransportSender
@@ -95,6 +96,7 @@ class AsyncClient:
                 headers=default_headers,
             )
         self.payouts = AsyncPayouts(self)
+        self.orders = AsyncOrders(self)
 
     @property
     def max_retries(self) -> int:

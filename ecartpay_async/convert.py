@@ -12,6 +12,7 @@ Rules kept here and nowhere else:
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -21,7 +22,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from .models.common import PayoutStatus, parse_status
+from .models.common import PayoutStatus
 from .money import to_decimal
 
 __all__ = ["ShapeError", "converter", "format_datetime", "parse_datetime", "structure"]
@@ -65,12 +66,28 @@ converter.register_structure_hook(Decimal, _structure_decimal)
 converter.register_unstructure_hook(Decimal, lambda value: value)
 converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
 converter.register_unstructure_hook(datetime, format_datetime)
-# Status fields are typed ``PayoutStatus | str`` (optionally ``| None``): any union
-# holding PayoutStatus keeps unknown values as strings.
-converter.register_structure_hook_func(
-    lambda tp: PayoutStatus in getattr(tp, "__args__", ()),
-    lambda value, _: parse_status(value),
-)
+
+
+def _open_enum(tp: Any) -> type[enum.Enum] | None:
+    """The string enum of a status type such as ``PayoutStatus | str``, if ``tp`` is one."""
+    for arg in getattr(tp, "__args__", ()):
+        if isinstance(arg, type) and issubclass(arg, enum.Enum) and issubclass(arg, str):
+            return arg
+    return None
+
+
+def _structure_open_enum(value: object, tp: Any) -> enum.Enum | str:
+    members = _open_enum(tp)
+    assert members is not None
+    try:
+        return members(str(value))
+    except ValueError:
+        return str(value)
+
+
+# Status fields are typed ``SomeStatus | str`` (optionally ``| None``): a known value
+# becomes the enum member, an unknown one stays a string.
+converter.register_structure_hook_func(lambda tp: _open_enum(tp) is not None, _structure_open_enum)
 
 
 def _has_extra(cls: type) -> bool:

@@ -31,7 +31,7 @@ from .errors import (
     RateLimitError,
 )
 
-__all__ = ["RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = ["RetryPolicy", "is_retryable", "may_have_been_processed", "parse_retry_after"]
 
 T = TypeVar("T")
 
@@ -61,6 +61,20 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, APIStatusError):
         return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
     return isinstance(exc, (APIConnectionError, APIResponseError))
+
+
+def may_have_been_processed(exc: BaseException) -> bool:
+    """Whether a failed request may nevertheless have been acted on by the server.
+
+    True for timeouts, connections lost after the request was written, 5xx and
+    garbled answers; False when the request provably never arrived (the connection
+    could not be made) or was refused before processing (429, other 4xx).
+    """
+    if isinstance(exc, APIConnectionError):
+        return exc.maybe_processed
+    if isinstance(exc, RateLimitError):
+        return False
+    return is_retryable(exc)
 
 
 def retry_after_of(exc: BaseException | None) -> float | None:
@@ -147,7 +161,13 @@ class RetryPolicy:
             before_sleep=before_sleep,
             reraise=True,
         )
-        return await retrying(attempt)
+
+        async def call() -> T:
+            # tenacity awaits only coroutine functions: a lambda returning a coroutine
+            # (as the pipeline passes) would come back un-awaited.
+            return await attempt()
+
+        return await retrying(call)
 
     @staticmethod
     def _log_retry(

@@ -23,17 +23,15 @@ import httpx
 
 from ..convert import format_datetime, structure, unstructure
 from ..errors import (
-    APIConnectionError,
     APIResponseError,
     APIStatusError,
     IdempotencyConflictError,
-    RateLimitError,
     ValidationError,
 )
 from ..http import Attempt
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
-from ..retry import is_retryable
+from ..retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
 
 __all__ = ["AsyncPayouts", "SendResult", "parse_page"]
@@ -79,15 +77,6 @@ def _is_reuse_rejection(exc: APIStatusError) -> bool:
     if exc.status_code == 409:
         return True
     return exc.status_code in (400, 422) and bool(_REUSE_WORDS.search(exc.message))
-
-
-def _maybe_processed(exc: BaseException) -> bool:
-    """Whether a failed create may nevertheless have created the payout."""
-    if isinstance(exc, APIConnectionError):
-        return exc.maybe_processed
-    if isinstance(exc, RateLimitError):
-        return False
-    return is_retryable(exc)
 
 
 def differences(request: PayoutRequest, payout: Payout) -> list[tuple[str, object, object]]:
@@ -169,10 +158,10 @@ class AsyncPayouts(Resource):
                     found = await self._recover(request, reference_id, timeout)
                     if found is not None:
                         return SendResult(found, attempts, recovered=True)
-                uncertain = uncertain or _maybe_processed(exc)
+                uncertain = uncertain or may_have_been_processed(exc)
                 raise
             except Exception as exc:
-                uncertain = uncertain or _maybe_processed(exc)
+                uncertain = uncertain or may_have_been_processed(exc)
                 raise
             self._check_same(request, payout)
             return SendResult(payout, attempts, recovered=False)
@@ -180,7 +169,7 @@ class AsyncPayouts(Resource):
         def retry_if(exc: BaseException) -> bool:
             # Without a reference_id a payout that may exist cannot be looked up,
             # so sending it again could pay twice: give up instead.
-            if reference_id is None and _maybe_processed(exc):
+            if reference_id is None and may_have_been_processed(exc):
                 return False
             return is_retryable(exc)
 
@@ -344,10 +333,10 @@ class AsyncPayouts(Resource):
                     current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
                     if _confirmed(current, available_at):
                         return current
-                uncertain = uncertain or _maybe_processed(exc)
+                uncertain = uncertain or may_have_been_processed(exc)
                 raise
             except Exception as exc:
-                uncertain = uncertain or _maybe_processed(exc)
+                uncertain = uncertain or may_have_been_processed(exc)
                 raise
             return self._structure(data, Payout, "PUT", path)
 

@@ -1,0 +1,100 @@
+"""``sandbox serve``: the emulator on a port until Ctrl-C or SIGTERM.
+
+``sandbox_group`` is a click group; the main CLI mounts it with
+``main.add_command(sandbox_group)``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from .state import LIST_SHAPES, REUSE_BEHAVIORS
+
+__all__ = ["sandbox_group"]
+
+
+@click.group("sandbox")
+def sandbox_group() -> None:
+    """A local, stateful Ecart Pay emulator with fault injection."""
+
+
+@sandbox_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--public-key", help="Merchant public key (generated if omitted).")
+@click.option("--private-key", help="Merchant private key (generated if omitted).")
+@click.option("--latency-ms", default=0.0, type=click.FloatRange(0), help="Added to every request.")
+@click.option("--faults", "faults", help='Fault spec, e.g. "5xx=0.1,429=0.05,reset=0.03".')
+@click.option("--seed", type=int, help="Seed for fault injection.")
+@click.option("--token-ttl", default=3600, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--reuse-behavior", type=click.Choice(REUSE_BEHAVIORS), default="reject_400", show_default=True
+)
+@click.option("--list-shape", type=click.Choice(LIST_SHAPES), default="envelope", show_default=True)
+@click.option("--webhook-secret", help="Webhook signing secret (generated if omitted).")
+def serve(
+    host: str,
+    port: int,
+    public_key: str | None,
+    private_key: str | None,
+    latency_ms: float,
+    faults: str | None,
+    seed: int | None,
+    token_ttl: int,
+    reuse_behavior: str,
+    list_shape: str,
+    webhook_secret: str | None,
+) -> None:
+    """Serve the sandbox until interrupted."""
+    from .server import Sandbox
+
+    if (public_key is None) != (private_key is None):
+        raise click.UsageError("give both --public-key and --private-key, or neither")
+    try:
+        sandbox = Sandbox(
+            host=host,
+            port=port,
+            public_key=public_key,
+            private_key=private_key,
+            latency_ms=latency_ms,
+            faults=faults,
+            seed=seed,
+            token_ttl=token_ttl,
+            reuse_behavior=reuse_behavior,  # type: ignore[arg-type]
+            list_shape=list_shape,  # type: ignore[arg-type]
+            webhook_secret=webhook_secret,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            sandbox.start()
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        # Keys given on the command line are not echoed back; generated ones must be shown.
+        click.echo(f"Ecart Pay sandbox running at {sandbox.base_url}")
+        click.echo(f"ECARTPAY_BASE_URL={sandbox.base_url}")
+        click.echo(f"ECARTPAY_PUBLIC_KEY={sandbox.public_key}")
+        if private_key is None:
+            click.echo(f"ECARTPAY_PRIVATE_KEY={sandbox.private_key}")
+        if webhook_secret is None:
+            click.echo(f"ECARTPAY_WEBHOOK_SECRET={sandbox.webhook_secret}")
+        if faults:
+            click.echo(f"faults: {sandbox.faults.spec}")
+        click.echo("Press Ctrl-C to stop.", err=True)
+        stop.wait()
+    finally:
+        sandbox.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("sandbox stopped", err=True)

@@ -1,0 +1,172 @@
+"""Reading request bodies as a strict server would: every refusal names its field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from .. import _json
+from ..errors import ValidationError
+from ..money import check_amount, check_currency, to_decimal
+
+__all__ = ["Body", "SandboxHTTPError"]
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class SandboxHTTPError(Exception):
+    """An API error answer: ``{"message": ..., "statusCode": status}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def to_json(self) -> dict[str, Any]:
+        return {"message": self.message, "statusCode": self.status}
+
+
+def bad_request(message: str) -> NoReturn:
+    raise SandboxHTTPError(400, message)
+
+
+def parse_json(raw: bytes, *, required: bool = True) -> Mapping[str, Any]:
+    """A request body as a JSON object (an empty body reads as ``{}`` unless required)."""
+    if not raw.strip():
+        if required:
+            bad_request("request body is required")
+        return {}
+    try:
+        body = _json.loads(raw)
+    except ValueError:
+        bad_request("request body is not valid JSON")
+    if not isinstance(body, dict):
+        bad_request("request body must be a JSON object")
+    return body
+
+
+class Body:
+    """Typed reads of one JSON object's fields; ``prefix`` qualifies nested names."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.data = data
+        self.prefix = prefix
+
+    def name(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def has(self, key: str) -> bool:
+        return self.data.get(key) is not None
+
+    def _missing(self, key: str) -> NoReturn:
+        bad_request(f"{self.name(key)} is required")
+
+    def string(
+        self, key: str, *, required: bool = True, max_length: int = 255, allow_empty: bool = False
+    ) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self._missing(key)
+            return None
+        if not isinstance(value, str):
+            bad_request(f"{self.name(key)} must be a string")
+        if not allow_empty and not value.strip():
+            bad_request(f"{self.name(key)} must not be empty")
+        if len(value) > max_length:
+            bad_request(f"{self.name(key)} must be at most {max_length} characters")
+        return value
+
+    def required_string(self, key: str, *, max_length: int = 255) -> str:
+        value = self.string(key, max_length=max_length)
+        assert value is not None
+        return value
+
+    def email(self, key: str = "email") -> str:
+        value = self.required_string(key, max_length=254)
+        if not _EMAIL.fullmatch(value):
+            bad_request(f"{self.name(key)} {value!r} is not a valid email address")
+        return value.lower()
+
+    def boolean(self, key: str, *, default: bool = False) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            bad_request(f"{self.name(key)} must be true or false")
+        return value
+
+    def currency(self, key: str = "currency") -> str:
+        value = self.data.get(key)
+        if value is None:
+            self._missing(key)
+        try:
+            return check_currency(value, field=self.name(key))
+        except ValidationError as exc:
+            bad_request(str(exc))
+
+    def _number(self, key: str) -> Decimal | int:
+        value = self.data.get(key)
+        if value is None:
+            self._missing(key)
+        # Amounts are JSON numbers: "10.00" as a string or true are refused.
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            bad_request(f"{self.name(key)} must be a number")
+        return value
+
+    def amount(self, key: str, currency: str | None, *, allow_zero: bool = False) -> Decimal:
+        value = self._number(key)
+        try:
+            return check_amount(value, currency, field=self.name(key), allow_zero=allow_zero)
+        except ValidationError as exc:
+            bad_request(str(exc))
+
+    def number(self, key: str, *, minimum: Decimal = Decimal(0), positive: bool = False) -> Decimal:
+        value = to_decimal(self._number(key))
+        if value < minimum or (positive and value == 0):
+            bound = "greater than" if positive else "at least"
+            bad_request(f"{self.name(key)} must be {bound} {minimum}, got {value}")
+        return value
+
+    def datetime(self, key: str) -> float | None:
+        """An ISO-8601 timestamp as epoch seconds (naive times are UTC)."""
+        value = self.string(key, required=False)
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            bad_request(f"{self.name(key)} {value!r} is not an ISO-8601 date")
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.timestamp()
+
+    def objects(self, key: str, *, required: bool = False) -> list[Body] | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self._missing(key)
+            return None
+        if not isinstance(value, list) or (required and not value):
+            bad_request(
+                f"{self.name(key)} must be a non-empty list"
+                if required
+                else f"{self.name(key)} must be a list"
+            )
+        out = []
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                bad_request(f"{self.name(key)}[{index}] must be an object")
+            out.append(Body(item, f"{self.name(key)}[{index}]."))
+        return out
+
+    def object(self, key: str) -> Body | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            bad_request(f"{self.name(key)} must be an object")
+        return Body(value, f"{self.name(key)}.")
