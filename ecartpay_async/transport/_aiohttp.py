@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ._config import DEFAULT_LIMITS, ConfiguredTransport, ssl_context
 from ._errors import to_httpx_error
 
 if TYPE_CHECKING:
@@ -36,25 +37,20 @@ if TYPE_CHECKING:
 
 __all__ = ["AiohttpTransport"]
 
-_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-
-
-class AiohttpTransport(httpx.AsyncBaseTransport):
+class AiohttpTransport(ConfiguredTransport):
     """Send httpx requests over one lazily opened ``aiohttp.ClientSession``."""
 
     def __init__(
         self,
         *,
-        limits: httpx.Limits = _DEFAULT_LIMITS,
+        limits: httpx.Limits = DEFAULT_LIMITS,
         verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self._limits = limits
-        self._verify = verify
+        super().__init__(limits=limits, verify=verify)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
-        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -66,7 +62,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         connector = aiohttp.TCPConnector(
             limit=0,  # the transport's own limiter bounds the connections
             keepalive_timeout=15.0 if keepalive is None else keepalive,
-            ssl=self._ssl(),
+            ssl=ssl_context(self._verify),
         )
         session = aiohttp.ClientSession(
             connector=connector,
@@ -80,13 +76,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._slots = asyncio.Semaphore(self._limits.max_connections)
         self._session, self._loop = session, loop
         return session
-
-    def _ssl(self) -> ssl.SSLContext | bool:
-        if isinstance(self._verify, ssl.SSLContext):
-            return self._verify
-        if self._verify:
-            return ssl.create_default_context()
-        return False
 
     def _timeout(self, timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
         key = (timeouts.get("connect"), timeouts.get("read"))

@@ -18,32 +18,22 @@ socket buffer).
 from __future__ import annotations
 
 import asyncio
-import ssl
 
 import httpx
 
+from ._config import ConfiguredTransport
 from ._h1 import serialize
 from ._pool import Origin, Pool
 
 __all__ = ["AsyncioTransport"]
 
-_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 _PORTS = {b"http": 80, b"https": 443}
 
 
-class AsyncioTransport(httpx.AsyncBaseTransport):
+class AsyncioTransport(ConfiguredTransport):
     """Send httpx requests over pooled asyncio connections (HTTP/1.1)."""
 
-    def __init__(
-        self,
-        *,
-        limits: httpx.Limits = _DEFAULT_LIMITS,
-        verify: ssl.SSLContext | bool = True,
-    ) -> None:
-        self._limits = limits
-        self._verify = verify
-        self._pool: Pool | None = None
-        self._closed = False
+    _pool: Pool | None = None
 
     def _open(self) -> Pool:
         if self._closed:

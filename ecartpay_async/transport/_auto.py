@@ -15,10 +15,11 @@ from typing import Literal
 import httpx
 import sniffio
 
+from ._config import DEFAULT_LIMITS
+
 __all__ = ["AutoTransport", "Preference", "on_asyncio"]
 
 Preference = Literal["auto", "aiohttp", "httpx"]
-_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 def on_asyncio() -> bool:
@@ -35,7 +36,7 @@ class AutoTransport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         *,
-        limits: httpx.Limits = _DEFAULT_LIMITS,
+        limits: httpx.Limits = DEFAULT_LIMITS,
         verify: ssl.SSLContext | bool = True,
         prefer: Preference = "auto",
     ) -> None:

@@ -15,6 +15,7 @@ from collections import deque
 
 import httpx
 
+from ._config import ssl_context
 from ._connection import Connection
 
 __all__ = ["Origin", "Pool"]
@@ -27,7 +28,7 @@ class Pool:
 
     def __init__(self, limits: httpx.Limits, verify: ssl.SSLContext | bool) -> None:
         self._verify = verify
-        self._ssl: ssl.SSLContext | None = verify if isinstance(verify, ssl.SSLContext) else None
+        self._ssl: ssl.SSLContext | None = None
         self._expiry = limits.keepalive_expiry
         self._keep = limits.max_keepalive_connections
         self._slots = (
@@ -114,11 +115,7 @@ class Pool:
     def _ssl_context(self) -> ssl.SSLContext:
         # Built at the first https connection: loading the CA bundle takes milliseconds.
         if self._ssl is None:
-            context = ssl.create_default_context()
-            if not self._verify:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            self._ssl = context
+            self._ssl = ssl_context(self._verify)
         return self._ssl
 
     def close(self) -> None:

@@ -46,15 +46,6 @@ async def test_connections_are_reused(
     assert server.connections == 1
 
 
-async def test_connection_close_is_honoured(
-    transport: httpx.AsyncBaseTransport, server: LoopbackServer
-) -> None:
-    async with transport:
-        assert (await send(transport, "GET", server.url + "/close")).content == b"bye"
-        assert (await send(transport, "GET", server.url + "/")).status_code == 201
-    assert server.connections == 2
-
-
 async def test_gzip_body_is_decoded_by_httpx(
     transport: httpx.AsyncBaseTransport, server: LoopbackServer
 ) -> None:
@@ -64,22 +55,22 @@ async def test_gzip_body_is_decoded_by_httpx(
     assert response.json() == {"compressed": True}
 
 
-async def test_chunked_body_with_extensions_and_trailers(
-    transport: httpx.AsyncBaseTransport, server: LoopbackServer
+@pytest.mark.parametrize(
+    ("method", "path", "content", "connections"),
+    [
+        ("GET", "/close", b"bye", 2),  # Connection: close is honoured
+        ("GET", "/chunked", b"hello world", 1),  # chunks with extensions and trailers
+        ("HEAD", "/head", b"", 1),  # a HEAD answer has no body despite Content-Length
+    ],
+)
+async def test_framing_then_next_request(
+    transport: httpx.AsyncBaseTransport, server: LoopbackServer,
+    method: str, path: str, content: bytes, connections: int,
 ) -> None:
     async with transport:
-        assert (await send(transport, "GET", server.url + "/chunked")).content == b"hello world"
+        assert (await send(transport, method, server.url + path)).content == content
         assert (await send(transport, "GET", server.url + "/")).status_code == 201
-    assert server.connections == 1
-
-
-async def test_head_answer_has_no_body(
-    transport: httpx.AsyncBaseTransport, server: LoopbackServer
-) -> None:
-    async with transport:
-        response = await send(transport, "HEAD", server.url + "/head")
-        assert response.content == b""
-        assert (await send(transport, "GET", server.url + "/")).status_code == 201
+    assert server.connections == connections
 
 
 async def test_streamed_request_body_is_sent_whole(
