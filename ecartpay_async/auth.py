@@ -14,6 +14,7 @@ import binascii
 import json
 import time
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 
 import anyio
 
@@ -90,6 +91,10 @@ class TokenCache:
         self._refresh_at = 0.0
         self._lock = anyio.Lock()
         self.fetches = 0
+        # The last failed fetch, shared with the callers that queued behind it.
+        self._failures = 0
+        self._error: BaseException | None = None
+        self._error_tb: TracebackType | None = None
 
     def __repr__(self) -> str:
         return f"TokenCache(has_token={self._token is not None})"
@@ -99,12 +104,24 @@ class TokenCache:
         token = self._token
         if token is not None and self._clock() < self._refresh_at:
             return token.get()
+        failures = self._failures
         async with self._lock:
             # Another task may have refreshed while this one waited for the lock.
             token = self._token
             if token is not None and self._clock() < self._refresh_at:
                 return token.get()
-            value = await self._fetch()
+            if self._failures != failures and self._error is not None:
+                # The fetch this task waited for failed (bad keys, API down): share its
+                # error rather than sending one more token request per waiting task.
+                # (As asyncio.Future does, with the original traceback each time.)
+                raise self._error.with_traceback(self._error_tb)
+            try:
+                value = await self._fetch()
+            except Exception as exc:
+                self._failures += 1
+                self._error, self._error_tb = exc, exc.__traceback__
+                raise
+            self._error = self._error_tb = None
             self.fetches += 1
             self._store(value)
             return value

@@ -49,7 +49,8 @@ class AsyncClient:
     over ``environment``. Pass ``http_client`` to send through your own
     ``httpx.AsyncClient`` (its transport, proxies, event hooks, respx mocks); the
     SDK then never closes it. ``max_retries`` and ``timeout`` can also be set per call
-    and per derived client (:meth:`with_options`).
+    and per derived client (:meth:`with_options`). ``retry_policy`` tunes the backoff;
+    the number of retries always comes from ``max_retries``.
     """
 
     def __init__(
@@ -131,7 +132,7 @@ class AsyncClient:
         )
 
     async def aclose(self) -> None:
-        """Close the connection pool, unless it was passed in by the caller."""
+        """Close the connection pool, unless it was lent by the caller or by a parent client."""
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncClient:
@@ -151,8 +152,14 @@ class AsyncClient:
 
 def _resolve_base_url(environment: str, base_url: str | None) -> str:
     if base_url is not None:
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
+        try:
+            url: httpx.URL | None = httpx.URL(base_url)
+        except httpx.InvalidURL:
+            url = None
+        if (
+            url is None or url.scheme not in ("http", "https") or not url.host
+            or url.query or url.fragment
+        ):
             raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}")
         return base_url.rstrip("/")
     try:

@@ -123,6 +123,8 @@ class HTTPPipeline:
             "Accept": "application/json",
             **(headers or {}),
         }
+        # Only the root pipeline closes the pool; derived ones (with_options) borrow it.
+        self._root = shared is None
         self._shared = shared or _Shared(sender, None)
         if self._shared.tokens is None:
             self._shared.tokens = TokenCache(self._fetch_token)
@@ -150,7 +152,8 @@ class HTTPPipeline:
         return self._shared.tokens
 
     async def aclose(self) -> None:
-        await self._shared.sender.aclose()
+        if self._root:
+            await self._shared.sender.aclose()
 
     # -- the public entry points -------------------------------------------------
 
@@ -166,10 +169,18 @@ class HTTPPipeline:
         on_attempt: AttemptObserver | None = None,
     ) -> Any:
         """Send with retries per the policy; return the decoded JSON answer."""
+        number = 0
+
+        async def attempt() -> Any:
+            nonlocal number
+            number += 1
+            return await self.request_once(
+                method, path, json=json, params=params, timeout=timeout, on_attempt=on_attempt,
+                number=number,
+            )
+
         return await self.policy.run(
-            lambda: self.request_once(
-                method, path, json=json, params=params, timeout=timeout, on_attempt=on_attempt
-            ),
+            attempt,
             max_retries=max_retries,
             describe=f"{method} {path}",
         )
@@ -311,9 +322,14 @@ class HTTPPipeline:
 
     async def _fetch_token(self) -> str:
         basic = basic_credentials(self._public_key, self._private_key)
+        number = 0
 
         async def attempt() -> str:
-            response = await self._send("POST", TOKEN_PATH, basic, None, None, None, None, 1)
+            nonlocal number
+            number += 1
+            response = await self._send(
+                "POST", TOKEN_PATH, basic, None, None, None, None, number
+            )
             data = self._decode(response, "POST", TOKEN_PATH)
             token = data.get("token") if isinstance(data, Mapping) else None
             if not isinstance(token, str) or not token:
@@ -359,6 +375,8 @@ def _status_error(response: httpx.Response, method: str, path: str) -> APIStatus
     message = None
     if isinstance(body, Mapping):
         message = body.get("message") or body.get("error") or body.get("detail")
+        if isinstance(message, list) and all(isinstance(m, str) for m in message):
+            message = "; ".join(message)  # a validation answer listing every problem
     elif isinstance(body, str) and body:
         message = body
     if not isinstance(message, str) or not message:

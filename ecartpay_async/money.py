@@ -97,7 +97,10 @@ def check_amount(
     if amount < 0 or (amount == 0 and not allow_zero):
         raise ValidationError(field, f"must be greater than 0, got {amount}")
     places = MAX_MINOR_UNIT if currency is None else minor_unit(currency)
-    quantized = amount.quantize(_QUANTA[places])
+    try:
+        quantized = amount.quantize(_QUANTA[places])
+    except InvalidOperation:  # more digits than the decimal context holds
+        raise ValidationError(field, f"{amount} is too large") from None
     if quantized != amount:
         unit = f"{places} decimals" if places else "no decimals"
         where = f"{currency} allows" if currency else "amounts allow at most"

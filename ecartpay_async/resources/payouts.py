@@ -26,6 +26,7 @@ from ..errors import (
     APIResponseError,
     APIStatusError,
     IdempotencyConflictError,
+    NotFoundError,
     ValidationError,
 )
 from ..http import Attempt
@@ -205,10 +206,13 @@ class AsyncPayouts(Resource):
         timeout: float | httpx.Timeout | None = None,
     ) -> Payout | None:
         """The payout sent under ``reference_id``, or None if there is none."""
-        data = await self._request(
-            "GET", PAYOUTS, params={"reference_id": reference_id},
-            max_retries=max_retries, timeout=timeout,
-        )
+        try:
+            data = await self._request(
+                "GET", PAYOUTS, params={"reference_id": reference_id},
+                max_retries=max_retries, timeout=timeout,
+            )
+        except NotFoundError:
+            return None  # some APIs answer an empty filter with 404
         for payout in self._page(data).docs:
             # Match exactly: a server may treat the filter as a search.
             if payout.reference_id == reference_id:
@@ -321,11 +325,15 @@ class AsyncPayouts(Resource):
             body = {"available_at": format_datetime(available_at)}
         path = f"{PAYOUTS}/{path_id(payout_id, 'payout_id')}/confirm"
         uncertain = False
+        number = 0
 
         async def attempt() -> Payout:
-            nonlocal uncertain
+            nonlocal uncertain, number
+            number += 1
             try:
-                data = await self._http.request_once("PUT", path, json=body, timeout=timeout)
+                data = await self._http.request_once(
+                    "PUT", path, json=body, timeout=timeout, number=number
+                )
             except APIStatusError as exc:
                 # An earlier attempt may have confirmed it, so this one is refused:
                 # the payout's state says whether the confirmation took.

@@ -1,0 +1,241 @@
+"""Logging: a DEBUG line per request, INFO on retries and recoveries; and no secret, ever."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from decimal import Decimal
+
+import anyio
+import httpx
+import pytest
+
+from ecartpay_async import AsyncClient, EcartPayError, PayoutRequest, RetryPolicy
+
+from ._util import (
+    BASE,
+    BASIC,
+    PAYOUTS,
+    PRIVATE,
+    PUBLIC,
+    REQUEST,
+    TOKEN,
+    TOKEN2,
+    build_client,
+    jresp,
+    payout_json,
+    token_response,
+)
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+pytestmark = pytest.mark.anyio
+
+PATH = f"{PAYOUTS}/p1"
+
+
+def _lines(caplog, level=None):
+    return [r for r in caplog.records if r.name == "ecartpay_async"
+            and (level is None or r.levelno == level)]
+
+
+async def test_debug_line_per_request(client, router, caplog):
+    caplog.set_level(logging.DEBUG, logger="ecartpay_async")
+    router.get(PATH).mock(return_value=jresp(200, payout_json(id="p1")))
+    await client.payouts.retrieve("p1")
+    token_line, get_line = _lines(caplog, logging.DEBUG)
+    assert token_line.getMessage().startswith("POST /api/authorizations/token -> 200 (attempt 1,")
+    method, path, status, attempt, duration_ms = get_line.args
+    assert (method, path, status, attempt) == ("GET", PATH, 200, 1)
+    assert isinstance(duration_ms, float)
+    assert duration_ms >= 0
+    assert get_line.getMessage().endswith(" ms)")
+
+
+async def test_debug_lines_number_the_attempts(client, router, caplog):
+    caplog.set_level(logging.DEBUG, logger="ecartpay_async")
+    router.get(PATH).mock(side_effect=[httpx.Response(500), httpx.ConnectError("refused"),
+                                       jresp(200, payout_json(id="p1"))])
+    await client.payouts.retrieve("p1")
+    lines = [r.args for r in _lines(caplog, logging.DEBUG) if r.args[1] == PATH]
+    assert [(a[2], a[3]) for a in lines] == [(500, 1), ("APIConnectionError", 2), (200, 3)]
+
+
+async def test_debug_lines_number_token_attempts(client, router, caplog):
+    caplog.set_level(logging.DEBUG, logger="ecartpay_async")
+    router["token"].mock(side_effect=[httpx.Response(502), token_response()])
+    router.get(PATH).mock(return_value=jresp(200, payout_json(id="p1")))
+    await client.payouts.retrieve("p1")
+    lines = [r.args for r in _lines(caplog, logging.DEBUG) if r.args[1] != PATH]
+    assert [(a[2], a[3]) for a in lines] == [(502, 1), (200, 2)]
+
+
+async def test_info_on_retry_and_recovery(client, router, caplog):
+    caplog.set_level(logging.DEBUG, logger="ecartpay_async")
+    router.get(PATH).mock(side_effect=[jresp(503, {"message": "maintenance"}),
+                                       jresp(200, payout_json(id="p1"))])
+    await client.payouts.retrieve("p1")
+    (retry,) = _lines(caplog, logging.INFO)
+    text = retry.getMessage()
+    assert text.startswith(f"retrying GET {PATH} in ")
+    assert "InternalServerError: maintenance" in text
+    assert "(retry 1 of 2)" in text
+    caplog.clear()
+    router.post(PAYOUTS).mock(side_effect=httpx.ReadTimeout("lost"))
+    router.get(PAYOUTS).mock(return_value=jresp(200, [payout_json()]))
+    await client.payouts.create(**REQUEST)
+    infos = [r.getMessage() for r in _lines(caplog, logging.INFO)]
+    assert any("APITimeoutError" in m and "POST /api/payouts" in m for m in infos)
+    assert any("recovered by reference_id lookup" in m for m in infos)
+
+
+async def test_warning_when_the_server_asks_to_slow_down(client, router, caplog):
+    caplog.set_level(logging.DEBUG, logger="ecartpay_async")
+    router.get(PATH).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "2"}),
+                                       jresp(200, payout_json(id="p1"))])
+    await client.payouts.retrieve("p1")
+    (warning,) = _lines(caplog, logging.WARNING)
+    assert "pausing requests for 2.00s" in warning.getMessage()
+
+
+# -- the secrets test ---------------------------------------------------------------------------
+
+
+def _jwt_parts(token: str) -> list[str]:
+    _, payload, signature = token.split(".")
+    return [token, payload, signature]
+
+
+SECRETS = {
+    "public key": PUBLIC,
+    "private key": PRIVATE,
+    "basic credentials": BASIC,
+    "key pair": f"{PUBLIC}:{PRIVATE}",
+    **{f"token part {i}": part for i, part in enumerate(_jwt_parts(TOKEN))},
+    **{f"token2 part {i}": part for i, part in enumerate(_jwt_parts(TOKEN2))},
+}
+
+
+def _exception_texts(exc: BaseException) -> list[str]:
+    texts: list[str] = []
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        texts += [repr(current), str(current), *map(repr, current.args)]
+        texts.append("".join(traceback.format_exception(current)))
+        for name in ("body", "headers", "message", "existing", "differences", "method", "path"):
+            if hasattr(current, name):
+                texts += [repr(getattr(current, name)), str(getattr(current, name))]
+        if hasattr(current, "__dict__"):
+            texts.append(repr(vars(current)))
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack += [current.__cause__, current.__context__]
+    return texts
+
+
+async def test_no_secret_in_logs_reprs_or_errors(router, http_client, clock, caplog):
+    caplog.set_level(logging.DEBUG)
+    for name in ("ecartpay_async", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+
+    texts: list[str] = []
+    errors: list[BaseException] = []
+
+    async def expect_failure(coro) -> None:
+        try:
+            await coro
+        except EcartPayError as exc:
+            errors.append(exc)
+        else:
+            raise AssertionError("expected a failure")
+
+    router["token"].mock(side_effect=[httpx.Response(503), token_response(TOKEN),
+                                      token_response(TOKEN2)])
+    client = build_client(http_client, clock, max_retries=3)
+    attempts = []
+    async with client:
+        # 401 replay with a token refresh, after a retried token request.
+        router.get(PATH).mock(side_effect=[
+            jresp(401, {"message": "jwt expired", "statusCode": 401}),
+            jresp(200, payout_json(id="p1")),
+        ])
+        texts.append(repr(await client.payouts.retrieve("p1")))
+        # An ambiguous create recovered by lookup.
+        router.post(PAYOUTS).mock(side_effect=[httpx.ReadTimeout("lost"),
+                                               jresp(409, {"message": "reference_id used"})])
+        router.get(PAYOUTS).mock(return_value=jresp(200, [payout_json()]))
+        result = await client.payouts.send(PayoutRequest(**REQUEST), on_attempt=attempts.append)
+        texts += [repr(result), str(result.payout)]
+        # A reuse resolved to a conflict.
+        await expect_failure(client.payouts.create(**{**REQUEST, "amount": Decimal(3)}))
+        # Rate limited then a proxy's HTML page, then a connection that never works.
+        router.get(PATH).mock(side_effect=[
+            httpx.Response(429, headers={"Retry-After": "1"}),
+            httpx.Response(502, text=f"<html>upstream {BASE} failed</html>"),
+            httpx.Response(502, text="<html>bad gateway</html>"),
+            httpx.Response(502, text="<html>bad gateway</html>"),
+        ])
+        await expect_failure(client.payouts.retrieve("p1"))
+        router.get(PATH).mock(side_effect=httpx.ConnectError("connection refused"))
+        await expect_failure(client.payouts.retrieve("p1"))
+        router.get(PATH).mock(side_effect=httpx.RemoteProtocolError("peer closed"))
+        await expect_failure(client.with_options(max_retries=0).payouts.retrieve("p1"))
+        router.get(PATH).mock(return_value=httpx.Response(200, content=b'{"id": "p1'))
+        await expect_failure(client.payouts.retrieve("p1", max_retries=0))
+        # Validation refused before sending.
+        await expect_failure(client.payouts.create(**{**REQUEST, "email": "nope"}))
+        # A list.
+        router.get(PAYOUTS).mock(return_value=jresp(200, [payout_json(), payout_json(id="x")]))
+        texts += [repr(p) async for p in client.payouts.list()]
+        texts += [repr(client), str(client), repr(client.with_options(timeout=3)),
+                  repr(client.payouts), repr(client._http.tokens), str(client._http.tokens),
+                  repr(attempts)]
+
+    # Bad keys.
+    router["token"].mock(return_value=jresp(401, {"message": "Unauthorized", "statusCode": 401}))
+    other = build_client(http_client, clock)
+    await expect_failure(other.payouts.retrieve("p1"))
+    # Keys missing: the configuration error must not echo the other key.
+    with pytest.raises(EcartPayError) as info:
+        AsyncClient(PUBLIC, None, retry_policy=RetryPolicy(sleep=clock.sleep))
+    errors.append(info.value)
+    # Concurrent failures inside a task group (an exception group).
+    router["token"].mock(return_value=token_response(TOKEN))
+    router.get(PATH).mock(return_value=jresp(500, {"message": "boom"}))
+    try:
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(other.payouts.retrieve, "p1", max_retries=0)
+    except BaseExceptionGroup as group:
+        errors.append(group)
+    await other.aclose()
+
+    assert len(errors) == 9
+    for error in errors:
+        texts += _exception_texts(error)
+    for record in caplog.records:
+        texts += [record.getMessage(), repr(record.msg), repr(record.args)]
+        if record.exc_info:
+            texts.append("".join(traceback.format_exception(*record.exc_info)))
+    assert len(caplog.records) > 20  # the scenario really logged
+    assert any(r.name == "httpx" for r in caplog.records)
+    haystack = "\n".join(texts)
+    assert "jwt expired" in haystack or "reference_id" in haystack  # sanity: it is all there
+    leaks = [name for name, secret in SECRETS.items() if secret in haystack]
+    assert leaks == []
+
+
+async def test_debug_lines_number_confirm_attempts(client, router, caplog):
+    caplog.set_level(logging.DEBUG, logger="ecartpay_async")
+    path = f"{PATH}/confirm"
+    router.put(path).mock(side_effect=[httpx.Response(503), jresp(200, payout_json(id="p1"))])
+    await client.payouts.confirm("p1")
+    lines = [r.args for r in _lines(caplog, logging.DEBUG) if r.args[1] == path]
+    assert [(a[0], a[2], a[3]) for a in lines] == [("PUT", 503, 1), ("PUT", 200, 2)]
