@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
+
+if TYPE_CHECKING:
+    from ecartpay_async.transport import Preference
 
 __all__ = ["has_send_batch", "open_sdk", "payout_requests"]
 
@@ -46,13 +49,16 @@ def _sdk_client(url: str, concurrency: int, transport: str) -> Any:
     if transport == "httpx-client":  # a user's own httpx.AsyncClient: the client.send path
         return AsyncClient("pub_bench", "priv_bench", base_url=url,
                            http_client=httpx.AsyncClient(limits=limits))
-    client = AsyncClient("pub_bench", "priv_bench", base_url=url, limits=limits)
-    if transport == "aiohttp":
-        from ecartpay_async.transport import AutoTransport, TransportSender
+    from ecartpay_async.transport import AutoTransport, TransportSender
 
-        # No public switch yet: replace the default sender the way client.py builds it.
-        sender = TransportSender(AutoTransport(limits=limits, prefer="aiohttp"))
-        client._http._shared.sender = sender
+    client = AsyncClient("pub_bench", "priv_bench", base_url=url, limits=limits)
+    shared = client._http._shared
+    prefer: Preference = "aiohttp" if transport == "aiohttp" else "auto"
+    if transport == "aiohttp" or not isinstance(shared.sender, TransportSender):
+        # No public switch for the transport; and until patches/default-transport.diff
+        # is applied, client.py's default is an httpx.AsyncClient: install the sender
+        # exactly as the patched client.py builds it.
+        shared.sender = TransportSender(AutoTransport(limits=limits, prefer=prefer))
     return client
 
 
