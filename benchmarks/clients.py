@@ -1,0 +1,88 @@
+"""The clients a benchmark can run, by name: the hand-written loops and the SDK's ways."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from . import loops
+from .sdk_clients import open_sdk, payout_requests
+from .transport_loops import transport_loop
+
+__all__ = ["CLIENTS", "ClientSpec", "Runner"]
+
+Runner = Callable[[Iterable[Any], int], Awaitable[int]]
+AsyncRunner = AbstractAsyncContextManager[Runner]
+Opener = Callable[[str, int, "str | None"], AsyncRunner]
+
+
+def _bodies(bodies: Iterator[dict[str, Any]]) -> Iterable[Any]:
+    return bodies
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """How to open a client, on which event loop, and how it wants its payouts."""
+
+    label: str
+    backend: str
+    open: Opener
+    items: Callable[[Iterator[dict[str, Any]]], Iterable[Any]] = _bodies
+    sdk: bool = False
+
+
+def _loop(factory: Callable[[str, int], AbstractAsyncContextManager[Runner]]) -> Opener:
+    def open_(url: str, concurrency: int, journal: str | None) -> AsyncRunner:
+        return factory(url, concurrency)
+
+    return open_
+
+
+def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    from ecartpay_async.transport import AiohttpTransport
+
+    return AiohttpTransport(limits=limits)
+
+
+def _asyncio_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    from ecartpay_async.transport import AsyncioTransport
+
+    return AsyncioTransport(limits=limits)
+
+
+CLIENTS: dict[str, ClientSpec] = {
+    "aiohttp": ClientSpec("aiohttp loop (floor)", "asyncio", _loop(loops.aiohttp_loop)),
+    "httpx": ClientSpec("httpx loop, default pool", "asyncio", _loop(loops.httpx_loop)),
+    "sdk": ClientSpec(
+        "SDK, default transport", "asyncio", open_sdk("auto"), payout_requests, sdk=True
+    ),
+    "sdk-aiohttp": ClientSpec(
+        "SDK, AiohttpTransport", "asyncio", open_sdk("aiohttp"), payout_requests, sdk=True
+    ),
+    "sdk-httpx": ClientSpec(
+        "SDK, user's httpx.AsyncClient", "asyncio", open_sdk("httpx-client"), payout_requests,
+        sdk=True,
+    ),
+    "sdk-trio": ClientSpec(
+        "SDK on trio (httpx transport)", "trio", open_sdk("auto"), payout_requests, sdk=True
+    ),
+    "t-httpcore": ClientSpec(
+        "httpx.AsyncHTTPTransport direct",
+        "asyncio",
+        _loop(transport_loop(lambda limits: httpx.AsyncHTTPTransport(limits=limits))),
+    ),
+    "t-aiohttp": ClientSpec(
+        "AiohttpTransport direct",
+        "asyncio",
+        _loop(transport_loop(_aiohttp_transport)),
+    ),
+    "t-asyncio": ClientSpec(
+        "AsyncioTransport direct",
+        "asyncio",
+        _loop(transport_loop(_asyncio_transport)),
+    ),
+}

@@ -1,0 +1,87 @@
+"""What a benchmark run measures: the scenarios, their clients, and how big each run is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ALL_CLIENTS", "Entry", "Plan", "Scenario", "plan"]
+
+# The floor, what users write today, then the SDK on every transport it offers.
+ALL_CLIENTS = ("aiohttp", "httpx", "sdk", "sdk-aiohttp", "sdk-httpx", "sdk-trio")
+TRANSPORT_CLIENTS = ("aiohttp", "t-asyncio", "t-aiohttp", "t-httpcore")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One column of a scenario: a client, with or without a journal."""
+
+    client: str
+    journal: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.client + ("+journal" if self.journal else "")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    latency_ms: float
+    concurrency: int
+    count: int
+    entries: tuple[Entry, ...]
+    note: str = ""
+
+    @property
+    def ideal_per_s(self) -> float | None:
+        """concurrency / latency: what a client with zero cost would reach."""
+        if self.latency_ms <= 0:
+            return None
+        return self.concurrency / (self.latency_ms / 1000.0)
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenarios: tuple[Scenario, ...]
+    rounds: int
+    memory_sizes: tuple[int, ...]
+    import_rounds: int
+
+
+def _entries(clients: tuple[str, ...]) -> tuple[Entry, ...]:
+    return tuple(Entry(client) for client in clients)
+
+
+def plan(*, smoke: bool, full: bool, batch: bool, rounds: int | None) -> Plan:
+    """The scenarios for a smoke run (seconds), a default run (minutes), or ``--full``."""
+    count0, count50 = (200, 200) if smoke else (3000, 3000)
+    journal = (Entry("sdk"), Entry("sdk", journal=True)) if batch else ()
+    scenarios = [
+        Scenario("latency 0 ms, concurrency 64", 0, 64, count0, _entries(ALL_CLIENTS)),
+        Scenario("latency 50 ms, concurrency 64", 50, 64, count50, _entries(ALL_CLIENTS)),
+    ]
+    if not smoke:
+        scenarios += [
+            Scenario("latency 50 ms, concurrency 256", 50, 256, 6000, _entries(ALL_CLIENTS)),
+            Scenario(
+                "transports alone, latency 0 ms, concurrency 64", 0, 64, 3000,
+                _entries(TRANSPORT_CLIENTS),
+                note="each loop builds an httpx.Request and calls the transport directly",
+            ),
+        ]
+    if journal:
+        scenarios.append(
+            Scenario("journal off/on, latency 50 ms, concurrency 64", 50, 64, count50, journal)
+        )
+    if smoke:
+        sizes: tuple[int, ...] = (500, 1000)
+    elif full:
+        sizes = (10_000, 100_000, 1_000_000)
+    else:
+        sizes = (10_000, 100_000)
+    return Plan(
+        scenarios=tuple(scenarios),
+        rounds=rounds or (1 if smoke else 3),
+        memory_sizes=sizes,
+        import_rounds=3 if smoke else 15,
+    )

@@ -1,0 +1,106 @@
+"""This SDK as a benchmark client, on each transport it offers.
+
+Until the batch engine lands on main, a run is a loop of ``client.payouts.send``
+(the exactly-once create) in ``concurrency`` workers of one anyio task group (the
+same shape as the hand-written loops), labelled ``create loop``; once
+``client.payouts.send_batch`` exists it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import httpx
+
+if TYPE_CHECKING:
+    from ecartpay_async.transport import Preference
+
+__all__ = ["has_send_batch", "open_sdk", "payout_requests"]
+
+Runner = Callable[[Iterable[Any], int], Any]
+
+
+def has_send_batch() -> bool:
+    from ecartpay_async.resources.payouts import AsyncPayouts
+
+    return hasattr(AsyncPayouts, "send_batch")
+
+
+def payout_requests(bodies: Iterator[dict[str, Any]]) -> Iterator[Any]:
+    """The same payouts as validated ``PayoutRequest`` objects, still made lazily."""
+    from ecartpay_async import PayoutRequest
+
+    for body in bodies:
+        yield PayoutRequest(**body)
+
+
+def _sdk_client(url: str, concurrency: int, transport: str) -> Any:
+    from ecartpay_async import AsyncClient
+    from ecartpay_async.client import DEFAULT_LIMITS
+
+    limits = httpx.Limits(
+        max_connections=max(concurrency, DEFAULT_LIMITS.max_connections or 0),
+        max_keepalive_connections=max(concurrency, DEFAULT_LIMITS.max_keepalive_connections or 0),
+        keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
+    )
+    if transport == "httpx-client":  # a user's own httpx.AsyncClient: the client.send path
+        return AsyncClient("pub_bench", "priv_bench", base_url=url,
+                           http_client=httpx.AsyncClient(limits=limits))
+    from ecartpay_async.transport import AutoTransport, TransportSender
+
+    client = AsyncClient("pub_bench", "priv_bench", base_url=url, limits=limits)
+    shared = client._http._shared
+    prefer: Preference = "aiohttp" if transport == "aiohttp" else "auto"
+    if transport == "aiohttp" or not isinstance(shared.sender, TransportSender):
+        # No public switch for the transport; and until patches/default-transport.diff
+        # is applied, client.py's default is an httpx.AsyncClient: install the sender
+        # exactly as the patched client.py builds it.
+        shared.sender = TransportSender(AutoTransport(limits=limits, prefer=prefer))
+    return client
+
+
+async def _create_loop(client: Any, items: Iterable[Any], concurrency: int) -> int:
+    """``concurrency`` workers in one anyio task group, sharing one iterator of requests."""
+    source: Iterator[Any] = iter(items)
+    done = 0
+
+    async def worker() -> None:
+        nonlocal done
+        for request in source:
+            result = await client.payouts.send(request)
+            if result.payout.status == "paid":
+                done += 1
+
+    async with anyio.create_task_group() as group:
+        for _ in range(concurrency):
+            group.start_soon(worker)
+    return done
+
+
+async def _send_batch(
+    client: Any, items: Iterable[Any], concurrency: int, journal: str | None
+) -> int:
+    report = await client.payouts.send_batch(items, concurrency=concurrency, journal=journal)
+    return int(report.counts.get("paid", 0))
+
+
+def open_sdk(transport: str) -> Callable[[str, int, str | None], Any]:
+    """An opener for the SDK on ``transport`` (``auto``, ``aiohttp`` or ``httpx-client``)."""
+
+    @asynccontextmanager
+    async def open_(url: str, concurrency: int, journal: str | None) -> AsyncIterator[Runner]:
+        client = _sdk_client(url, concurrency, transport)
+        batch = has_send_batch()
+        async with client:
+
+            async def run(items: Iterable[Any], n: int) -> int:
+                if batch:
+                    return await _send_batch(client, items, n, journal)
+                return await _create_loop(client, items, n)
+
+            yield run
+
+    return open_

@@ -1,0 +1,70 @@
+"""aiohttp's exceptions, translated into the httpx exceptions the pipeline classifies.
+
+The line that matters for never paying twice: ``ConnectError``, ``ConnectTimeout``
+and ``PoolTimeout`` mean the request never left (safe to send again); every other
+error may come after the server got the request (ambiguous: look up before resending).
+So only aiohttp's connector errors become connect errors, and anything unrecognised
+becomes a ``ReadError``, the ambiguous side.
+
+=====================================  =============================
+aiohttp                                httpx
+=====================================  =============================
+ConnectionTimeoutError                 ConnectTimeout
+SocketTimeoutError, ServerTimeoutError ReadTimeout
+ClientConnectorError (DNS, refused,    ConnectError
+TLS handshake, certificate)
+ServerDisconnectedError                RemoteProtocolError
+ClientPayloadError (cut-off body)      RemoteProtocolError
+ClientResponseError (bad HTTP)         RemoteProtocolError
+ClientOSError "Can not write request"  WriteError
+ClientConnectionResetError (writing)   WriteError
+ClientOSError, other connection error  ReadError
+InvalidURL                             UnsupportedProtocol
+=====================================  =============================
+
+(``PoolTimeout`` is raised by the transport itself: it owns the pool's limit.) A reset
+while a large body is still uploading usually reaches aiohttp through the read side
+first, so it comes out as ``ReadError``: still ambiguous, which is the safe side.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+__all__ = ["to_httpx_error"]
+
+_WRITE_FAILED = "Can not write request body"
+
+
+def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError | None:
+    """The httpx exception for an aiohttp (or asyncio timeout) error; None if not one."""
+    import asyncio
+
+    import aiohttp
+
+    message = str(exc) or type(exc).__name__
+    kind: type[httpx.TransportError]
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        kind = httpx.ReadTimeout
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        kind = httpx.ConnectError
+    elif isinstance(exc, aiohttp.ServerDisconnectedError):
+        kind = httpx.RemoteProtocolError
+        message = "Server disconnected without sending a complete response."
+    elif isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ClientResponseError)):
+        kind = httpx.RemoteProtocolError
+    elif isinstance(exc, aiohttp.ClientConnectionResetError) or (
+        isinstance(exc, aiohttp.ClientOSError) and message.startswith(_WRITE_FAILED)
+    ):
+        kind = httpx.WriteError
+    elif isinstance(exc, aiohttp.ClientConnectionError):
+        kind = httpx.ReadError
+    elif isinstance(exc, aiohttp.InvalidURL):
+        kind = httpx.UnsupportedProtocol
+    elif isinstance(exc, aiohttp.ClientError):
+        kind = httpx.ReadError
+    else:
+        return None
+    return kind(message, request=request)

@@ -1,0 +1,151 @@
+"""Each way a server can fail, and the httpx exception each transport must raise for it.
+
+The pipeline decides "never sent, safe to resend" (ConnectError, ConnectTimeout,
+PoolTimeout) against "may have been processed, look up first" (everything else) from
+these classes, so each mapping is proven against a real misbehaving loopback server,
+for the SDK's default transport on asyncio and on trio (httpx's own there) and for
+AiohttpTransport.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import anyio
+import httpx
+import pytest
+
+from .loopback import TRANSPORTS, make_transport, read_request, reset, send, serve
+
+pytestmark = pytest.mark.anyio
+
+SHORT = httpx.Timeout(5.0, connect=0.3, read=0.3, pool=0.2)
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+AMBIGUOUS = (httpx.WriteError, httpx.ReadError, httpx.RemoteProtocolError)
+
+
+@pytest.fixture(params=TRANSPORTS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def transport_for(kind: str, backend: str, connections: int = 4) -> httpx.AsyncBaseTransport:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return make_transport(kind, backend, limits)
+
+
+async def test_refused_connection_is_a_connect_error(kind: str, anyio_backend: str) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago, nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with transport_for(kind, anyio_backend) as transport:
+        with pytest.raises(httpx.ConnectError) as caught:
+            await send(transport, "GET", f"http://127.0.0.1:{port}/", timeout=SHORT)
+    assert caught.value.request.url.port == port
+
+
+async def test_full_accept_queue_is_a_connect_timeout(kind: str, anyio_backend: str) -> None:
+    # A listener that never accepts, its backlog already full: SYNs go unanswered.
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        try:
+            async with transport_for(kind, anyio_backend) as transport:
+                with pytest.raises(httpx.ConnectTimeout):
+                    await send(transport, "GET", f"http://127.0.0.1:{port}/", timeout=SHORT)
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+def _silent(conn: socket.socket, stop: threading.Event) -> None:
+    read_request(conn)
+    stop.wait(10)
+
+
+async def test_no_answer_is_a_read_timeout(kind: str, anyio_backend: str) -> None:
+    with serve(_silent) as server:
+        async with transport_for(kind, anyio_backend) as transport:
+            with pytest.raises(httpx.ReadTimeout):
+                await send(transport, "POST", server.url + "/", content=b"{}", timeout=SHORT)
+
+
+def _reset_while_reading(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(1024)
+    reset(conn)
+
+
+async def test_reset_during_upload_is_a_write_error(kind: str, anyio_backend: str) -> None:
+    body = b"x" * (32 * 1024 * 1024)  # far more than the socket buffers hold
+    with serve(_reset_while_reading) as server:
+        async with transport_for(kind, anyio_backend) as transport:
+            with pytest.raises(httpx.TransportError) as caught:
+                await send(transport, "POST", server.url + "/", content=body)
+    if kind == "auto" and anyio_backend == "asyncio":
+        assert isinstance(caught.value, httpx.WriteError)  # the SDK's own transport
+    else:
+        # aiohttp and httpcore read the reset before they notice the failed write
+        # (ReadError, RemoteProtocolError): still on the "may have been processed" side.
+        assert isinstance(caught.value, AMBIGUOUS)
+    assert not isinstance(caught.value, NEVER_SENT)
+
+
+def _reset_after_request(conn: socket.socket, stop: threading.Event) -> None:
+    read_request(conn)
+    reset(conn)
+
+
+async def test_reset_after_request_is_a_read_error(kind: str, anyio_backend: str) -> None:
+    with serve(_reset_after_request) as server:
+        async with transport_for(kind, anyio_backend) as transport:
+            with pytest.raises(httpx.ReadError):
+                await send(transport, "POST", server.url + "/", content=b"{}")
+
+
+def _close_after_request(conn: socket.socket, stop: threading.Event) -> None:
+    read_request(conn)
+
+
+def _garbage(conn: socket.socket, stop: threading.Event) -> None:
+    read_request(conn)
+    conn.sendall(b"HELLO THERE\r\n\r\n")
+
+
+def _cut_body(conn: socket.socket, stop: threading.Event) -> None:
+    read_request(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"id\":")
+
+
+@pytest.mark.parametrize("behaviour", [_close_after_request, _garbage, _cut_body],
+                         ids=["closed-without-answer", "garbage", "cut-off-body"])
+async def test_broken_answers_are_remote_protocol_errors(
+    kind: str, anyio_backend: str, behaviour: object
+) -> None:
+    with serve(behaviour) as server:  # type: ignore[arg-type]
+        async with transport_for(kind, anyio_backend) as transport:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await send(transport, "POST", server.url + "/", content=b"{}")
+
+
+async def test_waiting_for_a_connection_is_a_pool_timeout(kind: str, anyio_backend: str) -> None:
+    with serve(_silent) as server:
+        async with transport_for(kind, anyio_backend, connections=1) as transport:
+            first_sent = anyio.Event()
+
+            async def occupy() -> None:
+                first_sent.set()
+                await send(transport, "GET", server.url + "/hang")
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(occupy)
+                await first_sent.wait()
+                await anyio.wait_all_tasks_blocked()
+                with pytest.raises(httpx.PoolTimeout):
+                    await send(transport, "GET", server.url + "/", timeout=SHORT)
+                group.cancel_scope.cancel()
