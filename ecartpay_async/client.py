@@ -16,6 +16,7 @@ from .models.common import check_email
 from .resources.orders import AsyncOrders
 from .resources.payouts import AsyncPayouts
 from .retry import RetryPolicy
+from .transport import AutoTransport, TransportSender
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
 
@@ -187,5 +188,6 @@ def _evolve(policy: RetryPolicy, **changes: Any) -> RetryPolicy:
 def _make_sender(http_client: httpx.AsyncClient | None, limits: httpx.Limits | None) -> Sender:
     if http_client is not None:
         return ClientSender(http_client, owned=False)
-    pool = httpx.AsyncClient(limits=limits or DEFAULT_LIMITS, timeout=DEFAULT_TIMEOUT)
-    return ClientSender(pool, owned=True)
+    # The SDK's own transport, called directly (no httpx.AsyncClient.send per request):
+    # asyncio HTTP/1.1 on asyncio, httpx's transport on trio (benchmarks/README.md).
+    return TransportSender(AutoTransport(limits=limits or DEFAULT_LIMITS))

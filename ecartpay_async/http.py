@@ -125,6 +125,8 @@ class HTTPPipeline:
         }
         # Only the root pipeline closes the pool; derived ones (with_options) borrow it.
         self._root = shared is None
+        self._timeouts = timeout.as_dict()
+        self._urls: dict[str, httpx.URL] = {}
         self._shared = shared or _Shared(sender, None)
         if self._shared.tokens is None:
             self._shared.tokens = TokenCache(self._fetch_token)
@@ -227,17 +229,23 @@ class HTTPPipeline:
         if content is not None:
             headers["Content-Type"] = "application/json"
         if timeout is None:
-            timeout = self.timeout
-        elif not isinstance(timeout, httpx.Timeout):
-            timeout = httpx.Timeout(timeout)
+            timeouts = self._timeouts
+        elif isinstance(timeout, httpx.Timeout):
+            timeouts = timeout.as_dict()
+        else:
+            timeouts = httpx.Timeout(timeout).as_dict()
         query = None if not params else {k: v for k, v in params.items() if v is not None}
+        # Parsing a URL string costs more than the rest of the request: parse each path
+        # once (the payout POST always has the same URL) and let httpx merge the query.
+        # Bounded: paths with an id in them (retrieve, confirm) must not grow it forever.
+        url = self._urls.get(path)
+        if url is None:
+            url = httpx.URL(self.base_url + path)
+            if len(self._urls) < 32:
+                self._urls[path] = url
         return httpx.Request(
-            method,
-            self.base_url + path,
-            params=query,
-            headers=headers,
-            content=content,
-            extensions={"timeout": timeout.as_dict()},
+            method, url, params=query, headers=headers, content=content,
+            extensions={"timeout": timeouts},
         )
 
     async def _send(
