@@ -49,17 +49,13 @@ def _sdk_client(url: str, concurrency: int, transport: str) -> Any:
     if transport == "httpx-client":  # a user's own httpx.AsyncClient: the client.send path
         return AsyncClient("pub_bench", "priv_bench", base_url=url,
                            http_client=httpx.AsyncClient(limits=limits))
-    from ecartpay_async.transport import AutoTransport, TransportSender
+    if transport == "aiohttp":
+        from ecartpay_async.transport import AutoTransport
 
-    client = AsyncClient("pub_bench", "priv_bench", base_url=url, limits=limits)
-    shared = client._http._shared
-    prefer: Preference = "aiohttp" if transport == "aiohttp" else "auto"
-    if transport == "aiohttp" or not isinstance(shared.sender, TransportSender):
-        # No public switch for the transport; and until patches/default-transport.diff
-        # is applied, client.py's default is an httpx.AsyncClient: install the sender
-        # exactly as the patched client.py builds it.
-        shared.sender = TransportSender(AutoTransport(limits=limits, prefer=prefer))
-    return client
+        prefer: Preference = "aiohttp"
+        return AsyncClient("pub_bench", "priv_bench", base_url=url,
+                           transport=AutoTransport(limits=limits, prefer=prefer))
+    return AsyncClient("pub_bench", "priv_bench", base_url=url, limits=limits)
 
 
 async def _create_loop(client: Any, items: Iterable[Any], concurrency: int) -> int:

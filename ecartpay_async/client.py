@@ -48,7 +48,9 @@ class AsyncClient:
     an origin such as ``http://127.0.0.1:8000`` (the SDK adds ``/api/...``) and wins
     over ``environment``. Pass ``http_client`` to send through your own
     ``httpx.AsyncClient`` (its transport, proxies, event hooks, respx mocks); the
-    SDK then never closes it. ``max_retries`` and ``timeout`` can also be set per call
+    SDK then never closes it. ``transport=`` puts any httpx transport (for instance
+    ``ecartpay_async.transport.AiohttpTransport()``) under the SDK's own fast path;
+    the client closes it. ``max_retries`` and ``timeout`` can also be set per call
     and per derived client (:meth:`with_options`). ``retry_policy`` tunes the backoff;
     the number of retries always comes from ``max_retries``.
     """
@@ -64,6 +66,7 @@ class AsyncClient:
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
         default_headers: dict[str, str] | None = None,
         account_email: str | None = None,
@@ -80,8 +83,8 @@ class AsyncClient:
             self.base_url = _resolve_base_url(environment, base_url)
             public = _key(public_key, "ECARTPAY_PUBLIC_KEY", "public_key")
             private = _key(private_key, "ECARTPAY_PRIVATE_KEY", "private_key")
-            if http_client is not None and limits is not None:
-                raise ConfigurationError("give limits= or http_client=, not both")
+            if sum(x is not None for x in (http_client, limits, transport)) > 1:
+                raise ConfigurationError("give at most one of http_client=, limits=, transport=")
             if max_retries < 0:
                 raise ConfigurationError("max_retries must be >= 0")
             policy = retry_policy or RetryPolicy()
@@ -91,7 +94,7 @@ class AsyncClient:
                 base_url=self.base_url,
                 public_key=public,
                 private_key=private,
-                sender=_make_sender(http_client, limits),
+                sender=_make_sender(http_client, limits, transport),
                 timeout=_as_timeout(timeout),
                 policy=policy,
                 headers=default_headers,
@@ -185,9 +188,15 @@ def _evolve(policy: RetryPolicy, **changes: Any) -> RetryPolicy:
     return attrs.evolve(policy, **changes)
 
 
-def _make_sender(http_client: httpx.AsyncClient | None, limits: httpx.Limits | None) -> Sender:
+def _make_sender(
+    http_client: httpx.AsyncClient | None,
+    limits: httpx.Limits | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> Sender:
     if http_client is not None:
         return ClientSender(http_client, owned=False)
+    if transport is not None:
+        return TransportSender(transport)
     # The SDK's own transport, called directly (no httpx.AsyncClient.send per request):
     # asyncio HTTP/1.1 on asyncio, httpx's transport on trio (benchmarks/README.md).
     return TransportSender(AutoTransport(limits=limits or DEFAULT_LIMITS))

@@ -162,6 +162,37 @@ def test_other_bad_options():
         client.with_options(max_retries=-1)
 
 
+def test_transport_option_is_exclusive_with_the_others():
+    with pytest.raises(ConfigurationError, match="transport"):
+        AsyncClient(PUBLIC, PRIVATE, transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+                    limits=httpx.Limits())
+
+
+@pytest.mark.anyio
+async def test_a_given_transport_carries_every_request_and_is_closed_with_the_client():
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"token": "a.b.c"})
+        return httpx.Response(200, json={"id": "p1", "status": "paid", "amount": 10,
+                                         "currency": "MXN"})
+
+    class Recording(httpx.MockTransport):
+        closed = False
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    transport = Recording(answer)
+    async with AsyncClient(PUBLIC, PRIVATE, transport=transport) as client:
+        payout = await client.payouts.retrieve("p1")
+    assert payout.id == "p1"
+    assert seen == ["/api/authorizations/token", "/api/payouts/p1"]
+    assert transport.closed
+
+
 # -- the pool: owned or lent ----------------------------------------------------------
 
 
