@@ -47,7 +47,7 @@ from .models.payouts import (
     Transaction,
 )
 from .models.webhooks import WebhookEvent
-from .retry import RetryPolicy
+from ._retry import RetryPolicy
 
 __all__ = [
     "APIConnectionError",

@@ -9,13 +9,13 @@ from typing import Any, Final, Literal
 import attrs
 import httpx
 
-from .auth import Secret
+from ._auth import Secret
 from .errors import ConfigurationError
-from .http import ClientSender, HTTPPipeline, Sender
+from ._http import ClientSender, HTTPPipeline, Sender
 from .models.common import check_email
 from .resources.orders import AsyncOrders
 from .resources.payouts import AsyncPayouts
-from .retry import RetryPolicy
+from ._retry import RetryPolicy
 from .transport import AutoTransport, TransportSender
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]

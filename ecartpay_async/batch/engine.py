@@ -57,11 +57,11 @@ from ..errors import (
     RateLimitError,
     ValidationError,
 )
-from ..http import Attempt
+from .._http import Attempt
 from ..models.common import PayoutStatus, parse_status
 from ..models.payouts import Payout, PayoutRequest
 from ..resources.payouts import differences
-from ..retry import retry_after_of
+from .._retry import retry_after_of
 from .journal import Journal, JournalEntry, JournalState, SQLiteJournal, fingerprint
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, PauseGate, RateLimiter
 from .outcome import Outcome, OutcomeStatus

@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ..convert import converter
+from .._convert import converter
 from ..errors import ValidationError
 from ..money import check_amount, to_decimal
 from .common import ExtraFields, check_email, check_text

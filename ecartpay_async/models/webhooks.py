@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import attrs
 
-from ..convert import ShapeError, structure
+from .._convert import ShapeError, structure
 from .orders import Order
 from .payouts import Payout
 

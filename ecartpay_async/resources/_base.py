@@ -8,12 +8,12 @@ from urllib.parse import quote
 
 import httpx
 
-from ..convert import ShapeError, structure
+from .._convert import ShapeError, structure
 from ..errors import APIResponseError, ValidationError
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
-    from ..http import HTTPPipeline
+    from .._http import HTTPPipeline
 
 T = TypeVar("T")
 

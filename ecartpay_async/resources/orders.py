@@ -27,7 +27,7 @@ from ..models.orders import (
     RefundReason,
 )
 from ..money import check_amount, check_currency
-from ..retry import is_retryable, may_have_been_processed
+from .._retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
 
 __all__ = ["AsyncOrders"]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import httpx
 
-from ..convert import format_datetime, structure, unstructure
+from .._convert import format_datetime, structure, unstructure
 from ..errors import (
     APIResponseError,
     APIStatusError,
@@ -29,10 +29,10 @@ from ..errors import (
     NotFoundError,
     ValidationError,
 )
-from ..http import Attempt
+from .._http import Attempt
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
-from ..retry import is_retryable, may_have_been_processed
+from .._retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
-from ecartpay_async.http import Attempt
+from ecartpay_async._http import Attempt
 from ecartpay_async.models.payouts import Payout, PayoutRequest
 from ecartpay_async.resources.payouts import SendResult
 

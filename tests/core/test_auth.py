@@ -11,7 +11,7 @@ import pytest
 import respx
 
 from ecartpay_async import APIResponseError, AuthenticationError
-from ecartpay_async.auth import Secret, TokenCache, basic_credentials, token_lifetime
+from ecartpay_async._auth import Secret, TokenCache, basic_credentials, token_lifetime
 
 from ._util import (
     BASIC,

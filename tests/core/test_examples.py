@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from ecartpay_async import InternalServerError, Payout, PayoutRequest, _json
-from ecartpay_async.convert import parse_datetime, structure, unstructure
+from ecartpay_async._convert import parse_datetime, structure, unstructure
 
 from ._util import (
     PAYOUTS,

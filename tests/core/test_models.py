@@ -20,7 +20,7 @@ from ecartpay_async import (
     ValidationError,
     _json,
 )
-from ecartpay_async.convert import ShapeError, format_datetime, structure, unstructure
+from ecartpay_async._convert import ShapeError, format_datetime, structure, unstructure
 from ecartpay_async.resources.payouts import parse_page
 
 from ._util import canonical, load_data, payout_json

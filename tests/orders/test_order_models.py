@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ecartpay_async import _json
-from ecartpay_async.convert import ShapeError, structure, unstructure
+from ecartpay_async._convert import ShapeError, structure, unstructure
 from ecartpay_async.errors import ValidationError
 from ecartpay_async.models.orders import (
     Order,

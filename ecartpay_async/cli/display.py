@@ -25,10 +25,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from .outcome import Outcome, OutcomeStatus
+from ..batch.outcome import Outcome, OutcomeStatus
 
 if TYPE_CHECKING:
-    from .report import BatchReport
+    from ..batch.report import BatchReport
 
 __all__ = ["LiveProgress", "Tally", "format_amounts", "summary_table"]
 

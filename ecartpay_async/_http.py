@@ -19,7 +19,7 @@ import httpx
 
 from . import _json
 from ._version import __version__
-from .auth import Secret, TokenCache, basic_credentials
+from ._auth import Secret, TokenCache, basic_credentials
 from .errors import (
     APIConnectionError,
     APIResponseError,
@@ -29,7 +29,7 @@ from .errors import (
     RateLimitError,
     status_error_class,
 )
-from .retry import RetryPolicy, is_retryable, parse_retry_after
+from ._retry import RetryPolicy, is_retryable, parse_retry_after
 
 __all__ = ["Attempt", "HTTPPipeline", "Sender", "user_agent"]
 

@@ -13,8 +13,8 @@ import os
 from types import TracebackType
 from typing import IO, Any, Final
 
-from .outcome import Outcome
-from .report import describe_error
+from ..batch.outcome import Outcome
+from ..batch.report import describe_error
 
 __all__ = ["FIELDS", "ReportWriter"]
 

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
 
-from ._version import __version__
+from .._version import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .batch import BatchReport, CsvSource
-    from .client import AsyncClient
-    from .models.payouts import Payout
+    from ..batch import BatchReport, CsvSource
+    from ..client import AsyncClient
+    from ..models.payouts import Payout
 
 __all__ = ["main"]
 
@@ -99,7 +99,7 @@ def send_command(
 ) -> None:
     """Pay every row of FILE.csv (columns email, amount, currency, reference_id and
     optionally require_confirmation)."""
-    from .batch import BatchValidationError, CsvSource
+    from ..batch import BatchValidationError, CsvSource
 
     out, err = _console(), _console(stderr=True)
     source = CsvSource(file)
@@ -150,7 +150,7 @@ class _SendRun:
 
     async def against_sandbox(self, faults: str | None) -> int:
         try:
-            from .sandbox import Sandbox
+            from ..sandbox import Sandbox
         except ImportError:
             click.echo("--sandbox needs the sandbox extra: "
                        "pip install 'ecartpay-async[sandbox]'", err=True)
@@ -173,10 +173,10 @@ class _SendRun:
         return code
 
     async def _send(self, client: AsyncClient) -> int:
-        from .batch import BatchValidationError
-        from .batch.display import LiveProgress, render_summary
-        from .batch.export import ReportWriter
-        from .errors import JournalError
+        from ..batch import BatchValidationError
+        from .display import LiveProgress, render_summary
+        from .export import ReportWriter
+        from ..errors import JournalError
 
         batch = client.payouts.batch(self.source, **self.options)
         with contextlib.ExitStack() as files:
@@ -307,7 +307,7 @@ def confirm_command(
     environment: str,
 ) -> None:
     """Release a pending payout now, or schedule it with --available-at."""
-    from .convert import parse_datetime
+    from .._convert import parse_datetime
 
     out = _console()
     when: datetime | None = None
@@ -330,8 +330,8 @@ def confirm_command(
 
 
 def _payout_json(payout: Payout) -> str:
-    from . import _json
-    from .convert import unstructure
+    from .. import _json
+    from .._convert import unstructure
 
     return _json.dumps(unstructure(payout)).decode()
 
@@ -340,7 +340,7 @@ def _show_payout(out: Console, payout: Payout, as_json: bool) -> None:
     if as_json:
         click.echo(_payout_json(payout))
         return
-    from .convert import unstructure
+    from .._convert import unstructure
 
     for key, value in unstructure(payout).items():
         out.print(f"{key:>22}: {value}", highlight=False, markup=False)
@@ -349,7 +349,7 @@ def _show_payout(out: Console, payout: Payout, as_json: bool) -> None:
 def _payouts_table(found: list[Payout]) -> Any:
     from rich.table import Table
 
-    from .convert import format_datetime
+    from .._convert import format_datetime
 
     table = Table()
     for name in ("id", "reference_id", "email", "amount", "currency", "status", "created_at"):
@@ -376,8 +376,8 @@ def _console(*, stderr: bool = False) -> Console:
 
 
 def _make_client(base_url: str | None, environment: str) -> AsyncClient | None:
-    from .client import AsyncClient
-    from .errors import ConfigurationError
+    from ..client import AsyncClient
+    from ..errors import ConfigurationError
 
     try:
         return AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
@@ -401,7 +401,7 @@ def _run(function: Callable[..., Coroutine[Any, Any, int]], *args: Any) -> int:
 
 
 def _run_api(function: Callable[[], Coroutine[Any, Any, int]]) -> int:
-    from .errors import EcartPayError
+    from ..errors import EcartPayError
 
     try:
         return _run(function)
@@ -413,7 +413,7 @@ def _run_api(function: Callable[[], Coroutine[Any, Any, int]]) -> int:
 def _mount_sandbox() -> None:
     # `sandbox serve` comes with the sandbox extra; without it the rest still works.
     try:
-        from .sandbox.cli import sandbox_group
+        from ..sandbox.cli import sandbox_group
     except ImportError:
         return
     main.add_command(sandbox_group)
