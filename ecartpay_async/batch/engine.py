@@ -57,7 +57,7 @@ from ..errors import (
     RateLimitError,
     ValidationError,
 )
-from .._http import Attempt
+from .._http import TOKEN_PATH, Attempt
 from ..models.common import PayoutStatus, parse_status
 from ..models.payouts import Payout, PayoutRequest
 from ..resources.payouts import differences
@@ -126,6 +126,10 @@ def is_fatal(error: BaseException) -> bool:
         error, (AuthenticationError, PermissionDeniedError, IdempotencyConflictError, JournalError)
     ):
         return True
+    if isinstance(error, APIConnectionError) and error.path == TOKEN_PATH:
+        # No token because the API cannot be reached (after the token's own retries):
+        # every row would fail the same way.
+        return not error.maybe_processed
     return (
         isinstance(error, APIStatusError)
         and 400 <= error.status_code < 500

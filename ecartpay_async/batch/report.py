@@ -205,7 +205,9 @@ class ReportBuilder:
         self.attempts += outcome.attempts
         self.retries += max(0, outcome.attempts - 1)
         self.recovered += outcome.recovered
-        if latency is not None:
+        if latency is not None and (outcome.attempts or outcome.recovered):
+            # Only rows that reached the API: a row that failed before its first
+            # attempt (no token) has no latency to speak of.
             self._latency.add(latency)
         if status is OutcomeStatus.FAILED:
             if len(self._failures) < self._max_failures:
