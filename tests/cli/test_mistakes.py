@@ -212,3 +212,11 @@ def test_without_the_cli_extra_the_command_names_it_in_one_line(
     assert result.returncode == 2
     assert result.stderr.splitlines() == [MISSING_EXTRA]
     assert result.stdout == ""
+
+
+def test_the_readme_lists_the_exit_codes_the_command_uses() -> None:
+    from ecartpay_async.cli.app import EXIT_CODES
+
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:3] for line in readme.splitlines() if line.startswith("| `")]
+    assert [(int(code.strip(" `")), meaning.strip()) for code, meaning in rows] == list(EXIT_CODES)
