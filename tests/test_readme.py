@@ -13,7 +13,7 @@ can rely on:
   start's, as the sections after it assume).
 - ``ECARTPAY_PUBLIC_KEY``, ``ECARTPAY_PRIVATE_KEY`` and ``ECARTPAY_BASE_URL`` point
   at the sandbox, and ``environment="sandbox"`` means it too.
-- Names a reader's own program would hold are given: :data:`SURROUNDINGS`.
+- Names a reader's own program would hold are given: :func:`surroundings`.
 - Both kinds run in a scratch directory holding a copy of ``examples/``; shell blocks
   run line by line with bash, and a line must exit 0.
 """
@@ -86,24 +86,24 @@ def test_the_readme_s_blocks_are_found() -> None:
     assert all(b.skip for b in blocks if "pip install" in b.code), "mark pip installs not run"
 
 
-def _signed_delivery(secret: str) -> tuple[bytes, dict[str, str]]:
+WEBHOOK_SECRET = "whsec_readme"
+
+
+def surroundings() -> dict[str, Any]:
+    """Names an example takes from the reader's own program, and what they are here."""
+    # A webhook request as a web framework hands it over (signed now: its timestamp
+    # must be recent): the body's bytes and the headers.
     data = {"id": "ord_1", "status": "paid", "totals": {"total": 1000}}
     timestamp, webhook_id = str(int(time.time() * 1000)), "wh_readme"
-    body = json.dumps({"event": "orders.confirmation", "data": data}).encode()
-    return body, {
-        "x-pay-timestamp": timestamp,
-        "x-pay-webhook-id": webhook_id,
-        "x-pay-signature": signature(secret, timestamp, webhook_id, data),
+    return {
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "raw_body_bytes": json.dumps({"event": "orders.confirmation", "data": data}).encode(),
+        "request_headers": {
+            "x-pay-timestamp": timestamp,
+            "x-pay-webhook-id": webhook_id,
+            "x-pay-signature": signature(WEBHOOK_SECRET, timestamp, webhook_id, data),
+        },
     }
-
-
-#: Names an example takes from the reader's own program, and what they are here.
-SURROUNDINGS = {
-    # A webhook request as a web framework hands it over: body bytes and headers.
-    "WEBHOOK_SECRET": "whsec_readme",
-    "raw_body_bytes": _signed_delivery("whsec_readme")[0],
-    "request_headers": _signed_delivery("whsec_readme")[1],
-}
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     """The sandbox, the environment pointing at it, a scratch directory with examples/."""
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
-    with Sandbox(webhook_secret=SURROUNDINGS["WEBHOOK_SECRET"]) as sandbox:
+    with Sandbox(webhook_secret=WEBHOOK_SECRET) as sandbox:
         monkeypatch.setenv("ECARTPAY_PUBLIC_KEY", sandbox.public_key)
         monkeypatch.setenv("ECARTPAY_PRIVATE_KEY", sandbox.private_key)
         monkeypatch.setenv("ECARTPAY_BASE_URL", sandbox.base_url)
@@ -130,7 +130,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
 async def test_the_readme_runs_in_order_on_one_sandbox(
     scratch: Sandbox, anyio_backend: str
 ) -> None:
-    namespace: dict[str, Any] = {"__name__": "readme", **SURROUNDINGS}
+    namespace: dict[str, Any] = {"__name__": "readme", **surroundings()}
     ran = 0
     async with AsyncClient() as session_client:
         for block in readme_blocks(README.read_text(encoding="utf-8")):
