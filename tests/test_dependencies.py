@@ -10,8 +10,9 @@ evaluated), then walked transitively through those distributions' own requiremen
 An undeclared import fails here, not on a user's fresh machine.
 
 A scenario may name distributions its entry point brings by definition (the pytest
-plugin runs inside pytest; a trio program has trio). A new extra needs a scenario:
-:func:`test_every_extra_has_a_scenario` says so.
+plugin runs inside pytest; a trio program has trio). An extra with no scenario here
+gets a default one: importing every module of the package that uses it. And every
+import anywhere in the source must be declared by some extra (a static check).
 """
 
 from __future__ import annotations
@@ -237,6 +238,52 @@ def test_the_fixture(ecartpay_sandbox):
 """
 
 
+def _extras_in_marker(requirement: Requirement) -> Iterator[str]:
+    marker = str(requirement.marker or "")
+    for part in marker.split("extra == ")[1:]:
+        yield canonicalize_name(part.split()[0].strip("\"')"))
+
+
+def installed_extras() -> set[str]:
+    return {e for text in requires(PROJECT) or [] for e in _extras_in_marker(Requirement(text))}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Top-level names of the absolute imports in a source file, lazy ones included."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return names
+
+
+def package_modules() -> Iterator[tuple[str, Path]]:
+    """Every module of the package, by dotted name."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts), path
+
+
+def scenario_for(extra: str) -> Scenario:
+    """For an extra with no scenario of its own: import every module of the package
+    that imports one of the extra's distributions."""
+    own = {canonicalize_name(Requirement(text).name) for text in requires(PROJECT) or []
+           if extra in _extras_in_marker(Requirement(text))}
+    packages = {module for module, owners in packages_distributions().items()
+                if {canonicalize_name(owner) for owner in owners} & own}
+    modules = [name for name, path in package_modules() if imports_of(path) & packages]
+    code = "\n".join(f"import {name}" for name in modules) or "import ecartpay_async"
+    return Scenario(f"{extra}: the modules that use it", frozenset({extra}), code)
+
+
+def all_scenarios() -> tuple[Scenario, ...]:
+    covered = {extra for scenario in SCENARIOS for extra in scenario.extras}
+    others = sorted(installed_extras() - covered - BUNDLES)
+    return SCENARIOS + tuple(scenario_for(extra) for extra in others)
+
+
 @pytest.fixture(scope="module")
 def served() -> Iterator[Sandbox]:
     with Sandbox() as sandbox:
@@ -289,7 +336,7 @@ def imported_by(
     return set(json.loads(out.read_text()))
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+@pytest.mark.parametrize("scenario", all_scenarios(), ids=lambda s: s.name)
 def test_every_import_is_declared_by_its_install(
     scenario: Scenario, served: Sandbox, tmp_path: Path
 ) -> None:
@@ -303,43 +350,16 @@ def test_every_import_is_declared_by_its_install(
     )
 
 
-def test_every_extra_has_a_scenario() -> None:
-    extras = {canonicalize_name(e) for text in requires(PROJECT) or []
-              for e in _extras_in_marker(Requirement(text))}
-    covered = {extra for scenario in SCENARIOS for extra in scenario.extras}
-    missing = sorted(extras - covered - BUNDLES)
-    assert not missing, (
-        f"extras with no scenario in {Path(__file__).name}: {', '.join(missing)}; "
-        "add one that runs what the extra is for"
-    )
-
-
-def _extras_in_marker(requirement: Requirement) -> Iterator[str]:
-    marker = str(requirement.marker or "")
-    for part in marker.split("extra == ")[1:]:
-        yield part.split()[0].strip("\"')")
-
-
 def test_every_import_in_the_source_is_declared_somewhere() -> None:
     """Imports no scenario reaches (a lazy one in a rare path) are declared too."""
-    everything = frozenset(
-        e for text in requires(PROJECT) or [] for e in _extras_in_marker(Requirement(text))
-    )
-    allowed = declared_distributions(everything)
-    modules: dict[str, str] = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
-                continue
-            for name in names:
-                modules.setdefault(name.partition(".")[0], str(path.relative_to(PACKAGE.parent)))
-    problems = undeclared(set(modules), allowed)
+    allowed = declared_distributions(frozenset(installed_extras()))
+    where: dict[str, str] = {}
+    for name, path in package_modules():
+        for module in imports_of(path):
+            where.setdefault(module, name)
+    problems = undeclared(set(where), allowed)
     assert not problems, "imported but declared by no extra: " + "; ".join(
-        f"{problem} in {modules[problem.split()[0]]}" for problem in problems
+        f"{problem} in {where[problem.split()[0]]}" for problem in problems
     )
 
 
@@ -365,7 +385,7 @@ def test_the_installed_metadata_is_this_tree_s() -> None:
         return canonicalize_name(requirement.name), str(requirement.specifier), extra
 
     written = {key(Requirement(text)) for text in project["dependencies"]}
-    written |= {key(r, extra) for extra in optional for r in flattened(extra)}
+    written |= {key(r, canonicalize_name(extra)) for extra in optional for r in flattened(extra)}
     installed = set()
     for text in requires(PROJECT) or []:
         requirement = Requirement(text)
