@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def test_the_plain_progress_line_shows_no_eta_before_the_rate_means_anything(
 ) -> None:
     clock = _Clock()
     monkeypatch.setattr(display, "time", clock)
-    console = Console(file=(out := __import__("io").StringIO()), width=200)
+    out = io.StringIO()
+    console = Console(file=out, width=200)
     request = PayoutRequest(email="ana@example.com", amount=Decimal("1"), currency="MXN",
                             reference_id="r-1")
     failed = Outcome(1, OutcomeStatus.FAILED, request, error=RuntimeError("down"))
