@@ -208,7 +208,7 @@ from ecartpay_async.cli import main
 main(["sandbox", "serve", "--help"], prog_name="ecartpay-async", standalone_mode=False)
 
 async def main():
-    async with Sandbox(faults="5xx=0.1", seed=1) as served, Sandbox(in_process=True) as local:
+    async with Sandbox() as served, Sandbox(in_process=True) as local:
         for sb in (served, local):
             async with sb.client() as client:
                 await client.payouts.create(email="a@example.com", reference_id="deps-1",
