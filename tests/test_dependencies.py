@@ -18,6 +18,7 @@ import anywhere in the source must be declared by some extra (a static check).
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import subprocess
@@ -78,9 +79,15 @@ def declared_distributions(extras: frozenset[str], *, also: frozenset[str] = fro
     return found
 
 
-def providers(module: str) -> set[str]:
+@functools.cache
+def _module_owners() -> dict[str, frozenset[str]]:
+    return {module: frozenset(canonicalize_name(d) for d in owners)
+            for module, owners in packages_distributions().items()}
+
+
+def providers(module: str) -> frozenset[str]:
     """The distributions that install the top-level ``module``."""
-    return {canonicalize_name(d) for d in packages_distributions().get(module, [])}
+    return _module_owners().get(module, frozenset())
 
 
 def undeclared(modules: set[str], allowed: set[str]) -> list[str]:
@@ -271,8 +278,7 @@ def scenario_for(extra: str) -> Scenario:
     that imports one of the extra's distributions."""
     own = {canonicalize_name(Requirement(text).name) for text in requires(PROJECT) or []
            if extra in _extras_in_marker(Requirement(text))}
-    packages = {module for module, owners in packages_distributions().items()
-                if {canonicalize_name(owner) for owner in owners} & own}
+    packages = {module for module, owners in _module_owners().items() if owners & own}
     modules = [name for name, path in package_modules() if imports_of(path) & packages]
     code = "\n".join(f"import {name}" for name in modules) or "import ecartpay_async"
     return Scenario(f"{extra}: the modules that use it", frozenset({extra}), code)
@@ -293,9 +299,9 @@ def served() -> Iterator[Sandbox]:
 def absent_modules(allowed: set[str]) -> set[str]:
     """Top-level modules installed here by distributions outside ``allowed``."""
     return {
-        module for module, owners in packages_distributions().items()
+        module for module, owners in _module_owners().items()
         if module != "ecartpay_async" and module not in sys.stdlib_module_names
-        and not {canonicalize_name(owner) for owner in owners} & allowed
+        and not owners & allowed
     }
 
 
