@@ -18,8 +18,9 @@ import attrs
 import httpx
 
 from . import _json
-from ._version import __version__
 from ._auth import Secret, TokenCache, basic_credentials
+from ._retry import RetryPolicy, is_retryable, parse_retry_after
+from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIResponseError,
@@ -29,7 +30,6 @@ from .errors import (
     RateLimitError,
     status_error_class,
 )
-from ._retry import RetryPolicy, is_retryable, parse_retry_after
 
 __all__ = ["Attempt", "HTTPPipeline", "Sender", "user_agent"]
 

@@ -174,9 +174,9 @@ class _SendRun:
 
     async def _send(self, client: AsyncClient) -> int:
         from ..batch import BatchValidationError
+        from ..errors import JournalError
         from .display import LiveProgress, render_summary
         from .export import ReportWriter
-        from ..errors import JournalError
 
         batch = client.payouts.batch(self.source, **self.options)
         with contextlib.ExitStack() as files:

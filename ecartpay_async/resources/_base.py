@@ -12,8 +12,8 @@ from .._convert import ShapeError, structure
 from ..errors import APIResponseError, ValidationError
 
 if TYPE_CHECKING:
-    from ..client import AsyncClient
     from .._http import HTTPPipeline
+    from ..client import AsyncClient
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from .._retry import is_retryable, may_have_been_processed
 from ..errors import ValidationError
 from ..models.common import check_text
 from ..models.orders import (
@@ -27,7 +28,6 @@ from ..models.orders import (
     RefundReason,
 )
 from ..money import check_amount, check_currency
-from .._retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
 
 __all__ = ["AsyncOrders"]

@@ -22,6 +22,8 @@ import attrs
 import httpx
 
 from .._convert import format_datetime, structure, unstructure
+from .._http import Attempt
+from .._retry import is_retryable, may_have_been_processed
 from ..errors import (
     APIResponseError,
     APIStatusError,
@@ -29,10 +31,8 @@ from ..errors import (
     NotFoundError,
     ValidationError,
 )
-from .._http import Attempt
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
-from .._retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
 
 if TYPE_CHECKING:
