@@ -18,6 +18,8 @@ from types import TracebackType
 
 import anyio
 
+from ._reprs import safe_repr
+
 __all__ = ["Secret", "TokenCache", "basic_credentials", "token_lifetime"]
 
 
@@ -72,6 +74,7 @@ def token_lifetime(token: str, *, now: float) -> float | None:
         return None
 
 
+@safe_repr
 class TokenCache:
     """Holds the current token and fetches a new one when it is missing or near expiry.
 

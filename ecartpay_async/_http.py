@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import attrs
 import httpx
 
+from ._reprs import safe_repr
 from . import _json
 from ._version import __version__
 from ._auth import Secret, TokenCache, basic_credentials
@@ -74,6 +75,7 @@ class ClientSender:
             await self.client.aclose()
 
 
+@safe_repr
 @attrs.frozen
 class Attempt:
     """One HTTP attempt, as reported to an ``on_attempt`` observer."""

@@ -9,6 +9,7 @@ from typing import Any, Final, Literal
 import attrs
 import httpx
 
+from ._reprs import safe_repr
 from ._auth import Secret
 from .errors import ConfigurationError
 from ._http import ClientSender, HTTPPipeline, Sender
@@ -33,6 +34,7 @@ DEFAULT_LIMITS: Final = httpx.Limits(
 )
 
 
+@safe_repr
 class AsyncClient:
     """The Ecart Pay API, asynchronously.
 
