@@ -155,3 +155,30 @@ async def test_the_sandbox_refuses_what_a_broken_sdk_sends(
         assert sandbox.state.payouts() == []
     assert refused.value.status_code == 400
     assert refusal in refused.value.message
+
+
+# -- the sandbox's own wire: read as strictly as a server would -------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("raw", "status", "words"),
+    [
+        (b'{"email": "ana@example.com", "reference_id": "r", "amount": 1, "amount": 1000,'
+         b' "currency": "MXN"}', 400, "key 'amount' appears twice"),
+        (b'{"email": "ana@example.com", "reference_id": "r", "amount": NaN, "currency": "MXN"}',
+         400, "NaN is not a JSON number"),
+        (b'{"email": "ana@example.com", "reference_id": "r", "amount": 10, "currency": "mxn"}',
+         400, "unknown currency 'mxn'"),
+        (b'{"email": "ana@example.com", "reference_id": "r\\u0000", "amount": 10,'
+         b' "currency": "MXN"}', 400, "reference_id contains the character U+0000"),
+        (b'{"email": "ana@example.com", "reference_id": "r", "amount": 1E+1, "currency": "MXN"}',
+         200, '"amount":10.00'),
+    ],
+)
+async def test_the_sandbox_reads_bodies_strictly(
+    http: Any, auth: dict[str, str], raw: bytes, status: int, words: str
+) -> None:
+    response = await http.post("/api/payouts", content=raw, headers=auth)
+    assert response.status_code == status, response.text
+    assert words in response.text
