@@ -46,8 +46,8 @@ PAYOUT: dict[str, Any] = {
          "reference_id: contains a paragraph separator U+2029 (PARAGRAPH SEPARATOR) at position 7"),
         ({"reference_id": "\ufeffpayroll"}, "reference_id: contains an invisible formatting "
          "character U+FEFF (ZERO WIDTH NO-BREAK SPACE) at position 0"),
-        ({"email": "ana\u200b@example.com"},
-         "email: contains an invisible formatting character U+200B (ZERO WIDTH SPACE) at position 3"),
+        ({"email": "ana\u200b@example.com"}, "email: contains an invisible formatting character "
+         "U+200B (ZERO WIDTH SPACE) at position 3"),
         ({"email": "ana@exam\u202eple.com"}, "email: contains an invisible formatting character "
          "U+202E (RIGHT-TO-LEFT OVERRIDE) at position 8"),
         ({"email": None, "customer_id": "cus\x7f1", "payment_method_id": "pm_1"},
