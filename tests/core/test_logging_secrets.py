@@ -354,5 +354,7 @@ async def test_no_secret_in_the_frame_locals_of_a_failure() -> None:
         "APIConnectionError", "InternalServerError", "APIConnectionError",
         "APIConnectionError", "AuthenticationError",
     ]
+    frames = [frame for failure in failures for frame in _traceback_frames(failure)]
+    assert any("_http.py" in frame.f_code.co_filename for frame in frames)  # the pipeline's
     leaks = [leak for failure in failures for leak in _leaks_in_frames(failure, secrets)]
     assert leaks == []
