@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecartpay_async import OrderItem, OrderPayout, PayoutCharge, PayoutItem, PayoutRequest
 from ecartpay_async.batch import BatchValidationError, CsvSource
 from ecartpay_async.batch.validate import to_request
 from ecartpay_async.errors import ValidationError
+from ecartpay_async.models.common import visible_text_problem
 from ecartpay_async.sandbox import Sandbox
+from ecartpay_async.sandbox.validate import _unseen_character
 
 PAYOUT: dict[str, Any] = {
     "email": "ana@example.com",
@@ -116,3 +120,11 @@ def test_a_csv_row_gets_the_same_message_with_its_line(tmp_path: Path) -> None:
          "at position 2"),
         (5, "reference_id", "contains a control character U+000A at position 7"),
     ]
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_the_sdk_and_the_sandbox_agree_on_every_string(text: str) -> None:
+    """Two independent implementations of one documented rule (the sandbox imports
+    nothing of the SDK's): they must refuse exactly the same strings."""
+    assert (visible_text_problem(text) is None) == (_unseen_character(text) is None)
