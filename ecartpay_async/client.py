@@ -11,6 +11,7 @@ import httpx
 
 from ._auth import Secret
 from ._http import ClientSender, HTTPPipeline, Sender
+from ._reprs import safe_repr
 from ._retry import RetryPolicy
 from .errors import ConfigurationError
 from .models.common import check_email
@@ -33,6 +34,7 @@ DEFAULT_LIMITS: Final = httpx.Limits(
 )
 
 
+@safe_repr
 class AsyncClient:
     """The Ecart Pay API, asynchronously.
 

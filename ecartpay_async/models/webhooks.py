@@ -9,6 +9,7 @@ from typing import Any, Final
 import attrs
 
 from .._convert import ShapeError, structure
+from .._reprs import safe_repr
 from .orders import Order
 from .payouts import Payout
 
@@ -21,6 +22,7 @@ _MODELS: Final[tuple[tuple[tuple[str, ...], type[Any]], ...]] = (
 )
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class WebhookEvent:
     """A webhook delivery whose signature and timestamp were verified.

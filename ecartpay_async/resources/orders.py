@@ -18,7 +18,7 @@ import httpx
 
 from .._retry import is_retryable, may_have_been_processed
 from ..errors import ValidationError
-from ..models.common import check_text
+from ..models.common import check_text, check_visible
 from ..models.orders import (
     REFUND_REASONS,
     Order,
@@ -108,7 +108,7 @@ class AsyncOrders(Resource):
             if url is not None:
                 if not isinstance(url, str):
                     raise ValidationError(name, "must be a string")
-                body[name] = url
+                body[name] = check_visible(url, field=name)
         if payout is not None:
             body["payout"] = self._order_payout(payout, code).to_body()
         for key, value in (extra_body or {}).items():

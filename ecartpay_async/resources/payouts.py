@@ -23,6 +23,7 @@ import httpx
 
 from .._convert import format_datetime, structure, unstructure
 from .._http import Attempt
+from .._reprs import safe_repr
 from .._retry import is_retryable, may_have_been_processed
 from ..errors import (
     APIResponseError,
@@ -31,6 +32,7 @@ from ..errors import (
     NotFoundError,
     ValidationError,
 )
+from ..models.common import check_text
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
 from ._base import Resource, path_id
@@ -49,6 +51,7 @@ PAYOUTS = "/api/payouts"
 _REUSE_WORDS = re.compile(r"reference|duplicate|already|exist|used|idempot|unique", re.I)
 
 
+@safe_repr
 @attrs.frozen
 class SendResult:
     """The outcome of :meth:`AsyncPayouts.send`."""
@@ -318,7 +321,7 @@ class AsyncPayouts(Resource):
         if amount is not None:
             body["amount"] = check_amount(amount, None)
         if order_id is not None:
-            body["order_id"] = order_id
+            body["order_id"] = check_text(order_id, field="order_id")
         if items is not None:
             body["items"] = [unstructure(_as(PayoutItem, item, "items")) for item in items]
         if charges is not None:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import _json
+from . import wire
 from .faults import FaultInjector
 from .middleware import FaultMiddleware
 from .records import Account
@@ -33,7 +33,7 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 
 def json_response(content: Any, status: int = 200) -> Response:
-    return Response(_json.dumps(content), status_code=status, media_type="application/json")
+    return Response(wire.dumps(content), status_code=status, media_type="application/json")
 
 
 def _exact(value: Any) -> Any:

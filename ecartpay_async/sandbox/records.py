@@ -16,6 +16,8 @@ from typing import Any
 
 from attrs import define, field
 
+from ._reprs import safe_repr
+
 __all__ = ["Account", "Delivery", "IdFactory", "Order", "Payout", "Webhook", "iso"]
 
 
@@ -41,6 +43,7 @@ class IdFactory:
         return f"{int(time.time()) & 0xFFFFFFFF:08x}{self._machine:010x}{counter:06x}"
 
 
+@safe_repr
 @define
 class Account:
     id: str
@@ -60,6 +63,7 @@ class Account:
         }
 
 
+@safe_repr
 @define
 class Payout:
     id: str
@@ -115,6 +119,7 @@ class Payout:
         return out
 
 
+@safe_repr
 @define
 class Order:
     id: str
@@ -176,6 +181,7 @@ class Order:
         return out
 
 
+@safe_repr
 @define
 class Webhook:
     id: str
@@ -194,6 +200,7 @@ class Webhook:
         }
 
 
+@safe_repr
 @define
 class Delivery:
     """One event to one webhook; ``attempts`` records each try's status or error."""

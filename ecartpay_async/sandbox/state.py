@@ -25,9 +25,14 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final, Literal
 
-from ..errors import ValidationError
-from ..money import MINOR_UNITS, check_amount, check_currency, quantize
 from . import tokens
+from .currencies import (
+    DECIMALS,
+    check_amount,
+    check_currency,
+    configured_number,
+    round_to_minor_unit,
+)
 from .fees import FeeSchedule
 from .records import Account, Delivery, IdFactory, Order, Payout, Webhook, iso
 from .validate import Body, SandboxHTTPError, bad_request
@@ -55,13 +60,14 @@ def _unauthorized(why: str) -> SandboxHTTPError:
 
 
 def _balances(given: Mapping[str, object] | None) -> dict[str, Decimal]:
-    """Balances per currency; raises the SDK's ValidationError (a ValueError) if malformed."""
+    """Balances per currency; raises ValueError naming ``balances`` if malformed."""
     if given is None:
-        return {code: quantize(DEFAULT_BALANCE, code) for code in MINOR_UNITS}
+        return {code: check_amount(DEFAULT_BALANCE, code) for code in DECIMALS}
     out = {}
     for key, value in given.items():
-        code = check_currency(key, field="balances")
-        out[code] = check_amount(value, code, field=f"balances.{code}", allow_zero=True)
+        code = check_currency(key, "balances")
+        amount = configured_number(value, f"balances.{code}")
+        out[code] = check_amount(amount, code, f"balances.{code}", allow_zero=True)
     return out
 
 
@@ -179,7 +185,7 @@ class SandboxState:
         try:
             set_to = _balances(balances.data) if balances else {}
             add = _balances(credit.data) if credit else {}
-        except ValidationError as exc:
+        except ValueError as exc:
             bad_request(str(exc))
         with self.lock:
             account = self._by_email.get(email)
@@ -591,7 +597,7 @@ class SandboxState:
                 quantity=quantity,
                 price=price,
                 discount=0,
-                total=quantize(price * quantity, currency),
+                total=round_to_minor_unit(price * quantity, currency),
                 tax=0,
                 is_service=False,
                 taxes=[],
@@ -684,7 +690,7 @@ class SandboxState:
         split = order.payout
         assert split is not None
         if split["percent"]:
-            amount = quantize(balance * split["amount"] / 100, order.currency)
+            amount = round_to_minor_unit(balance * split["amount"] / 100, order.currency)
         else:
             amount = min(split["amount"], balance)
         if amount <= 0:
