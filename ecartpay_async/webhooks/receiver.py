@@ -2,7 +2,9 @@
 
 A plain ASGI callable, so it needs no web framework: serve it with uvicorn or
 hypercorn, or mount it in Starlette (``Mount("/webhooks/ecartpay", receiver)``) or
-FastAPI (``app.mount("/webhooks/ecartpay", receiver)``)::
+FastAPI (``app.mount("/webhooks/ecartpay", receiver)``) and register the URL with
+its trailing slash, ``https://example.com/webhooks/ecartpay/`` (both frameworks
+redirect the bare path, and Ecart Pay does not follow redirects)::
 
     receiver = WebhookReceiver(secret=WEBHOOK_SECRET, store=SQLiteDeliveryStore("hooks.db"))
 
