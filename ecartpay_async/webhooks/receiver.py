@@ -170,6 +170,7 @@ class WebhookReceiver:
             body = await self._read_body(scope, receive)
             event = self._verify(body, scope)
         except _Refused as refused:
+            logger.warning("webhook delivery refused (%d): %s", refused.status, refused.reason)
             await _answer(send, refused.status, {"error": refused.reason})
             return
         status, answer = await self.handle(event)

@@ -155,15 +155,15 @@ async def test_a_restarted_worker_remembers_what_it_handled(tmp_path: Path):
 
         return receiver
 
-    async with Sandbox(webhook_secret="whsec_e2e_secret", webhook_retry_scale=0.01) as sb:
-        async with sb.client() as client:
-            with served(worker()) as origin:  # served bare: lifespan closes the store
-                await client.webhooks.register(origin, ["transfer.created"])
-                await pay(client)
-                [delivery] = await settled(sb, attempts=1)
-            port = int(origin.rsplit(":", 1)[1])
-            with served(worker(), port=port):  # the worker restarted, on the same address
-                await sb.redeliver(delivery.id)
-                await settled(sb, attempts=2)
+    sandbox = Sandbox(webhook_secret="whsec_e2e_secret", webhook_retry_scale=0.01)
+    async with sandbox as sb, sb.client() as client:
+        with served(worker()) as origin:  # served bare: lifespan closes the store
+            await client.webhooks.register(origin, ["transfer.created"])
+            await pay(client)
+            [delivery] = await settled(sb, attempts=1)
+        port = int(origin.rsplit(":", 1)[1])
+        with served(worker(), port=port):  # the worker restarted, on the same address
+            await sb.redeliver(delivery.id)
+            await settled(sb, attempts=2)
     assert delivery.attempts == [{"status": 200}, {"status": 200}]
     assert calls == [delivery.id]
