@@ -266,3 +266,13 @@ def test_registration_and_options_are_checked():
     with pytest.raises(ValueError, match="secret"):
         WebhookReceiver("")
     assert SECRET not in repr(receiver)
+
+
+async def test_a_handler_raising_timeout_error_is_a_failure_not_the_deadline(receiver, http):
+    @receiver.on("*")
+    async def upstream_timed_out(event: WebhookEvent) -> None:
+        raise TimeoutError("the ledger did not answer")
+
+    response = await deliver(http)
+    assert response.status_code == 500
+    assert response.json() == {"error": "a handler failed (TimeoutError)"}
