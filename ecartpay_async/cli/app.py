@@ -244,8 +244,11 @@ async def _show_balances(
 
     currencies = list(totals)
     if sandbox:
-        from ..sandbox import Sandbox
-
+        try:
+            from ..sandbox import Sandbox
+        except ImportError:
+            print_balances(out, totals, Balances(unavailable="the sandbox extra is not installed"))
+            return EXIT_OK
         async with Sandbox(in_process=True) as emulator, emulator.client() as client:
             balances = await fetch_balances(client, currencies)
     else:

@@ -7,7 +7,8 @@ withdrawals the state holds, so it can never disagree with them. A transaction's
 Our choices where the real API is unknown (API-NOTES: the summary's shape is not
 published): transactions are ``payment`` (an order paid, net of its fee),
 ``refund``, ``payout`` and ``withdrawal``; the summary of a currency is
-``{currency, balance, pay_ins, fees, refunds, payouts, withdrawals, count}``. Lists
+``{currency, balance, pay_ins, fees, refunds, payouts, withdrawals, count}``; payouts
+an account receives are credited to its balance but not listed. Lists
 are newest first, filtered by the documented query parameters, in the
 ``{count, docs, pages}`` envelope.
 """
