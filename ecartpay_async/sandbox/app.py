@@ -131,16 +131,21 @@ def build_app(
     async def webhooks_create(who: Account, request: Request) -> Any:
         return state.register_webhook(who, await body(request))
 
-    def account_reader(
-        read: Callable[[Account, Request], Any],
-    ) -> Handler:
+    Reader = Callable[[Account, Request], Any]
+
+    def reader(read: Reader) -> Handler:
         # The read-only money endpoints answer JSON documents, not records.
         async def endpoint(request: Request) -> Response:
             who = state.authenticate(request.headers.get("authorization"))
-            answer = read(who, request)
-            if isinstance(answer, tuple):
-                return page_response(list(answer[0]), answer[1], answer[2])
-            return json_response(answer)
+            return json_response(read(who, request))
+
+        return api(endpoint)
+
+    def lister(read: Reader) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            who = state.authenticate(request.headers.get("authorization"))
+            docs, count, pages = read(who, request)
+            return page_response(list(docs), count, pages)
 
         return api(endpoint)
 
@@ -246,11 +251,10 @@ def build_app(
         Route("/api/orders/{id}", authed(orders_retrieve), methods=["GET"]),
         Route("/api/orders/{id}/refund", authed(orders_refund), methods=["POST"]),
         Route("/api/webhooks", authed(webhooks_create), methods=["POST"]),
-        Route("/api/transactions", account_reader(transactions_list), methods=["GET"]),
-        Route("/api/transactions/summary", account_reader(transactions_summary),
-              methods=["GET"]),
-        Route("/api/transactions/{id}", account_reader(transactions_retrieve), methods=["GET"]),
-        Route("/api/withdrawals", account_reader(withdrawals_list), methods=["GET"]),
+        Route("/api/transactions", lister(transactions_list), methods=["GET"]),
+        Route("/api/transactions/summary", reader(transactions_summary), methods=["GET"]),
+        Route("/api/transactions/{id}", reader(transactions_retrieve), methods=["GET"]),
+        Route("/api/withdrawals", lister(withdrawals_list), methods=["GET"]),
         Route("/_sandbox/state", control_state, methods=["GET"]),
         Route("/_sandbox/reset", control_reset, methods=["POST"]),
         Route("/_sandbox/accounts", control_accounts, methods=["POST"]),

@@ -138,3 +138,11 @@ async def test_an_overdrawn_withdrawal_is_refused(sandbox, client):
     assert response.status_code == 400
     assert "insufficient balance" in response.json()["message"]
     assert [w async for w in client.withdrawals.list()] == []
+
+
+async def test_lists_walk_a_bare_array_too():
+    async with Sandbox(list_shape="array") as sb, sb.client() as client:
+        for amount in ("1.00", "2.00", "3.00"):
+            await withdraw(sb, amount)
+        assert len([w async for w in client.withdrawals.list(limit=2)]) == 3
+        assert len([t async for t in client.transactions.list(limit=2)]) == 3
