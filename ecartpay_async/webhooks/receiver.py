@@ -193,10 +193,14 @@ class WebhookReceiver:
                     await handler(event)
         except Exception as exc:
             await self._release(event.id)
-            # The exception's type only: its text may hold data from the event.
+            # The exception's type only: its text may hold data from the event (emails);
+            # a handler that wants its errors logged in full logs them itself.
             logger.warning("webhook %s (%s): a handler raised %s; Ecart Pay will retry",
                            event.id, event.event, type(exc).__name__)
             return 500, {"error": f"a handler failed ({type(exc).__name__})"}
+        except BaseException:  # cancelled (the server stopping): let the retry take the id
+            await self._release(event.id)
+            raise
         if deadline.cancelled_caught:
             await self._release(event.id)
             logger.warning("webhook %s (%s): handlers ran past %.1f s; the id stays unhandled",

@@ -276,3 +276,22 @@ async def test_a_handler_raising_timeout_error_is_a_failure_not_the_deadline(rec
     response = await deliver(http)
     assert response.status_code == 500
     assert response.json() == {"error": "a handler failed (TimeoutError)"}
+
+
+async def test_a_cancelled_delivery_gives_its_claim_back(receiver):
+    from ecartpay_async.webhooks import Claim, verify_webhook
+
+    entered = anyio.Event()
+
+    @receiver.on("*")
+    async def stuck(event: WebhookEvent) -> None:
+        entered.set()
+        await anyio.sleep_forever()
+
+    body, headers = signed(PAYOUT)
+    event = verify_webhook(body, headers, SECRET)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(receiver.handle, event)
+        await entered.wait()
+        tg.cancel_scope.cancel()  # the server stopping mid-handler
+    assert await receiver.store.claim(event.id, lease=1) is Claim.CLAIMED
