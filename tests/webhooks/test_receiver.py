@@ -14,9 +14,11 @@ import pytest
 
 from ecartpay_async.models.payouts import Payout
 from ecartpay_async.webhooks import (
+    Claim,
     MemoryDeliveryStore,
     WebhookEvent,
     WebhookReceiver,
+    verify_webhook,
 )
 
 from ._util import SECRET, signed
@@ -279,8 +281,6 @@ async def test_a_handler_raising_timeout_error_is_a_failure_not_the_deadline(rec
 
 
 async def test_a_cancelled_delivery_gives_its_claim_back(receiver):
-    from ecartpay_async.webhooks import Claim, verify_webhook
-
     entered = anyio.Event()
 
     @receiver.on("*")
