@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 import httpx
@@ -18,6 +19,11 @@ from .models.common import check_email
 from .resources.orders import AsyncOrders
 from .resources.payouts import AsyncPayouts
 from .transport import AutoTransport, TransportSender
+
+if TYPE_CHECKING:
+    from .resources.transactions import AsyncTransactions
+    from .resources.webhooks import AsyncWebhooks
+    from .resources.withdrawals import AsyncWithdrawals
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
 
@@ -103,6 +109,25 @@ class AsyncClient:
             )
         self.payouts = AsyncPayouts(self)
         self.orders = AsyncOrders(self)
+
+    # Made on first use: most clients only ever send payouts.
+    @functools.cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        from .resources.webhooks import AsyncWebhooks
+
+        return AsyncWebhooks(self)
+
+    @functools.cached_property
+    def transactions(self) -> AsyncTransactions:
+        from .resources.transactions import AsyncTransactions
+
+        return AsyncTransactions(self)
+
+    @functools.cached_property
+    def withdrawals(self) -> AsyncWithdrawals:
+        from .resources.withdrawals import AsyncWithdrawals
+
+        return AsyncWithdrawals(self)
 
     @property
     def max_retries(self) -> int:

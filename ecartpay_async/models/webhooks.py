@@ -1,4 +1,5 @@
-"""The event a verified webhook delivery carries (see :mod:`ecartpay_async.webhooks`)."""
+"""Webhooks: a registration (:class:`Webhook`) and the event a verified delivery carries
+(see :mod:`ecartpay_async.webhooks`)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,34 @@ import attrs
 
 from .._convert import ShapeError, structure
 from .._reprs import safe_repr
+from .common import ExtraFields
 from .orders import Order
 from .payouts import Payout
 
-__all__ = ["WebhookEvent", "structure_event_data"]
+__all__ = ["Webhook", "WebhookEvent", "structure_event_data"]
 
 # Event-name prefixes and the model their ``data`` is read as.
 _MODELS: Final[tuple[tuple[tuple[str, ...], type[Any]], ...]] = (
     (("orders.",), Order),
     (("transfer.", "transfers.", "payout.", "payouts."), Payout),
 )
+
+
+@safe_repr
+@attrs.frozen(slots=True)
+class Webhook(ExtraFields):
+    """A webhook registration (``POST /api/webhooks``): where events are sent, and which.
+
+    ``events`` are names or ``*`` patterns (``transfer.*``). Fields the API adds land
+    in ``extra``.
+    """
+
+    url: str
+    events: tuple[str, ...] = ()
+    id: str | None = None
+    account_id: str | None = None
+    created_at: datetime | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @safe_repr

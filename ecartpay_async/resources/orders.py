@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from .._retry import is_retryable, may_have_been_processed
 from ..errors import ValidationError
 from ..models.common import check_text, check_visible
 from ..models.orders import (
@@ -42,10 +41,6 @@ def _field_prefix(prefix: str) -> Iterator[None]:
         yield
     except ValidationError as exc:
         raise ValidationError(f"{prefix}.{exc.field}", exc.reason) from None
-
-
-def _never_sent(exc: BaseException) -> bool:
-    return is_retryable(exc) and not may_have_been_processed(exc)
 
 
 class AsyncOrders(Resource):
@@ -173,22 +168,6 @@ class AsyncOrders(Resource):
         if isinstance(data, Mapping) and data.get("id") == order_id:
             return self._structure(data, Order, "POST", path)
         return await self.retrieve(order_id, timeout=timeout)
-
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        body: Any,
-        max_retries: int | None,
-        timeout: float | httpx.Timeout | None,
-    ) -> Any:
-        """Send a request that must not be repeated once it may have reached the server."""
-        return await self._http.policy.run(
-            lambda: self._http.request_once(method, path, json=body, timeout=timeout),
-            max_retries=max_retries,
-            retry_if=_never_sent,
-            describe=f"{method} {path}",
-        )
 
 
 def _order_items(items: Sequence[OrderItem | Mapping[str, Any]], currency: str) -> list[OrderItem]:

@@ -18,7 +18,7 @@ from attrs import define, field
 
 from ._reprs import safe_repr
 
-__all__ = ["Account", "Delivery", "IdFactory", "Order", "Payout", "Webhook", "iso"]
+__all__ = ["Account", "Delivery", "IdFactory", "Order", "Payout", "Webhook", "Withdrawal", "iso"]
 
 
 def iso(timestamp: float) -> str:
@@ -223,4 +223,32 @@ class Delivery:
             "status": self.status,
             "attempts": [dict(a) for a in self.attempts],
             "data": self.data,
+        }
+
+
+@safe_repr
+@define
+class Withdrawal:
+    """Money taken out of an account's balance to its bank (``/_sandbox/withdrawals``)."""
+
+    id: str
+    account_id: str
+    reference: str
+    status: str
+    currency: str
+    amount: Decimal
+    created_at: float
+    updated_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "reference": self.reference,
+            "status": self.status,
+            "currency": self.currency,
+            "amount": self.amount,
+            "fee": 0,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
         }

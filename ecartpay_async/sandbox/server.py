@@ -346,6 +346,14 @@ class Sandbox:
         answer: dict[str, Any] = wire.loads(response.content)
         return answer
 
+    async def redeliver(self, delivery_id: str) -> None:
+        """Send a finished delivery again with the same webhook id, as Ecart Pay does
+        when a receiver's answer was lost (``POST /_sandbox/deliveries/{id}/redeliver``)."""
+        async with self.http_client() as http:
+            response = await http.post(f"/_sandbox/deliveries/{delivery_id}/redeliver")
+        if response.status_code != 200:
+            raise RuntimeError(f"redelivering {delivery_id} failed: {response.text}")
+
     async def wait_for_deliveries(
         self, count: int = 1, *, event: str | None = None, timeout: float = 10.0
     ) -> list[Delivery]:
