@@ -4,6 +4,7 @@ Public names live here; heavier parts (the batch engine, the sandbox emulator, t
 command line) load only when used.
 """
 
+from ._retry import RetryPolicy
 from ._version import __version__
 from .client import AsyncClient
 from .errors import (
@@ -46,8 +47,9 @@ from .models.payouts import (
     PayoutStatus,
     Transaction,
 )
-from .models.webhooks import WebhookEvent
-from ._retry import RetryPolicy
+from .models.transactions import AccountTransaction, TransactionSummary
+from .models.webhooks import Webhook, WebhookEvent
+from .models.withdrawals import Withdrawal
 
 __all__ = [
     "APIConnectionError",
@@ -55,6 +57,7 @@ __all__ = [
     "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
+    "AccountTransaction",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
@@ -83,9 +86,12 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "Transaction",
+    "TransactionSummary",
     "UnprocessableEntityError",
     "ValidationError",
+    "Webhook",
     "WebhookEvent",
     "WebhookSignatureError",
+    "Withdrawal",
     "__version__",
 ]

@@ -23,6 +23,7 @@ import attrs
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
+from ._reprs import safe_repr
 from .errors import (
     APIConnectionError,
     APIResponseError,
@@ -86,6 +87,7 @@ def retry_after_of(exc: BaseException | None) -> float | None:
     return None
 
 
+@safe_repr
 @attrs.frozen
 class RetryPolicy:
     """How a client retries; one instance per client, overridable per call.

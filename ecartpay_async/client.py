@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 import httpx
 
 from ._auth import Secret
-from .errors import ConfigurationError
 from ._http import ClientSender, HTTPPipeline, Sender
+from ._reprs import safe_repr
+from ._retry import RetryPolicy
+from .errors import ConfigurationError
 from .models.common import check_email
 from .resources.orders import AsyncOrders
 from .resources.payouts import AsyncPayouts
-from ._retry import RetryPolicy
 from .transport import AutoTransport, TransportSender
+
+if TYPE_CHECKING:
+    from .resources.transactions import AsyncTransactions
+    from .resources.webhooks import AsyncWebhooks
+    from .resources.withdrawals import AsyncWithdrawals
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
 
@@ -33,6 +40,7 @@ DEFAULT_LIMITS: Final = httpx.Limits(
 )
 
 
+@safe_repr
 class AsyncClient:
     """The Ecart Pay API, asynchronously.
 
@@ -101,6 +109,25 @@ class AsyncClient:
             )
         self.payouts = AsyncPayouts(self)
         self.orders = AsyncOrders(self)
+
+    # Made on first use: most clients only ever send payouts.
+    @functools.cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        from .resources.webhooks import AsyncWebhooks
+
+        return AsyncWebhooks(self)
+
+    @functools.cached_property
+    def transactions(self) -> AsyncTransactions:
+        from .resources.transactions import AsyncTransactions
+
+        return AsyncTransactions(self)
+
+    @functools.cached_property
+    def withdrawals(self) -> AsyncWithdrawals:
+        from .resources.withdrawals import AsyncWithdrawals
+
+        return AsyncWithdrawals(self)
 
     @property
     def max_retries(self) -> int:

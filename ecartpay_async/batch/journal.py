@@ -47,6 +47,7 @@ import attrs
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._reprs import safe_repr
 from ..errors import JournalError
 from ..models.payouts import PayoutRequest
 
@@ -70,6 +71,7 @@ class JournalState(str, enum.Enum):
         return self.value
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class JournalEntry:
     """A row as the journal holds it."""
@@ -174,6 +176,7 @@ _COLUMNS: Final = "reference_id, fingerprint, state, payout_id, payout_status, e
 _MAX_GROUP: Final = 1024
 
 
+@safe_repr
 @attrs.define(slots=True)
 class _Op:
     """One queued journal write and, once its group is committed, its result."""
@@ -184,6 +187,7 @@ class _Op:
     error: BaseException | None = None
 
 
+@safe_repr
 class SQLiteJournal:
     """The embedded journal: one SQLite file in WAL mode, written by one writer task.
 
