@@ -59,6 +59,9 @@ class _Commands(click.Group):
     installed (``rich``, when only the ``sandbox`` extra brought click) names the extra
     to install instead of showing a traceback."""
 
+    def __repr__(self) -> str:  # click's reads self.name, unset on a half-built one
+        return f"<{type(self).__name__} {getattr(self, 'name', None)!r}>"
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
