@@ -31,7 +31,7 @@ class RowProblem:
     def __str__(self) -> str:
         if self.line is not None:
             return f"line {self.line}: {self.field}: {self.reason}"
-        if self.row == 0:  # the input as a whole (the file cannot be read, has no rows)
+        if self.row == 0:  # the input as a whole (a file that cannot be read)
             return f"{self.field}: {self.reason}"
         return f"row {self.row}: {self.field}: {self.reason}"
 
