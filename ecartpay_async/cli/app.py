@@ -268,7 +268,7 @@ def _unreachable(report: BatchReport, base_url: str) -> str | None:
     from ..errors import APIConnectionError
 
     error = report.abort_error
-    if not isinstance(error, APIConnectionError) or error.maybe_processed:
+    if not isinstance(error, APIConnectionError):
         return None
     cause = describe_error(error.__cause__ or error)
     return (f"error: cannot reach {base_url} ({cause}); "
