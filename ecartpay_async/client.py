@@ -10,12 +10,12 @@ import attrs
 import httpx
 
 from ._auth import Secret
-from .errors import ConfigurationError
 from ._http import ClientSender, HTTPPipeline, Sender
+from ._retry import RetryPolicy
+from .batch.payouts import BatchPayouts
+from .errors import ConfigurationError
 from .models.common import check_email
 from .resources.orders import AsyncOrders
-from .resources.payouts import AsyncPayouts
-from ._retry import RetryPolicy
 from .transport import AutoTransport, TransportSender
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
@@ -99,7 +99,7 @@ class AsyncClient:
                 policy=policy,
                 headers=default_headers,
             )
-        self.payouts = AsyncPayouts(self)
+        self.payouts = BatchPayouts(self)
         self.orders = AsyncOrders(self)
 
     @property
