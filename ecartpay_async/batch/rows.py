@@ -17,6 +17,7 @@ What a failure means (fatal for the batch? refused, or maybe created?) is read f
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Final, Protocol
 
@@ -154,27 +155,37 @@ class RowPolicy:
                 early = self._check_prior(row, request, prior, digest)
                 if early is not None:
                     return early
-        async with self._limit.limiter:
-            await self._gate.wait(anyio.sleep)
-            if self._rate is not None:
-                await self._rate.acquire()
-            if self._stop.is_set():  # while this row waited for its turn
-                if journal is not None:  # put the mark back: nothing went out
-                    await self._record(
-                        reference_id,
-                        prior.state if prior else JournalState.PENDING,
-                        error=prior.error if prior else None,
-                    )
-                return self.not_attempted(row, request)
-            started = anyio.current_time()
-            # A row the journal saw go out may exist already: look before sending.
-            lookup_first = prior is not None and prior.state is not JournalState.PENDING
-            try:
-                payout, attempts, recovered = await self._send(request, lookup_first)
-            except _Failed as failed:
-                latency = anyio.current_time() - started
-                return await self._failed(row, request, failed, latency)
-        latency = anyio.current_time() - started
+        if self._limit.throttled:  # AIMD cut the concurrency: wait for a slot
+            async with self._limit.limiter:
+                return await self._send_row(row, request, prior)
+        # Otherwise the workers themselves are the limit: no slot to take.
+        return await self._send_row(row, request, prior)
+
+    async def _send_row(
+        self, row: int, request: PayoutRequest, prior: JournalEntry | None
+    ) -> Outcome:
+        reference_id = request.reference_id
+        assert reference_id is not None
+        journal = self._journal
+        await self._gate.wait(anyio.sleep)
+        if self._rate is not None:
+            await self._rate.acquire()
+        if self._stop.is_set():  # while this row waited for its turn
+            if journal is not None:  # put the mark back: nothing went out
+                await self._record(
+                    reference_id,
+                    prior.state if prior else JournalState.PENDING,
+                    error=prior.error if prior else None,
+                )
+            return self.not_attempted(row, request)
+        started = time.monotonic()
+        # A row the journal saw go out may exist already: look before sending.
+        lookup_first = prior is not None and prior.state is not JournalState.PENDING
+        try:
+            payout, attempts, recovered = await self._send(request, lookup_first)
+        except _Failed as failed:
+            return await self._failed(row, request, failed, time.monotonic() - started)
+        latency = time.monotonic() - started
         status, state = _BY_FATE[fate_of(payout)]
         if journal is not None:
             await self._record(
