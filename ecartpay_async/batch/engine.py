@@ -312,12 +312,22 @@ class Batch(anyio.AsyncContextManagerMixin):
                 ](self.concurrency)
                 with work_receive:
                     group.start_soon(self._feed, requests, work_send, outcomes.clone())
-                    for _ in range(self.concurrency):
+                    for _ in range(self._workers()):
                         group.start_soon(self._work, work_receive.clone(), outcomes.clone())
             else:
                 rows = _Rows(iter(requests))
-                for _ in range(self.concurrency):
+                for _ in range(self._workers()):
                     group.start_soon(self._work_through, rows, outcomes.clone())
+
+    def _workers(self) -> int:
+        """Workers to run: one per send in flight, or, with a journal, twice as many.
+
+        A journaled row also waits for two commits (its ``sending`` mark before the
+        request, its result after); the extra workers wait for those while
+        ``concurrency`` others hold the send slots, so the journal does not cut the
+        sends in flight.
+        """
+        return self.concurrency * 2 if self._journal is not None else self.concurrency
 
     async def _feed(
         self,

@@ -418,3 +418,12 @@ async def test_a_journal_deleted_mid_batch_stops_it_and_the_resume_sends_nothing
     assert len(fake.created) == 300
     assert fake.duplicate_sends == 0  # no payout that existed was sent again
     assert resumed.skipped + resumed.recovered >= sent
+
+
+async def test_with_a_journal_concurrency_is_still_a_ceiling(tmp_path: Path) -> None:
+    # Twice as many workers wait for the journal's commits; sends still take a slot.
+    fake = FakePayouts(delay=0.002)
+    report = await send_batch(fake, make_requests(200), concurrency=5,
+                              journal=tmp_path / "j.db")
+    assert report.paid + report.pending == 200
+    assert 1 < fake.max_in_flight <= 5
