@@ -18,16 +18,14 @@ same reference_id with another payment (see "the same payment" in
 (the journal keeps the rules' :func:`~ecartpay_async.rules.fingerprint` of the
 content, not the content itself).
 
-A journal vouches only for what it saw. A row it does not know is new only if the
-journal holds the batch's whole history (it was created by this run); a journal that
-existed before and does not know a row (another file put in its place, a row added
-to the input) reports it as possibly sent, so the row is looked up before it is sent.
-
 The file under the journal must stay the one opened: :class:`SQLiteJournal` checks
 its identity (device and inode) before each commit. A journal deleted or replaced
-while a batch runs fails every later write, which stops the batch as fatal; when the
-path was left empty, the journal is written back there (from the file still open) as
-the run closes, so that the next run knows every row this one sent.
+while a batch runs fails that write and every later one, which stops the batch as
+fatal, and what the run wrote is saved at once from the file still open: back at the
+path if it was left empty, else beside it as ``PATH.rescued-XXXX``. The next journal
+opened at that path takes the rescued rows in (keeping, for each row, the furthest
+state) before anything else, so a row the lost run sent is known, and looked up
+before it is sent again, even when another file had taken the path.
 
 :class:`Journal` is the interface the engine uses; :class:`SQLiteJournal` the embedded
 default. Writes are grouped: one writer task commits every mark queued while the
@@ -51,6 +49,7 @@ import math
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Literal, Protocol, runtime_checkable
@@ -118,12 +117,10 @@ class Journal(Protocol):
     claimed by this same ``run_id``, or locked with another fingerprint is returned
     unchanged, and the caller must not send it.
 
-    None means "new, never sent": only a journal holding the batch's whole history
-    may say so. One that does not know a row but cannot vouch that it was never
-    sent (it existed before this run) returns a ``sending`` entry with no
-    ``run_id``, and ``register`` records such rows ``sending`` too, so that the
-    engine looks them up before sending. A journal that can no longer be written
-    as the one opened (its file deleted or replaced) raises :class:`JournalError`.
+    None means "new, never sent". A journal must know every row ever sent through
+    it, so one that lost its storage under a run refuses every later write with
+    :class:`JournalError` (the batch stops) and carries the rows that run wrote into
+    the next run on the same journal (see the module docstring).
     """
 
     async def __aenter__(self) -> Journal: ...
@@ -175,6 +172,23 @@ _APPLICATION_ID: Final = 0x45435041  # "ECPA": marks the file as one of our jour
 _USER_VERSION: Final = 1
 _COLUMNS: Final = "reference_id, fingerprint, state, payout_id, payout_status, error, run_id"
 _MAX_GROUP: Final = 1024
+# Rows of a rescued journal, merged in: for each row the furthest state wins (done,
+# then may-have-been-sent, then pending); between equals, the rescued row, the newer.
+_RANK: Final = (
+    "CASE WHEN {t}.state IN ('paid', 'pending_confirmation') "
+    "OR ({t}.state = 'failed' AND {t}.payout_id IS NOT NULL) THEN 2 "
+    "WHEN {t}.state = 'pending' THEN 0 ELSE 1 END"
+)
+_TAKE_IN: Final = (
+    f"INSERT INTO payouts ({_COLUMNS}, updated_at) "  # noqa: S608 (constants)
+    f"SELECT {', '.join('r.' + c for c in _COLUMNS.split(', '))}, r.updated_at "
+    "FROM rescued.payouts AS r LEFT JOIN payouts AS m USING (reference_id) "
+    f"WHERE m.reference_id IS NULL OR {_RANK.format(t='r')} >= {_RANK.format(t='m')} "
+    "ON CONFLICT (reference_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+    "state = excluded.state, payout_id = excluded.payout_id, "
+    "payout_status = excluded.payout_status, error = excluded.error, "
+    "run_id = excluded.run_id, updated_at = excluded.updated_at"
+)
 
 logger = logging.getLogger("ecartpay_async.batch")
 
@@ -196,8 +210,6 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
     missing and locked for the run (``locking_mode=EXCLUSIVE``): a second process
     opening the same journal gets a :class:`JournalError` instead of racing the first.
     ``synchronous`` is ``"FULL"`` (default) or ``"NORMAL"``; see the module docstring.
-    ``created`` tells whether this open created the file's journal (it then holds the
-    whole history of the rows it will see).
     """
 
     def __init__(
@@ -213,7 +225,6 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
         self._wal = f"{self.path}-wal"
         self._wal_identity: tuple[int, int] | None = None
         self._lost: str | None = None  # why the file is no longer the one opened
-        self.created = False
         self.commits = 0  # transactions committed: rows marked / commits = group size
 
     def __repr__(self) -> str:
@@ -247,41 +258,9 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
         finally:
             conn, self._conn = self._conn, None
             # Shielded: a cancelled run must still release the file and its lock.
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._close, conn)
-
-    def _close(self, conn: sqlite3.Connection | None) -> None:
-        if conn is None:
-            return
-        if self._lost is None:
-            conn.close()
-            return
-        # The file was deleted or replaced: keep what this run wrote. Copy it aside
-        # while the connection still holds it, close (which removes its WAL), and
-        # put the copy back at the path only if nothing took its place.
-        rescue = f"{self.path}.rescued-{os.getpid()}"
-        try:
-            with contextlib.closing(sqlite3.connect(rescue)) as target:
-                conn.backup(target)
-        except sqlite3.Error as exc:
-            logger.error("journal %s was lost and could not be rescued: %s", self.path, exc)
-            conn.close()
-            return
-        conn.close()
-        try:
-            os.link(rescue, self.path)  # fails if the path is taken: never overwrite
-        except FileExistsError:
-            logger.error(
-                "journal %s was replaced by another file while the batch ran; this run's "
-                "journal is saved as %s", self.path, rescue,
-            )
-            return
-        except OSError as exc:
-            logger.error("journal %s could not be restored (%s); saved as %s",
-                         self.path, exc, rescue)
-            return
-        os.unlink(rescue)
-        logger.warning("journal %s was deleted while the batch ran; restored it", self.path)
+            if conn is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(conn.close)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -299,6 +278,7 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
             conn.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now, not later
             self._check_or_create(conn)
             conn.execute("COMMIT")
+            self._take_in_rescued(conn)
             self._identity = _identity(self.path)
             with contextlib.suppress(FileNotFoundError):
                 self._wal_identity = _identity(self._wal)
@@ -327,7 +307,6 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
             conn.execute(_SCHEMA)
             conn.execute(f"PRAGMA application_id={_APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={_USER_VERSION}")
-            self.created = True
         elif app_id != _APPLICATION_ID:
             raise JournalError(f"{self.path} is an SQLite file but not a payout journal")
         elif version != _USER_VERSION:
@@ -384,6 +363,7 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
                     self._lost = "was replaced by another file"
             if self._lost is not None:
                 self._drop_wal()
+                self._rescue()
         if self._lost is not None:
             raise JournalError(
                 f"journal {self.path} {self._lost} while the batch ran; stopping, since "
@@ -399,6 +379,57 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
         with contextlib.suppress(FileNotFoundError):
             if self._wal_identity is not None and _identity(self._wal) == self._wal_identity:
                 os.unlink(self._wal)
+
+    def _rescue(self) -> None:
+        """Save what this run wrote, from the file still open: back at the path if it
+        is free, else beside it, where the next open at the path takes it in."""
+        assert self._conn is not None
+        rescue = f"{self.path}.rescued-{uuid.uuid4().hex[:8]}"
+        try:
+            with contextlib.closing(sqlite3.connect(rescue)) as target:
+                self._conn.backup(target)
+        except sqlite3.Error as exc:
+            logger.error("journal %s was lost and could not be saved: %s", self.path, exc)
+            return
+        try:
+            os.link(rescue, self.path)  # fails if the path is taken: never overwrite
+        except OSError:
+            logger.error(
+                "journal %s %s while the batch ran; its rows are saved as %s, and the "
+                "next run on %s takes them in", self.path, self._lost, rescue, self.path,
+            )
+            return
+        os.unlink(rescue)
+        logger.warning("journal %s %s while the batch ran; restored it", self.path, self._lost)
+
+    def _take_in_rescued(self, conn: sqlite3.Connection) -> None:
+        """Merge the rows of journals rescued at this path (see :meth:`_rescue`)."""
+        directory, name = os.path.split(os.path.abspath(self.path))
+        prefix = f"{name}.rescued-"
+        for entry in sorted(os.listdir(directory)):
+            if not entry.startswith(prefix) or "-" in entry[len(prefix):]:
+                continue  # not ours, or SQLite's own -wal / -journal beside it
+            rescued = os.path.join(directory, entry)
+            try:
+                conn.execute("ATTACH DATABASE ? AS rescued", (rescued,))
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute(_TAKE_IN)
+                    taken = conn.execute("SELECT changes()").fetchone()[0]
+                    conn.execute("COMMIT")
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    conn.execute("DETACH DATABASE rescued")
+            except sqlite3.Error as exc:
+                raise JournalError(
+                    f"journal {self.path}: cannot take in the rows saved in {rescued} "
+                    f"({exc}); move that file away only once its rows are accounted for"
+                ) from exc
+            for leftover in (rescued, f"{rescued}-wal", f"{rescued}-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
+            logger.warning("journal %s took in %d rows saved in %s", self.path, taken, rescued)
 
     async def _run(self, apply: Callable[[sqlite3.Connection], Any]) -> Any:
         if self._ops is None or self._conn is None:
@@ -418,10 +449,6 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
     async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
         rows = list(rows)
 
-        # A row this journal does not know was never sent only if it holds the whole
-        # history; otherwise it may have been, and is looked up first (`sending`).
-        unknown = "pending" if self.created else "sending"
-
         def apply(conn: sqlite3.Connection) -> list[JournalEntry]:
             conflicts = []
             now = _now()
@@ -430,8 +457,8 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
                 if entry is None:
                     conn.execute(
                         "INSERT INTO payouts (reference_id, fingerprint, state, updated_at) "
-                        "VALUES (?, ?, ?, ?)",
-                        (reference_id, digest, unknown, now),
+                        "VALUES (?, ?, 'pending', ?)",
+                        (reference_id, digest, now),
                     )
                 elif entry.fingerprint != digest:
                     if entry.locked:
@@ -448,8 +475,6 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
         return result
 
     async def begin(self, reference_id: str, fingerprint: str, run_id: str) -> JournalEntry | None:
-        created = self.created
-
         def apply(conn: sqlite3.Connection) -> JournalEntry | None:
             entry = _select(conn, reference_id)
             now = _now()
@@ -459,11 +484,7 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
                     "VALUES (?, ?, 'sending', ?, ?)",
                     (reference_id, fingerprint, run_id, now),
                 )
-                # New to a journal that saw everything: never sent. Otherwise it may
-                # have been (the journal was not there to see it): look it up first.
-                return None if created else JournalEntry(
-                    reference_id, fingerprint, JournalState.SENDING
-                )
+                return None
             refused = (
                 entry.done
                 or entry.run_id == run_id

@@ -144,51 +144,63 @@ async def test_a_journal_deleted_while_open_refuses_writes_and_is_restored(
 ) -> None:
     path = tmp_path / "j.db"
     async with SQLiteJournal(path) as journal:
-        assert journal.created
         await journal.begin("r1", "fp", "run")
         path.unlink()
         with pytest.raises(JournalError, match="was deleted"):
             await journal.begin("r2", "fp", "run")
+        # Put back at once, from the file still open: a kill now loses nothing.
+        assert path.exists()
         with pytest.raises(JournalError, match="was deleted"):  # and every write after
             await journal.finish("r1", JournalState.PAID)
-    # Closing put it back (nothing had taken the path), with what the run wrote.
     async with SQLiteJournal(path) as journal:
-        assert not journal.created
         entry = await journal.get("r1")
         assert entry is not None
         assert entry.state is JournalState.SENDING
+        assert await journal.get("r2") is None
     assert _rescued(tmp_path) == []
 
 
-async def test_a_journal_replaced_while_open_is_kept_aside(tmp_path: Path) -> None:
+async def test_a_journal_replaced_while_open_is_taken_in_by_the_next_run(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "j.db"
-    other = tmp_path / "other.db"
-    async with SQLiteJournal(other) as journal:
-        await journal.register([("x", "fp")])
+    older = tmp_path / "older.db"
     async with SQLiteJournal(path) as journal:
-        await journal.begin("r1", "fp", "run")
-        other.replace(path)
+        await journal.register([("r1", "fp"), ("r2", "fp"), ("r3", "fp")])
+        await journal.begin("r3", "fp", "first")
+        await journal.finish("r3", JournalState.PAID, payout_id="po_3")
+    older.write_bytes(path.read_bytes())  # a copy from before the next run
+    async with SQLiteJournal(path) as journal:
+        await journal.begin("r1", "fp", "second")  # sent by this run...
+        older.replace(path)  # ...then the older copy is put in the journal's place
         with pytest.raises(JournalError, match="replaced by another file"):
-            await journal.begin("r2", "fp", "run")
-    async with SQLiteJournal(path) as journal:  # the replacement is left as it was
-        assert await journal.get("r1") is None
-        assert await journal.get("x") is not None
-    (rescued,) = _rescued(tmp_path)
-    async with SQLiteJournal(rescued) as journal:  # and this run's rows are kept aside
+            await journal.begin("r2", "fp", "second")
+        (saved,) = _rescued(tmp_path)  # this run's rows, kept beside it
+    async with SQLiteJournal(path) as journal:
+        # The next run on the path knows what the lost run sent, and looks it up.
         assert (await journal.get("r1")).state is JournalState.SENDING  # type: ignore[union-attr]
+        assert (await journal.get("r2")).state is JournalState.PENDING  # type: ignore[union-attr]
+        assert (await journal.get("r3")).done  # type: ignore[union-attr]
+    assert not saved.exists()
+    assert _rescued(tmp_path) == []
 
 
-async def test_only_a_journal_with_the_whole_history_calls_a_row_new(tmp_path: Path) -> None:
+async def test_taking_in_keeps_the_furthest_state_of_each_row(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     async with SQLiteJournal(path) as journal:
-        assert await journal.begin("seen", "fp", "a") is None  # created now: it saw all
-        assert await journal.register([("listed", "fp")]) == []
-        assert (await journal.get("listed")).state is JournalState.PENDING  # type: ignore[union-attr]
+        await journal.begin("pending", "fp", "other")  # further here than rescued: kept
+        await journal.register([("sent", "fp")])  # pending here: the rescued row wins
+        await journal.begin("paid", "fp", "other")
+    async with SQLiteJournal(tmp_path / "j.db.rescued-0badc0de") as rescued:
+        await rescued.register([("pending", "fp"), ("new", "fp")])
+        await rescued.begin("sent", "fp", "lost")
+        await rescued.begin("paid", "fp", "lost")
+        await rescued.finish("paid", JournalState.PAID, payout_id="po_1")
     async with SQLiteJournal(path) as journal:
-        # It existed before this run: a row it does not know may have been sent.
-        unknown = await journal.begin("unknown", "fp", "b")
-        assert unknown is not None
-        assert unknown.state is JournalState.SENDING
-        assert unknown.run_id is None
-        assert await journal.register([("added", "fp")]) == []
-        assert (await journal.get("added")).state is JournalState.SENDING  # type: ignore[union-attr]
+        states = {ref: (await journal.get(ref)).state  # type: ignore[union-attr]
+                  for ref in ("pending", "new", "sent", "paid")}
+    assert states == {
+        "pending": JournalState.SENDING, "new": JournalState.PENDING,
+        "sent": JournalState.SENDING, "paid": JournalState.PAID,
+    }
+    assert _rescued(tmp_path) == []
