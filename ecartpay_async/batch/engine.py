@@ -28,8 +28,9 @@ Stopping: a fatal error (see the table in :mod:`ecartpay_async.rules`), the brea
 :meth:`Batch.stop` stops new sends; rows in flight finish; the rest of a finite input
 is reported ``not_attempted`` (an unbounded source is simply not read further).
 Leaving the ``async with`` block normally waits for the remaining rows; leaving it by
-an exception or a cancellation cancels them, and rows in flight stay ``sending`` in
-the journal, to be reconciled by lookup on the next run.
+an exception or a cancellation cancels them, and rows in flight (and rows claimed
+and waiting for a send slot) stay ``sending`` in the journal, to be reconciled by
+lookup on the next run.
 """
 
 from __future__ import annotations
