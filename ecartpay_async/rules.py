@@ -60,6 +60,9 @@ anything else                                 no     yes        no     no
 * **pause**: with a ``Retry-After``, every request of the client waits (the one
   pause gate, :mod:`._pause`), not just the one that was told.
 
+A batch also reads the answers as a congestion signal (:func:`is_congestion`): a
+429, a 5xx or a failed connection; a streak of them halves its sends in flight.
+
 The token request retries connection failures like any request; once its retries
 are spent the address is unreachable for every row, hence fatal. A reuse rejection
 (:func:`is_reuse_rejection`) is resolved by a lookup before it counts as a refusal.
@@ -95,6 +98,7 @@ __all__ = [
     "differences",
     "fate_of",
     "fingerprint",
+    "is_congestion",
     "is_fatal",
     "is_retryable",
     "is_reuse_rejection",
@@ -293,6 +297,14 @@ def may_have_been_processed(error: BaseException) -> bool:
 def is_fatal(error: BaseException) -> bool:
     """Whether a failure dooms every row of a batch, not just its own."""
     return meaning(error).fatal
+
+
+def is_congestion(status: int | None, error: BaseException | None) -> bool:
+    """Whether one attempt's answer shows the server struggling (a batch backs off):
+    a 429, a 5xx, or no answer because the connection failed."""
+    if status is None:
+        return isinstance(error, APIConnectionError)
+    return status == 429 or status >= 500
 
 
 def retry_token_request(error: BaseException) -> bool:

@@ -36,7 +36,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "ecartpay_async.rules": [
         "FAILURES", "SAME_PAYMENT", "TOKEN_PATH", "Meaning", "PayoutFate", "differences",
-        "fate_of", "fingerprint", "is_fatal", "is_retryable", "is_reuse_rejection",
+        "fate_of", "fingerprint", "is_congestion", "is_fatal", "is_retryable",
+        "is_reuse_rejection",
         "may_have_been_processed", "meaning", "retry_token_request", "status_meaning",
     ],
     "ecartpay_async.splits": [

@@ -26,6 +26,7 @@ from ecartpay_async.rules import (
     differences,
     fate_of,
     fingerprint,
+    is_congestion,
     is_reuse_rejection,
     meaning,
     retry_token_request,
@@ -143,3 +144,12 @@ def test_reuse_rejections() -> None:
 )
 def test_the_fate_of_a_payout(status: str, fate: PayoutFate) -> None:
     assert fate_of(_payout(status=status)) is fate
+
+
+def test_congestion_signals() -> None:
+    assert is_congestion(429, None)
+    assert is_congestion(503, None)
+    assert is_congestion(None, _connection(maybe_processed=False))
+    assert not is_congestion(200, None)
+    assert not is_congestion(400, None)
+    assert not is_congestion(None, None)

@@ -27,7 +27,6 @@ import httpx
 from .._http import Attempt
 from .._pause import PauseGate
 from ..errors import (
-    APIConnectionError,
     BatchAbortedError,
     IdempotencyConflictError,
     JournalError,
@@ -35,7 +34,7 @@ from ..errors import (
 )
 from ..models.common import parse_status
 from ..models.payouts import Payout, PayoutRequest
-from ..rules import PayoutFate, differences, fate_of, fingerprint, meaning
+from ..rules import PayoutFate, differences, fate_of, fingerprint, is_congestion, meaning
 from .journal import Journal, JournalEntry, JournalState
 from .limits import AdaptiveLimit, Breaker, RateLimiter
 from .outcome import Outcome, OutcomeStatus
@@ -341,13 +340,9 @@ class RowPolicy:
         return outcome
 
     def _on_attempt(self, attempt: Attempt) -> None:
-        status = attempt.status_code
-        if status is None:
-            if isinstance(attempt.error, APIConnectionError):
-                self._limit.on_congestion()
-        elif status == 429 or status >= 500:
+        if is_congestion(attempt.status_code, attempt.error):
             self._limit.on_congestion()
-        else:
+        elif attempt.status_code is not None:
             self._limit.on_success()
 
 
