@@ -58,6 +58,7 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._reprs import safe_repr
 from ..errors import JournalError
 from ..rules import fingerprint
 
@@ -81,6 +82,7 @@ class JournalState(str, enum.Enum):
         return self.value
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class JournalEntry:
     """A row as the journal holds it."""
@@ -193,6 +195,7 @@ _TAKE_IN: Final = (
 logger = logging.getLogger("ecartpay_async.batch")
 
 
+@safe_repr
 @attrs.define(slots=True)
 class _Op:
     """One queued journal write and, once its group is committed, its result."""
@@ -203,6 +206,7 @@ class _Op:
     error: BaseException | None = None
 
 
+@safe_repr
 class SQLiteJournal(anyio.AsyncContextManagerMixin):
     """The embedded journal: one SQLite file in WAL mode, written by one writer task.
 
