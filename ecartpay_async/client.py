@@ -14,13 +14,13 @@ from ._auth import Secret
 from ._http import ClientSender, HTTPPipeline, Sender
 from ._reprs import safe_repr
 from ._retry import RetryPolicy
+from .batch.payouts import BatchPayouts
 from .errors import ConfigurationError
 from .models.common import check_email
-from .resources.orders import AsyncOrders
-from .resources.payouts import AsyncPayouts
 from .transport import AutoTransport, TransportSender
 
 if TYPE_CHECKING:
+    from .resources.orders import AsyncOrders
     from .resources.transactions import AsyncTransactions
     from .resources.webhooks import AsyncWebhooks
     from .resources.withdrawals import AsyncWithdrawals
@@ -107,8 +107,14 @@ class AsyncClient:
                 policy=policy,
                 headers=default_headers,
             )
-        self.payouts = AsyncPayouts(self)
-        self.orders = AsyncOrders(self)
+        self.payouts = BatchPayouts(self)
+
+    @functools.cached_property
+    def orders(self) -> AsyncOrders:
+        """Orders (marketplace sales that split revenue with sellers); loaded on first use."""
+        from .resources.orders import AsyncOrders
+
+        return AsyncOrders(self)
 
     # Made on first use: most clients only ever send payouts.
     @functools.cached_property
