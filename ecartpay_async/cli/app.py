@@ -83,6 +83,8 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Run against an in-process emulator (recipients registered, balance funded).")
 @click.option("--sandbox-faults", metavar="SPEC", hidden=True,
               help='Faults for --sandbox, e.g. "5xx=0.1,429=0.05,retry_after=0.05".')
+@click.option("--yes", is_flag=True,
+              help="Production: send without asking to type the row count (for scripts).")
 @_connection_options
 def send_command(
     file: Path,
@@ -94,6 +96,7 @@ def send_command(
     dry_run: bool,
     sandbox: bool,
     sandbox_faults: str | None,
+    yes: bool,
     base_url: str | None,
     environment: str,
 ) -> None:
@@ -111,6 +114,10 @@ def send_command(
     if dry_run:
         _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
         sys.exit(EXIT_OK)
+    from .approval import approve_send  # real money waits for the operator's approval
+
+    if not sandbox and not approve_send(file, summary, environment=environment, assume_yes=yes):
+        sys.exit(EXIT_INVALID)
     options: dict[str, Any] = {"concurrency": concurrency, "rate_limit": rate_limit}
     if journal is not None:
         options["journal"] = journal
@@ -297,16 +304,23 @@ def get_command(payout_id: str, as_json: bool, base_url: str | None, environment
 
 
 @payouts.command("confirm")
-@click.argument("payout_id")
+@click.argument("payout_id", required=False)
 @click.option("--available-at", metavar="ISO-8601",
               help="Credit on this date instead of now (e.g. 2026-12-01T09:00:00-06:00).")
 @click.option("--json", "as_json", is_flag=True, help="Print the payout as JSON.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Confirm every row of this CSV (payout_id or reference_id column).")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
+              help="With --from: confirmations in flight at most.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --from: one line per row, .csv or .jsonl.")
 @_connection_options
 def confirm_command(
-    payout_id: str, available_at: str | None, as_json: bool, base_url: str | None,
-    environment: str,
+    payout_id: str | None, available_at: str | None, as_json: bool, from_file: Path | None,
+    concurrency: int, report_path: Path | None, base_url: str | None, environment: str,
 ) -> None:
-    """Release a pending payout now, or schedule it with --available-at."""
+    """Release a pending payout (or every row of --from FILE.csv) now, or schedule
+    it with --available-at."""
     from .._convert import parse_datetime
 
     out = _console()
@@ -316,6 +330,16 @@ def confirm_command(
             when = parse_datetime(available_at)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--available-at") from None
+    if (payout_id is None) == (from_file is None):
+        raise click.UsageError("give a PAYOUT_ID or --from FILE.csv (one of the two)")
+    if from_file is not None:
+        from .confirm import confirm_from_file
+
+        sys.exit(confirm_from_file(
+            from_file, available_at=when, concurrency=concurrency, report_path=report_path,
+            base_url=base_url, environment=environment,
+        ))
+    assert payout_id is not None
 
     async def run() -> int:
         client = _make_client(base_url, environment)

@@ -12,6 +12,7 @@ different recipient, amount or currency raises :class:`IdempotencyConflictError`
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
@@ -37,9 +38,11 @@ from ._base import Resource, path_id
 
 if TYPE_CHECKING:
     from ..batch import Batch, BatchReport
+    from ..batch.confirm import ConfirmBatch, PayoutRefs
     from ..batch.engine import Requests
+    from ..batch.reconcile import JournalReader, Reconciliation
 
-__all__ = ["AsyncPayouts", "SendResult", "parse_page"]
+__all__ = ["AsyncPayouts", "SendResult", "is_confirmed", "parse_page"]
 
 logger = logging.getLogger("ecartpay_async")
 
@@ -201,6 +204,42 @@ class AsyncPayouts(Resource):
 
         return await send_batch(self, requests, **options)
 
+    def reconcile(
+        self,
+        requests: Requests,
+        *,
+        concurrency: int = 32,
+        journal: JournalReader | str | os.PathLike[str] | None = None,
+        **options: Any,
+    ) -> Reconciliation:
+        """Check each row against Ecart Pay's records (and a journal's), as results stream.
+
+        ``async with client.payouts.reconcile(rows, journal="run.db") as run:
+        async for result in run: ...``; then ``run.summary``. See
+        :class:`~ecartpay_async.batch.reconcile.Reconciliation`.
+        """
+        from ..batch.reconcile import Reconciliation
+
+        return Reconciliation(self, requests, concurrency=concurrency, journal=journal, **options)
+
+    def confirm_batch(
+        self,
+        refs: PayoutRefs,
+        available_at: datetime | None = None,
+        *,
+        concurrency: int = 32,
+        **options: Any,
+    ) -> ConfirmBatch:
+        """Confirm many pending payouts (by id or reference_id), each exactly once in effect.
+
+        ``async with client.payouts.confirm_batch(refs) as batch: async for outcome in
+        batch: ...``; then ``batch.report``. See
+        :class:`~ecartpay_async.batch.confirm.ConfirmBatch`.
+        """
+        from ..batch.confirm import ConfirmBatch
+
+        return ConfirmBatch(self, refs, available_at, concurrency=concurrency, **options)
+
     async def _recover(
         self, request: PayoutRequest, reference_id: str, timeout: float | httpx.Timeout | None
     ) -> Payout | None:
@@ -359,7 +398,7 @@ class AsyncPayouts(Resource):
                 # the payout's state says whether the confirmation took.
                 if uncertain and exc.status_code in (400, 409, 422):
                     current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
-                    if _confirmed(current, available_at):
+                    if is_confirmed(current, available_at):
                         return current
                 uncertain = uncertain or may_have_been_processed(exc)
                 raise
@@ -373,7 +412,8 @@ class AsyncPayouts(Resource):
         )
 
 
-def _confirmed(payout: Payout, available_at: datetime | None) -> bool:
+def is_confirmed(payout: Payout, available_at: datetime | None) -> bool:
+    """Whether ``payout`` shows a confirmation for ``available_at`` (None: now) took."""
     if available_at is None:
         return not payout.is_pending
     # Scheduled confirmations stay pending; the date is what was set. The API keeps
