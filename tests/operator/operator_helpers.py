@@ -7,10 +7,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ecartpay_async import RetryPolicy
 from ecartpay_async.sandbox import Sandbox
 
 HEADER = "email,amount,currency,reference_id,require_confirmation\n"
 ROOT = Path(__file__).resolve().parents[2]
+#: Retries without the production backoff, so fault tests stay fast (Retry-After still holds).
+FAST = RetryPolicy(initial_delay=0.01, max_delay=0.05)
 
 
 def write_rows(path: Path, rows: Sequence[tuple[str, str, str, str, bool]]) -> Path:

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from operator_helpers import cli_env, command, write_rows
 
 from ecartpay_async.sandbox import Sandbox
-
-from operator_helpers import cli_env, command, write_rows
 
 ROWS = [
     ("ana@example.com", "1250.00", "MXN", "apr-1", False),
