@@ -96,6 +96,8 @@ class _Shared:
         self.sender = sender
         self.tokens = tokens
         self.paused_until = 0.0
+        #: Told of every attempt of every call (telemetry); see HTTPPipeline.observers.
+        self.observers: list[AttemptObserver] = []
 
 
 class HTTPPipeline:
@@ -147,6 +149,11 @@ class HTTPPipeline:
             shared=self._shared,
             clock=self._clock,
         )
+
+    @property
+    def observers(self) -> list[AttemptObserver]:
+        """Callables told of every attempt of this client and of those derived from it."""
+        return self._shared.observers
 
     @property
     def tokens(self) -> TokenCache:
@@ -289,8 +296,13 @@ class HTTPPipeline:
             logger.debug(
                 "%s %s -> %s (attempt %d, %.1f ms)", method, path, outcome, number, duration * 1e3
             )
-        if on_attempt is not None:
-            on_attempt(Attempt(method, path, number, status, error, duration))
+        observers = self._shared.observers
+        if on_attempt is not None or observers:
+            attempt = Attempt(method, path, number, status, error, duration)
+            if on_attempt is not None:
+                on_attempt(attempt)
+            for observer in observers:
+                observer(attempt)
 
     async def _wait_if_paused(self) -> None:
         wait = self._shared.paused_until - self._clock()

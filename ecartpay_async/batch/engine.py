@@ -520,7 +520,8 @@ class Batch:
                 reference_id, state, payout_id=payout.id, payout_status=str(payout.status)
             )
         return self._finish(
-            Outcome(row, status, request, payout=payout, attempts=attempts, recovered=recovered),
+            Outcome(row, status, request, payout=payout, attempts=attempts, recovered=recovered,
+                    latency=latency),
             latency,
         )
 
@@ -612,7 +613,9 @@ class Batch:
             state = JournalState.FAILED if _is_definitive(error) else JournalState.SENDING
             await self._record(reference_id, state, error=describe_error(error))
         return self._finish(
-            Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=attempts), latency
+            Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=attempts,
+                    latency=latency),
+            latency,
         )
 
     def _on_attempt(self, attempt: Attempt) -> None:

@@ -85,6 +85,8 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help='Faults for --sandbox, e.g. "5xx=0.1,429=0.05,retry_after=0.05".')
 @click.option("--yes", is_flag=True,
               help="Production: send without asking to type the row count (for scripts).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              help="json: one JSON object per row on stderr instead of the progress display.")
 @_connection_options
 def send_command(
     file: Path,
@@ -97,6 +99,7 @@ def send_command(
     sandbox: bool,
     sandbox_faults: str | None,
     yes: bool,
+    log_format: str,
     base_url: str | None,
     environment: str,
 ) -> None:
@@ -124,6 +127,11 @@ def send_command(
     if max_retries is not None:
         options["max_retries"] = max_retries
     run = _SendRun(source, options, report_path, out, err)
+    if log_format == "json":  # rows, and the SDK's own logs if ECARTPAY_LOG is set
+        from .._logging import configure_logging_from_env
+
+        configure_logging_from_env(json_lines=True)
+        run.json_events = True
     if sandbox:
         code = _run(run.against_sandbox, sandbox_faults)
     else:
@@ -147,6 +155,7 @@ class _SendRun:
         self.report_path = report_path
         self.out = out
         self.err = err
+        self.json_events = False
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
         client = _make_client(base_url, environment)
@@ -195,9 +204,12 @@ class _SendRun:
                     click.echo(f"--report: cannot write {self.report_path}: {exc.strerror}",
                                err=True)
                     return EXIT_INVALID
+            from .events import RowEvents
+
+            events = RowEvents() if self.json_events else None
             try:
                 async with batch:
-                    with LiveProgress(self.err, batch.total) as progress:
+                    with events or LiveProgress(self.err, batch.total) as progress:
                         async for outcome in batch:
                             progress.add(outcome)
                             if writer is not None:
@@ -207,6 +219,8 @@ class _SendRun:
                 click.echo(exc.message, err=True)
                 return EXIT_INVALID
         report = batch.report
+        if events is not None:
+            events.finish(report)
         render_summary(self.out, report)
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,

@@ -194,15 +194,18 @@ class AsyncPayouts(Resource):
         ``async with client.payouts.batch(requests, concurrency=64, journal="run.db") as b:
         async for outcome in b: ...``; then ``b.report``. See :class:`~ecartpay_async.batch.Batch`.
         """
+        telemetry = self._client.telemetry
+        if telemetry is not None:
+            return telemetry.batch(self, requests, **options)
         from ..batch import Batch
 
         return Batch(self, requests, **options)
 
     async def send_batch(self, requests: Requests, **options: Any) -> BatchReport:
         """Run a batch to its end and return its report (same options as :meth:`batch`)."""
-        from ..batch import send_batch
-
-        return await send_batch(self, requests, **options)
+        async with self.batch(requests, **options) as batch:
+            pass  # leaving the block waits for every row
+        return batch.report
 
     def reconcile(
         self,
