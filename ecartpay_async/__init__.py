@@ -4,6 +4,7 @@ Public names live here; heavier parts (the batch engine, the sandbox emulator, t
 command line) load only when used.
 """
 
+from ._retry import RetryPolicy
 from ._version import __version__
 from .client import AsyncClient
 from .errors import (
@@ -47,7 +48,6 @@ from .models.payouts import (
     Transaction,
 )
 from .models.webhooks import WebhookEvent
-from ._retry import RetryPolicy
 
 __all__ = [
     "APIConnectionError",

@@ -10,12 +10,12 @@ import attrs
 import httpx
 
 from ._auth import Secret
-from .errors import ConfigurationError
 from ._http import ClientSender, HTTPPipeline, Sender
+from ._retry import RetryPolicy
+from .batch.payouts import BatchPayouts
+from .errors import ConfigurationError
 from .models.common import check_email
 from .resources.orders import AsyncOrders
-from .resources.payouts import AsyncPayouts
-from ._retry import RetryPolicy
 from .transport import AutoTransport, TransportSender
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class AsyncClient:
             self.telemetry = _telemetry(telemetry)
             if self.telemetry is not None:
                 self._http.observers.append(self.telemetry)
-        self.payouts = AsyncPayouts(self)
+        self.payouts = BatchPayouts(self)
         self.orders = AsyncOrders(self)
 
     @property

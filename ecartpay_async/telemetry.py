@@ -14,8 +14,9 @@ call is a no-op. This module is imported only when telemetry is on, so
 Spans (tracer ``ecartpay_async``):
 
 * ``ecartpay.payouts.batch``, around each ``client.payouts.batch`` / ``send_batch``;
-  attributes: rows per final status (``ecartpay.batch.paid``, ...), and when it
-  stopped early ``ecartpay.batch.aborted`` with the error's type.
+  attributes: rows per final status (``ecartpay.batch.paid``, ...), the pauses the
+  server asked for (``ecartpay.batch.pauses``, ``ecartpay.batch.paused_seconds``),
+  and when it stopped early ``ecartpay.batch.aborted`` with the error's type.
 * ``{METHOD} {route}`` (kind CLIENT) for every HTTP attempt, a child of the current
   span (so of the batch's): ``http.request.method``, ``url.template`` (the route with
   ids replaced, ``/api/payouts/{id}/confirm``), ``http.response.status_code``,
@@ -39,24 +40,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ._http import Attempt
-from ._retry import RETRYABLE_STATUS, is_retryable
 from ._version import __version__
-from .batch.engine import Batch, PayoutSender, Requests
+from .batch.engine import Batch, Requests
+from .batch.rows import PayoutSender
+from .rules import is_retryable, status_meaning
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-    from types import TracebackType
-
     from opentelemetry.trace import Span
 
+    from ._pause import PauseStats
     from .batch import BatchReport
 
 __all__ = ["Telemetry", "TracedBatch", "route_template"]
@@ -83,7 +83,7 @@ def _retry_reason(attempt: Attempt) -> str | None:
     if attempt.error is not None:
         return type(attempt.error).__name__ if is_retryable(attempt.error) else None
     status = attempt.status_code
-    if status is not None and (status in RETRYABLE_STATUS or status >= 500):
+    if status is not None and status >= 400 and status_meaning(status).retry:
         return f"http {status}"
     return None
 
@@ -169,9 +169,11 @@ class Telemetry:
         ) as span:
             yield span
 
-    def finish_batch(self, span: Span, report: BatchReport) -> None:
+    def finish_batch(self, span: Span, report: BatchReport, pauses: PauseStats) -> None:
         """Put a finished batch's counts on its span and in the payouts counter."""
         span.set_attribute("ecartpay.batch.rows", report.total)
+        span.set_attribute("ecartpay.batch.pauses", pauses.pauses)
+        span.set_attribute("ecartpay.batch.paused_seconds", round(pauses.paused_seconds, 3))
         for status, count in report.counts.items():
             span.set_attribute(f"ecartpay.batch.{status}", count)
             self._payouts.add(count, {"outcome": str(status)})
@@ -186,7 +188,7 @@ class Telemetry:
 class TracedBatch(Batch):
     """A :class:`Batch` inside an ``ecartpay.payouts.batch`` span.
 
-    The span is made current before the workers start, so that each worker (which
+    The span is current while the batch starts its workers, so each worker (which
     inherits the context it was started in) parents its API calls' spans to it.
     """
 
@@ -195,38 +197,12 @@ class TracedBatch(Batch):
     ) -> None:
         super().__init__(payouts, requests, **options)
         self._telemetry = telemetry
-        self._span_scope: AbstractContextManager[Span] | None = None
-        self._span: Span | None = None
 
-    async def __aenter__(self) -> TracedBatch:
-        self._span_scope = self._telemetry.batch_span()
-        self._span = self._span_scope.__enter__()
-        try:
-            await super().__aenter__()
-        except BaseException as exc:
-            self._close_span(type(exc), exc, exc.__traceback__)
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            await super().__aexit__(exc_type, exc, tb)
-        finally:
-            self._close_span(exc_type, exc, tb)
-
-    def _close_span(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        scope, self._span_scope = self._span_scope, None
-        if scope is None or self._span is None:
-            return
-        self._telemetry.finish_batch(self._span, self.report)
-        scope.__exit__(exc_type, exc, tb)
+    @asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[Batch]:
+        with self._telemetry.batch_span() as span:
+            try:
+                async with super().__asynccontextmanager__() as batch:
+                    yield batch
+            finally:
+                self._telemetry.finish_batch(span, self.report, self.pauses)

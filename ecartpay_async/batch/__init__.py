@@ -1,16 +1,52 @@
 """Payout batches: a streaming engine, a crash-safe journal, CSV input, and the report.
 
 Reached through ``client.payouts.batch(...)`` and ``client.payouts.send_batch(...)``;
-the names here are for typing, for custom journals and for reading CSV files.
+the names here are for typing, for custom journals and for reading CSV files. They
+load on first use, so that building a client does not import the engine.
+
+Rooms: :mod:`.engine` (lifetime, feeder, workers), :mod:`.rows` (what happens to one
+row), :mod:`.journal` (the journal interface and the SQLite journal), :mod:`.limits`
+(rate limit, AIMD concurrency, breaker), :mod:`.source` (CSV input), :mod:`.validate`
+(rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says).
 """
 
-from .engine import DEFAULT_MAX_RETRIES, Batch, PayoutSender, is_fatal, send_batch
-from .journal import Journal, JournalEntry, JournalState, SQLiteJournal, fingerprint
-from .limits import BreakerConfig
-from .outcome import Outcome, OutcomeStatus
-from .report import BatchReport, Failure
-from .source import CsvSource, CsvSummary
-from .validate import BatchValidationError, RowProblem
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..rules import fingerprint, is_fatal
+    from .engine import DEFAULT_MAX_RETRIES, Batch, send_batch
+    from .journal import Journal, JournalEntry, JournalState, SQLiteJournal
+    from .limits import BreakerConfig
+    from .outcome import Outcome, OutcomeStatus
+    from .report import BatchReport, Failure
+    from .rows import PayoutSender
+    from .source import CsvSource, CsvSummary
+    from .validate import BatchValidationError, RowProblem
+
+_HOMES = {
+    "DEFAULT_MAX_RETRIES": ".engine",
+    "Batch": ".engine",
+    "BatchReport": ".report",
+    "BatchValidationError": ".validate",
+    "BreakerConfig": ".limits",
+    "CsvSource": ".source",
+    "CsvSummary": ".source",
+    "Failure": ".report",
+    "Journal": ".journal",
+    "JournalEntry": ".journal",
+    "JournalState": ".journal",
+    "Outcome": ".outcome",
+    "OutcomeStatus": ".outcome",
+    "PayoutSender": ".rows",
+    "RowProblem": ".validate",
+    "SQLiteJournal": ".journal",
+    "fingerprint": "..rules",
+    "is_fatal": "..rules",
+    "send_batch": ".engine",
+}
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -33,3 +69,17 @@ __all__ = [
     "is_fatal",
     "send_batch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        home = _HOMES[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

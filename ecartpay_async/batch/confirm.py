@@ -41,7 +41,8 @@ from ..errors import APIStatusError, EcartPayError, ValidationError
 from ..models.common import check_text
 from ..models.payouts import Payout, PayoutRequest
 from ..resources.payouts import is_confirmed
-from .engine import DEFAULT_MAX_RETRIES, is_fatal
+from ..rules import is_fatal
+from .engine import DEFAULT_MAX_RETRIES
 from .pool import WorkerPool
 from .report import MAX_FAILURES, Failure, describe_error
 from .source import normalize_header

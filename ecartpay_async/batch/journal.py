@@ -13,9 +13,21 @@ A row goes ``pending -> sending -> paid | pending_confirmation | failed``:
   again (after a lookup, to be safe).
 
 Once a row has left ``pending`` its content is locked: a later run that brings the
-same reference_id with another recipient, amount, currency or confirmation flag is
-refused with :class:`~ecartpay_async.JournalError` (the journal keeps a fingerprint of
-the content, not the content itself).
+same reference_id with another payment (see "the same payment" in
+:mod:`ecartpay_async.rules`) is refused with :class:`~ecartpay_async.JournalError`
+(the journal keeps the rules' :func:`~ecartpay_async.rules.fingerprint` of the
+content, not the content itself).
+
+A journal vouches only for what it saw. A row it does not know is new only if the
+journal holds the batch's whole history (it was created by this run); a journal that
+existed before and does not know a row (another file put in its place, a row added
+to the input) reports it as possibly sent, so the row is looked up before it is sent.
+
+The file under the journal must stay the one opened: :class:`SQLiteJournal` checks
+its identity (device and inode) before each commit. A journal deleted or replaced
+while a batch runs fails every later write, which stops the batch as fatal; when the
+path was left empty, the journal is written back there (from the file still open) as
+the run closes, so that the next run knows every row this one sent.
 
 :class:`Journal` is the interface the engine uses; :class:`SQLiteJournal` the embedded
 default. Writes are grouped: one writer task commits every mark queued while the
@@ -32,23 +44,23 @@ default and NORMAL an opt-in for throwaway runs.
 
 from __future__ import annotations
 
+import contextlib
 import enum
-import hashlib
+import logging
 import math
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Literal, Protocol, runtime_checkable
 
 import anyio
 import attrs
-from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..errors import JournalError
-from ..models.payouts import PayoutRequest
+from ..rules import fingerprint
 
 __all__ = [
     "Journal",
@@ -95,33 +107,23 @@ class JournalEntry:
         return self.state is not JournalState.PENDING
 
 
-def fingerprint(request: PayoutRequest) -> str:
-    """A digest of what a payout pays: recipient, amount, currency, confirmation flag.
-
-    The email is case-folded (the API treats addresses so); the amount is already
-    quantized to the currency's minor unit by :class:`PayoutRequest`.
-    """
-    parts = (
-        (request.email or "").casefold(),
-        request.customer_id or "",
-        request.payment_method_id or "",
-        str(request.amount),
-        request.currency,
-        "1" if request.require_confirmation else "0",
-    )
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
 @runtime_checkable
 class Journal(Protocol):
     """Where a batch records each row's state (see the module docstring).
 
     Implementations make every awaited call durable before it returns. ``begin`` is
-    the one decision point: it returns the row as it was before the call (None if
-    new) and, when the row may be sent (new, ``pending``, ``failed`` without a
-    payout, or ``sending`` from another run), marks it ``sending`` for ``run_id``.
-    A row that is done, claimed by this same ``run_id``, or locked with another
-    fingerprint is returned unchanged, and the caller must not send it.
+    the one decision point: it returns the row as it was before the call and, when
+    the row may be sent (new, ``pending``, ``failed`` without a payout, or ``sending``
+    from another run), marks it ``sending`` for ``run_id``. A row that is done,
+    claimed by this same ``run_id``, or locked with another fingerprint is returned
+    unchanged, and the caller must not send it.
+
+    None means "new, never sent": only a journal holding the batch's whole history
+    may say so. One that does not know a row but cannot vouch that it was never
+    sent (it existed before this run) returns a ``sending`` entry with no
+    ``run_id``, and ``register`` records such rows ``sending`` too, so that the
+    engine looks them up before sending. A journal that can no longer be written
+    as the one opened (its file deleted or replaced) raises :class:`JournalError`.
     """
 
     async def __aenter__(self) -> Journal: ...
@@ -131,7 +133,8 @@ class Journal(Protocol):
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None: ...
+        /,
+    ) -> bool | None: ...
 
     async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
         """Record ``(reference_id, fingerprint)`` rows as pending; return the conflicts.
@@ -173,6 +176,8 @@ _USER_VERSION: Final = 1
 _COLUMNS: Final = "reference_id, fingerprint, state, payout_id, payout_status, error, run_id"
 _MAX_GROUP: Final = 1024
 
+logger = logging.getLogger("ecartpay_async.batch")
+
 
 @attrs.define(slots=True)
 class _Op:
@@ -184,13 +189,15 @@ class _Op:
     error: BaseException | None = None
 
 
-class SQLiteJournal:
+class SQLiteJournal(anyio.AsyncContextManagerMixin):
     """The embedded journal: one SQLite file in WAL mode, written by one writer task.
 
     ``async with SQLiteJournal("payroll.db") as journal: ...``. The file is created if
     missing and locked for the run (``locking_mode=EXCLUSIVE``): a second process
     opening the same journal gets a :class:`JournalError` instead of racing the first.
     ``synchronous`` is ``"FULL"`` (default) or ``"NORMAL"``; see the module docstring.
+    ``created`` tells whether this open created the file's journal (it then holds the
+    whole history of the rows it will see).
     """
 
     def __init__(
@@ -201,8 +208,10 @@ class SQLiteJournal:
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self._conn: sqlite3.Connection | None = None
-        self._task_group: TaskGroup | None = None
         self._ops: MemoryObjectSendStream[_Op] | None = None
+        self._identity: tuple[int, int] | None = None
+        self._lost: str | None = None  # why the file is no longer the one opened
+        self.created = False
         self.commits = 0  # transactions committed: rows marked / commits = group size
 
     def __repr__(self) -> str:
@@ -210,36 +219,67 @@ class SQLiteJournal:
 
     # -- lifetime --------------------------------------------------------------------
 
-    async def __aenter__(self) -> SQLiteJournal:
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[SQLiteJournal]:
+        """Open the file, run the writer task while the caller's block runs, close."""
         if self._conn is not None:
             raise JournalError(f"journal {self.path} is already open")
         self._conn = await anyio.to_thread.run_sync(self._connect)
-        send, receive = anyio.create_memory_object_stream[_Op](max_buffer_size=math.inf)
-        self._ops = send
-        self._task_group = anyio.create_task_group()
-        await self._task_group.__aenter__()
-        self._task_group.start_soon(self._writer, receive)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._ops is not None
-        assert self._task_group is not None
-        # Closing the queue lets the writer commit what is queued, then return.
-        self._ops.close()
         try:
-            # The caller's exception is not the writer's: do not wrap it in a group.
-            await self._task_group.__aexit__(None, None, None)
+            send, receive = anyio.create_memory_object_stream[_Op](max_buffer_size=math.inf)
+            self._ops = send
+            caller_error: BaseException | None = None
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._writer, receive)
+                try:
+                    yield self
+                except BaseException as exc:
+                    # The caller's exception is not the writer's: it propagates as it
+                    # is (below), not wrapped in an exception group.
+                    caller_error = exc
+                finally:
+                    # Closing the queue lets the writer commit what is queued, then return.
+                    send.close()
+            if caller_error is not None:
+                raise caller_error
         finally:
             conn, self._conn = self._conn, None
-            if conn is not None:
-                # Shielded: a cancelled run must still release the file and its lock.
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(conn.close)
+            # Shielded: a cancelled run must still release the file and its lock.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._close, conn)
+
+    def _close(self, conn: sqlite3.Connection | None) -> None:
+        if conn is None:
+            return
+        if self._lost is None:
+            conn.close()
+            return
+        # The file was deleted or replaced: keep what this run wrote. Copy it aside
+        # while the connection still holds it, close (which removes its WAL), and
+        # put the copy back at the path only if nothing took its place.
+        rescue = f"{self.path}.rescued-{os.getpid()}"
+        try:
+            with contextlib.closing(sqlite3.connect(rescue)) as target:
+                conn.backup(target)
+        except sqlite3.Error as exc:
+            logger.error("journal %s was lost and could not be rescued: %s", self.path, exc)
+            conn.close()
+            return
+        conn.close()
+        try:
+            os.link(rescue, self.path)  # fails if the path is taken: never overwrite
+        except FileExistsError:
+            logger.error(
+                "journal %s was replaced by another file while the batch ran; this run's "
+                "journal is saved as %s", self.path, rescue,
+            )
+            return
+        except OSError as exc:
+            logger.error("journal %s could not be restored (%s); saved as %s",
+                         self.path, exc, rescue)
+            return
+        os.unlink(rescue)
+        logger.warning("journal %s was deleted while the batch ran; restored it", self.path)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -257,6 +297,7 @@ class SQLiteJournal:
             conn.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now, not later
             self._check_or_create(conn)
             conn.execute("COMMIT")
+            self._identity = _identity(self.path)
         except sqlite3.OperationalError as exc:
             conn.close()
             if "locked" in str(exc):
@@ -282,6 +323,7 @@ class SQLiteJournal:
             conn.execute(_SCHEMA)
             conn.execute(f"PRAGMA application_id={_APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={_USER_VERSION}")
+            self.created = True
         elif app_id != _APPLICATION_ID:
             raise JournalError(f"{self.path} is an SQLite file but not a payout journal")
         elif version != _USER_VERSION:
@@ -302,8 +344,10 @@ class SQLiteJournal:
                         break
                 try:
                     await anyio.to_thread.run_sync(self._commit, group)
-                except sqlite3.Error as exc:
-                    error = JournalError(f"journal {self.path}: write failed: {exc}")
+                except (sqlite3.Error, JournalError) as exc:
+                    error = exc if isinstance(exc, JournalError) else JournalError(
+                        f"journal {self.path}: write failed: {exc}"
+                    )
                     for op in group:
                         op.error = error
                 for op in group:
@@ -312,6 +356,7 @@ class SQLiteJournal:
     def _commit(self, group: list[_Op]) -> None:
         conn = self._conn
         assert conn is not None
+        self._check_identity()
         conn.execute("BEGIN IMMEDIATE")
         try:
             for op in group:
@@ -322,6 +367,22 @@ class SQLiteJournal:
                 conn.execute("ROLLBACK")
             raise
         self.commits += 1
+
+    def _check_identity(self) -> None:
+        """Refuse to write once the path no longer leads to the file opened."""
+        if self._lost is None:
+            try:
+                identity = _identity(self.path)
+            except FileNotFoundError:
+                self._lost = "was deleted"
+            else:
+                if identity != self._identity:
+                    self._lost = "was replaced by another file"
+        if self._lost is not None:
+            raise JournalError(
+                f"journal {self.path} {self._lost} while the batch ran; stopping, since "
+                "a journal nobody reads again cannot prevent a second payment"
+            )
 
     async def _run(self, apply: Callable[[sqlite3.Connection], Any]) -> Any:
         if self._ops is None or self._conn is None:
@@ -341,6 +402,10 @@ class SQLiteJournal:
     async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
         rows = list(rows)
 
+        # A row this journal does not know was never sent only if it holds the whole
+        # history; otherwise it may have been, and is looked up first (`sending`).
+        unknown = "pending" if self.created else "sending"
+
         def apply(conn: sqlite3.Connection) -> list[JournalEntry]:
             conflicts = []
             now = _now()
@@ -349,8 +414,8 @@ class SQLiteJournal:
                 if entry is None:
                     conn.execute(
                         "INSERT INTO payouts (reference_id, fingerprint, state, updated_at) "
-                        "VALUES (?, ?, 'pending', ?)",
-                        (reference_id, digest, now),
+                        "VALUES (?, ?, ?, ?)",
+                        (reference_id, digest, unknown, now),
                     )
                 elif entry.fingerprint != digest:
                     if entry.locked:
@@ -367,6 +432,8 @@ class SQLiteJournal:
         return result
 
     async def begin(self, reference_id: str, fingerprint: str, run_id: str) -> JournalEntry | None:
+        created = self.created
+
         def apply(conn: sqlite3.Connection) -> JournalEntry | None:
             entry = _select(conn, reference_id)
             now = _now()
@@ -376,7 +443,11 @@ class SQLiteJournal:
                     "VALUES (?, ?, 'sending', ?, ?)",
                     (reference_id, fingerprint, run_id, now),
                 )
-                return None
+                # New to a journal that saw everything: never sent. Otherwise it may
+                # have been (the journal was not there to see it): look it up first.
+                return None if created else JournalEntry(
+                    reference_id, fingerprint, JournalState.SENDING
+                )
             refused = (
                 entry.done
                 or entry.run_id == run_id
@@ -438,6 +509,11 @@ def _select(conn: sqlite3.Connection, reference_id: str) -> JournalEntry | None:
         return None
     ref, digest, state, payout_id, payout_status, error, run_id = row
     return JournalEntry(ref, digest, JournalState(state), payout_id, payout_status, error, run_id)
+
+
+def _identity(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
 
 
 def _now() -> str:

@@ -38,17 +38,16 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 import httpx
 
 from ..errors import EcartPayError, JournalError, ValidationError
 from ..models.payouts import Payout, PayoutRequest
-from ..resources.payouts import differences
-from .engine import DEFAULT_MAX_RETRIES, Requests, _payout_status, is_fatal
+from ..rules import PayoutFate, differences, fate_of, is_fatal
+from .engine import DEFAULT_MAX_RETRIES, Requests
 from .journal import JournalEntry, JournalState, SQLiteJournal
-from .outcome import OutcomeStatus
 from .pool import WorkerPool
 from .report import describe_error
 from .validate import to_request
@@ -320,12 +319,14 @@ def _status(payout: Payout | None, found: tuple[Difference, ...]) -> ReconcileSt
         return ReconcileStatus.NOT_SENT
     if found:
         return ReconcileStatus.MISMATCHED
-    outcome, _ = _payout_status(payout)  # the batch's own reading of a payout's status
-    if outcome is OutcomeStatus.PAID:
-        return ReconcileStatus.PAID
-    if outcome is OutcomeStatus.FAILED:
-        return ReconcileStatus.FAILED
-    return ReconcileStatus.PENDING
+    return _BY_FATE[fate_of(payout)]
+
+
+_BY_FATE: Final = {
+    PayoutFate.PAID: ReconcileStatus.PAID,
+    PayoutFate.FAILED: ReconcileStatus.FAILED,
+    PayoutFate.WAITING: ReconcileStatus.PENDING,
+}
 
 
 def journal_issue(entry: JournalEntry | None, payout: Payout | None) -> str | None:

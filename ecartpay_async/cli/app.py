@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -311,56 +310,6 @@ def get_command(payout_id: str, as_json: bool, base_url: str | None, environment
             return EXIT_INVALID
         async with client:
             payout = await client.payouts.retrieve(payout_id)
-        _show_payout(out, payout, as_json)
-        return EXIT_OK
-
-    sys.exit(_run_api(run))
-
-
-@payouts.command("confirm")
-@click.argument("payout_id", required=False)
-@click.option("--available-at", metavar="ISO-8601",
-              help="Credit on this date instead of now (e.g. 2026-12-01T09:00:00-06:00).")
-@click.option("--json", "as_json", is_flag=True, help="Print the payout as JSON.")
-@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Confirm every row of this CSV (payout_id or reference_id column).")
-@click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
-              help="With --from: confirmations in flight at most.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --from: one line per row, .csv or .jsonl.")
-@_connection_options
-def confirm_command(
-    payout_id: str | None, available_at: str | None, as_json: bool, from_file: Path | None,
-    concurrency: int, report_path: Path | None, base_url: str | None, environment: str,
-) -> None:
-    """Release a pending payout (or every row of --from FILE.csv) now, or schedule
-    it with --available-at."""
-    from .._convert import parse_datetime
-
-    out = _console()
-    when: datetime | None = None
-    if available_at is not None:
-        try:
-            when = parse_datetime(available_at)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--available-at") from None
-    if (payout_id is None) == (from_file is None):
-        raise click.UsageError("give a PAYOUT_ID or --from FILE.csv (one of the two)")
-    if from_file is not None:
-        from .confirm import confirm_from_file
-
-        sys.exit(confirm_from_file(
-            from_file, available_at=when, concurrency=concurrency, report_path=report_path,
-            base_url=base_url, environment=environment,
-        ))
-    assert payout_id is not None
-
-    async def run() -> int:
-        client = _make_client(base_url, environment)
-        if client is None:
-            return EXIT_INVALID
-        async with client:
-            payout = await client.payouts.confirm(payout_id, when)
         _show_payout(out, payout, as_json)
         return EXIT_OK
 

@@ -1,13 +1,16 @@
-"""``ecartpay-async payouts confirm --from FILE.csv``: release many pending payouts at once.
+"""``ecartpay-async payouts confirm``: release one pending payout, or every row of a file.
 
-Rows name a payout by ``payout_id`` (or ``id``) or by ``reference_id``; the file a
-batch was sent from works as it is. Exit codes: 0 every row confirmed, scheduled or
-already paid; 1 some rows failed; 2 invalid input or options (nothing confirmed).
+``payouts confirm ID`` confirms one payout and shows it. ``payouts confirm --from
+FILE.csv`` confirms many at once (:mod:`ecartpay_async.batch.confirm`): rows name a
+payout by ``payout_id`` (or ``id``) or by ``reference_id``, so the file a batch was
+sent from works as it is. Exit codes of ``--from``: 0 every row confirmed, scheduled
+or already paid; 1 some rows failed; 2 invalid input or options (nothing confirmed).
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -16,9 +19,19 @@ import click
 
 from ..batch.confirm import ConfirmOutcome, ConfirmStatus
 from ..batch.report import describe_error
-from .app import EXIT_FAILED, EXIT_INVALID, EXIT_OK, _console, _make_client, _run_api
+from .app import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    _connection_options,
+    _console,
+    _make_client,
+    _run_api,
+    _show_payout,
+    payouts,
+)
 
-__all__ = ["FIELDS", "confirm_from_file", "outcome_record"]
+__all__ = ["FIELDS", "confirm_command", "confirm_from_file", "outcome_record"]
 
 FIELDS: Final = (
     "row",
@@ -55,6 +68,54 @@ def outcome_record(outcome: ConfirmOutcome) -> dict[str, Any]:
         "error_type": type(error).__name__ if error else "",
         "error": describe_error(error) if error else "",
     }
+
+
+@payouts.command("confirm")
+@click.argument("payout_id", required=False)
+@click.option("--available-at", metavar="ISO-8601",
+              help="Credit on this date instead of now (e.g. 2026-12-01T09:00:00-06:00).")
+@click.option("--json", "as_json", is_flag=True, help="Print the payout as JSON.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Confirm every row of this CSV (payout_id or reference_id column).")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
+              help="With --from: confirmations in flight at most.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --from: one line per row, .csv or .jsonl.")
+@_connection_options
+def confirm_command(
+    payout_id: str | None, available_at: str | None, as_json: bool, from_file: Path | None,
+    concurrency: int, report_path: Path | None, base_url: str | None, environment: str,
+) -> None:
+    """Release a pending payout (or every row of --from FILE.csv) now, or schedule
+    it with --available-at."""
+    from .._convert import parse_datetime
+
+    when: datetime | None = None
+    if available_at is not None:
+        try:
+            when = parse_datetime(available_at)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--available-at") from None
+    if (payout_id is None) == (from_file is None):
+        raise click.UsageError("give a PAYOUT_ID or --from FILE.csv (one of the two)")
+    if from_file is not None:
+        sys.exit(confirm_from_file(
+            from_file, available_at=when, concurrency=concurrency, report_path=report_path,
+            base_url=base_url, environment=environment,
+        ))
+    assert payout_id is not None
+    out = _console()
+
+    async def run() -> int:
+        client = _make_client(base_url, environment)
+        if client is None:
+            return EXIT_INVALID
+        async with client:
+            payout = await client.payouts.confirm(payout_id, when)
+        _show_payout(out, payout, as_json)
+        return EXIT_OK
+
+    sys.exit(_run_api(run))
 
 
 def confirm_from_file(

@@ -18,7 +18,7 @@ from ecartpay_async import (
     RateLimitError,
     RetryPolicy,
 )
-from ecartpay_async import _retry as retry as retry_module
+from ecartpay_async import _retry as retry_module
 from ecartpay_async._retry import is_retryable, parse_retry_after
 
 from ._util import PAYOUTS, REQUEST, build_client, count_posts, jresp, payout_json

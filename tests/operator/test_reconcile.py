@@ -114,11 +114,13 @@ async def test_where_the_journal_and_ecart_pay_disagree(
     outside = PayoutRequest(email="hugo@example.com", amount="8.00", currency="MXN",
                             reference_id="r-outside")
     async with SQLiteJournal(journal_path) as journal:
-        # The journal claims a payout Ecart Pay never made, and another stays unsent.
+        # The journal claims a payout Ecart Pay never made, and a refusal (nothing sent).
         await journal.register([("r-ghost", "x"), ("r-outside", "y")])
         await journal.begin("r-ghost", "x", "an-old-run")
         await journal.finish("r-ghost", JournalState.PAID, payout_id="p-ghost",
                              payout_status="paid")
+        await journal.begin("r-outside", "y", "an-old-run")
+        await journal.finish("r-outside", JournalState.FAILED, error="refused")
     async with ecartpay_sandbox.client() as client:
         await client.payouts.send(outside)  # sent behind the journal's back
         await client.payouts.send(EXPECTED[4])  # never in the journal at all
