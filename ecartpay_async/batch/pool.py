@@ -20,12 +20,11 @@ through cancels the pool and propagates from the ``async with`` block.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
-from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .limits import RateLimiter
@@ -37,7 +36,7 @@ R = TypeVar("R")
 P = TypeVar("P", bound="WorkerPool[Any, Any]")
 
 
-class WorkerPool(Generic[T, R]):
+class WorkerPool(anyio.AsyncContextManagerMixin, Generic[T, R]):
     """Runs ``work`` over ``items`` with at most ``concurrency`` rows in flight.
 
     ``rate_limit`` caps rows started per second. Leaving the block normally waits for
@@ -58,7 +57,7 @@ class WorkerPool(Generic[T, R]):
         self._work = work
         self.concurrency = concurrency
         self._rate = RateLimiter(rate_limit) if rate_limit is not None else None
-        self._task_group: TaskGroup | None = None
+        self._entered = False
         self._results: MemoryObjectReceiveStream[R] | None = None
 
     def __aiter__(self) -> AsyncIterator[R]:
@@ -72,44 +71,39 @@ class WorkerPool(Generic[T, R]):
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
-    async def __aenter__(self: P) -> P:
-        if self._task_group is not None:
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self: P) -> AsyncIterator[P]:
+        if self._entered:
             raise RuntimeError("a worker pool runs once")
-        result_send, self._results = anyio.create_memory_object_stream[R](self.concurrency)
+        self._entered = True
+        send, receive = anyio.create_memory_object_stream[R](self.concurrency)
+        self._results = receive
+        caller_error: BaseException | None = None
+        with receive:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._run_all, send)
+                try:
+                    yield self
+                    async for _ in receive:
+                        pass  # the caller stopped reading: finish the rows anyway
+                except BaseException as exc:
+                    # The caller's exception is not the workers': it propagates as it
+                    # is, not in an exception group, once they are cancelled.
+                    caller_error = exc
+                    group.cancel_scope.cancel()
+        if caller_error is not None:
+            raise caller_error
+
+    async def _run_all(self, results: MemoryObjectSendStream[R]) -> None:
+        """The feeder and the workers, joined by a bounded stream of rows."""
         work_send, work_receive = anyio.create_memory_object_stream[tuple[int, T]](
             self.concurrency
         )
-        self._task_group = anyio.create_task_group()
-        await self._task_group.__aenter__()
-        with result_send, work_send, work_receive:
-            self._task_group.start_soon(self._feed, work_send.clone())
-            for _ in range(self.concurrency):
-                self._task_group.start_soon(self._run, work_receive.clone(), result_send.clone())
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._task_group is not None
-        assert self._results is not None
-        try:
-            if exc is None:
-                async for _ in self._results:
-                    pass  # the caller stopped reading: finish the rows anyway
-        except BaseException:
-            self._task_group.cancel_scope.cancel()
-            raise
-        finally:
-            if exc is not None:
-                self._task_group.cancel_scope.cancel()
-            try:
-                # The caller's exception is not the workers': let it propagate unwrapped.
-                await self._task_group.__aexit__(None, None, None)
-            finally:
-                self._results.close()
+        async with results, anyio.create_task_group() as group:
+            with work_send, work_receive:
+                group.start_soon(self._feed, work_send.clone())
+                for _ in range(self.concurrency):
+                    group.start_soon(self._run, work_receive.clone(), results.clone())
 
     async def _feed(self, work: MemoryObjectSendStream[tuple[int, T]]) -> None:
         async with work:

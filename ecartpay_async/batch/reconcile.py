@@ -33,11 +33,11 @@ The journal is only read. A SQLite journal is opened for the run, so not while a
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
-from types import TracebackType
 from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
@@ -242,36 +242,13 @@ class Reconciliation(WorkerPool[Any, ReconcileResult]):
         """The rows checked so far (all of them once the ``async with`` block is left)."""
         return self._builder.build()
 
-    async def __aenter__(self) -> Reconciliation:
-        if self._owned_journal is not None:
-            await self._owned_journal.__aenter__()
-        try:
-            await super().__aenter__()
-        except BaseException as exc:
-            await self._close_journal(type(exc), exc, exc.__traceback__)
-            raise
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        try:
-            await super().__aexit__(exc_type, exc, tb)
-        finally:
-            await self._close_journal(exc_type, exc, tb)
-
-    async def _close_journal(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        journal, self._owned_journal = self._owned_journal, None
-        if journal is not None:
-            await journal.__aexit__(exc_type, exc, tb)
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[Reconciliation]:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._owned_journal is not None:
+                await stack.enter_async_context(self._owned_journal)
+            async with super().__asynccontextmanager__():
+                yield self
 
     async def _check(self, row: int, item: object) -> ReconcileResult:
         result = await self._classify(row, item)
