@@ -151,13 +151,17 @@ def reconcile_command(
             _STYLES,
         ))
         if journal is not None:
-            out.print(f"journal {journal}: {summary.journal_issues:,} rows disagree with "
-                      "Ecart Pay", highlight=False, soft_wrap=True)
+            issues = summary.journal_issues
+            out.print(f"journal {journal}: {issues:,} row{'' if issues == 1 else 's'} "
+                      "disagree with Ecart Pay" if issues else
+                      f"journal {journal}: agrees with Ecart Pay on every row",
+                      highlight=False, soft_wrap=True)
         print_problems(out, "Rows that do not match", summary.unmatched, problems)
         if report_path is not None:
             out.print(f"report written to {report_path}", highlight=False, soft_wrap=True)
         if summary.matched:
-            out.print(f"all {summary.total:,} rows match", highlight=False)
+            out.print(f"all {summary.total:,} row{'' if summary.total == 1 else 's'} match",
+                      highlight=False)
             return EXIT_OK
         return EXIT_FAILED
 

@@ -204,7 +204,7 @@ def test_the_command_reports_and_exits_1_on_differences(
     result = run_cli(ecartpay_sandbox, "payouts", "reconcile", str(sent_rows), "--report",
                      str(jsonl))
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    assert "all 1 rows match" in result.stdout  # type: ignore[attr-defined]
+    assert "all 1 row match" in result.stdout  # type: ignore[attr-defined]
     lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert [(r["reference_id"], r["status"], r["matched"]) for r in lines] == [
         ("r-paid", "paid", True)
