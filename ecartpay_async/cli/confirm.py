@@ -141,7 +141,7 @@ def confirm_from_file(
 
     async def run() -> int:
         from .export import ReportWriter
-        from .summary import print_problems, status_table
+        from .summary import print_problems, print_status_table
 
         client = _make_client(base_url, environment)
         if client is None:
@@ -162,12 +162,13 @@ def confirm_from_file(
                     if writer is not None:
                         writer.write(outcome)
         report = batch.report
-        out.print(status_table(
+        print_status_table(
+            out,
             f"Confirmations from {file}",
             {str(s): n for s, n in report.counts.items()},
             {str(s): per for s, per in report.amounts.items()},
             _STYLES,
-        ))
+        )
         print_problems(out, "Failures", report.failed, (
             f"  row {f.row} {f.reference_id or ''}: {f.reason}" for f in report.failures
         ))

@@ -108,7 +108,7 @@ def reconcile_command(
 
     async def run() -> int:
         from .export import ReportWriter
-        from .summary import LISTED, print_problems, status_table
+        from .summary import LISTED, print_problems, print_status_table
 
         client = _make_client(base_url, environment)
         if client is None:
@@ -144,18 +144,20 @@ def reconcile_command(
                     click.echo(f"--journal: {exc.message}", err=True)
                     return EXIT_INVALID
         summary = reconciliation.summary
-        out.print(status_table(
+        print_status_table(
+            out,
             f"Reconciliation of {file}",
             {str(s): n for s, n in summary.counts.items()},
             {str(s): per for s, per in summary.amounts.items()},
             _STYLES,
-        ))
+        )
         if journal is not None:
             issues = summary.journal_issues
-            out.print(f"journal {journal}: {issues:,} row{'' if issues == 1 else 's'} "
-                      "disagree with Ecart Pay" if issues else
-                      f"journal {journal}: agrees with Ecart Pay on every row",
-                      highlight=False, soft_wrap=True)
+            verdict = (
+                f"{issues:,} {'row disagrees' if issues == 1 else 'rows disagree'} with Ecart Pay"
+                if issues else "agrees with Ecart Pay on every row"
+            )
+            out.print(f"journal {journal}: {verdict}", highlight=False, soft_wrap=True)
         print_problems(out, "Rows that do not match", summary.unmatched, problems)
         if report_path is not None:
             out.print(f"report written to {report_path}", highlight=False, soft_wrap=True)

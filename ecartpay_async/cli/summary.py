@@ -13,21 +13,32 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["LISTED", "print_problems", "status_table"]
+__all__ = ["LISTED", "print_problems", "print_status_table"]
 
 #: Problem rows listed on screen; the report file has them all.
 LISTED: Final = 20
 
 
-def status_table(
+def print_status_table(
+    console: Console,
     title: str,
     counts: Mapping[str, int],
     amounts: Mapping[str, Mapping[str, Decimal]],
     styles: Mapping[str, str],
+) -> None:
+    """The title on its own line (a path in it is never cut), then one line per status
+    (rows, then one amount column per currency), then the total."""
+    console.print(Text(title, style="italic"), soft_wrap=True)
+    console.print(_table(counts, amounts, styles))
+
+
+def _table(
+    counts: Mapping[str, int],
+    amounts: Mapping[str, Mapping[str, Decimal]],
+    styles: Mapping[str, str],
 ) -> Table:
-    """One line per status (rows, then one amount column per currency), then the total."""
     currencies = sorted({c for per in amounts.values() for c in per})
-    table = Table(title=title, title_justify="left")
+    table = Table()
     table.add_column("status")
     table.add_column("rows", justify="right")
     for currency in currencies:
