@@ -13,9 +13,14 @@ import pytest
 from click.testing import CliRunner
 from operator_helpers import FAST, write_rows
 
-from ecartpay_async import PayoutRequest
-from ecartpay_async.batch import JournalState, SQLiteJournal
-from ecartpay_async.batch.reconcile import Difference, ReconcileResult, ReconcileStatus
+from ecartpay_async import Payout, PayoutRequest
+from ecartpay_async.batch import JournalEntry, JournalState, SQLiteJournal
+from ecartpay_async.batch.reconcile import (
+    Difference,
+    ReconcileResult,
+    ReconcileStatus,
+    journal_issue,
+)
 from ecartpay_async.cli import main
 from ecartpay_async.sandbox import Sandbox
 
@@ -220,3 +225,40 @@ def test_the_command_refuses_bad_input(ecartpay_sandbox: Sandbox, tmp_path: Path
                      str(tmp_path / "missing.db"))
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert "no journal at" in result.output  # type: ignore[attr-defined]
+
+
+def _payout(payout_id: str, status: str) -> Payout:
+    return Payout(id=payout_id, status=status, amount=Decimal("1.00"), currency="MXN",
+                  reference_id="r")
+
+
+def _entry(state: JournalState, payout_id: str | None = None) -> JournalEntry:
+    return JournalEntry("r", "f", state, payout_id=payout_id)
+
+
+@pytest.mark.parametrize(
+    ("entry", "payout", "issue"),
+    [
+        (None, None, None),
+        (_entry(JournalState.SENDING), None, None),  # interrupted: claims nothing
+        (_entry(JournalState.SENDING), _payout("p1", "paid"), None),
+        (_entry(JournalState.PENDING_CONFIRMATION, "p1"), _payout("p1", "paid"), None),
+        (_entry(JournalState.PAID, "p1"), _payout("p1", "paid"), None),
+        (_entry(JournalState.FAILED, "p1"), _payout("p1", "failed"), None),
+        (_entry(JournalState.PAID, "p1"), _payout("p2", "paid"),
+         "the journal records payout p1, Ecart Pay has p2"),
+        (_entry(JournalState.PAID, "p1"), _payout("p1", "pending"),
+         "the journal says paid, Ecart Pay says pending"),
+        (_entry(JournalState.PENDING), _payout("p1", "paid"),
+         "the journal says not sent (pending), but Ecart Pay has payout p1 (paid)"),
+        (_entry(JournalState.PENDING_CONFIRMATION, "p1"), None,
+         "the journal says pending_confirmation (payout p1), but Ecart Pay has no payout "
+         "with this reference_id"),
+        (None, _payout("p1", "paid"),
+         "the journal has no record of this row, but Ecart Pay has payout p1"),
+    ],
+)
+def test_journal_issue_table(
+    entry: JournalEntry | None, payout: Payout | None, issue: str | None
+) -> None:
+    assert journal_issue(entry, payout) == issue
