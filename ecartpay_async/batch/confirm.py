@@ -26,14 +26,16 @@ remaining row without another request.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import enum
 import os
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Protocol, TypeAlias
 
+import anyio
 import attrs
 import httpx
 
@@ -253,6 +255,14 @@ class ConfirmBatch(WorkerPool[Any, ConfirmOutcome]):
     def report(self) -> ConfirmReport:
         """The rows done so far (all of them once the ``async with`` block is left)."""
         return self._builder.build()
+
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[ConfirmBatch]:
+        if isinstance(self._items, RefCsv):
+            # It checks itself whole before the first row (reading the file: off the loop).
+            await anyio.to_thread.run_sync(self._items.validate)
+        async with super().__asynccontextmanager__():
+            yield self
 
     async def _confirm_row(self, row: int, item: object) -> ConfirmOutcome:
         outcome = await self._outcome(row, item)

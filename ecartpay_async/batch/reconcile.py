@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 from typing import Any, Final, Protocol, runtime_checkable
 
+import anyio
 import attrs
 import httpx
 
@@ -50,6 +51,7 @@ from .engine import DEFAULT_MAX_RETRIES, Requests
 from .journal import JournalEntry, JournalState, SQLiteJournal
 from .pool import WorkerPool
 from .report import describe_error
+from .source import CsvSource
 from .validate import to_request
 
 __all__ = [
@@ -244,6 +246,9 @@ class Reconciliation(WorkerPool[Any, ReconcileResult]):
 
     @contextlib.asynccontextmanager
     async def __asynccontextmanager__(self) -> AsyncIterator[Reconciliation]:
+        if isinstance(self._items, CsvSource):
+            # It checks itself whole before the first row (reading the file: off the loop).
+            await anyio.to_thread.run_sync(self._items.validate)
         async with contextlib.AsyncExitStack() as stack:
             if self._owned_journal is not None:
                 await stack.enter_async_context(self._owned_journal)

@@ -14,7 +14,13 @@ from click.testing import CliRunner
 from operator_helpers import FAST, write_rows
 
 from ecartpay_async import Payout, PayoutRequest
-from ecartpay_async.batch import JournalEntry, JournalState, SQLiteJournal
+from ecartpay_async.batch import (
+    BatchValidationError,
+    CsvSource,
+    JournalEntry,
+    JournalState,
+    SQLiteJournal,
+)
 from ecartpay_async.batch.reconcile import (
     Difference,
     ReconcileResult,
@@ -262,3 +268,14 @@ def test_journal_issue_table(
     entry: JournalEntry | None, payout: Payout | None, issue: str | None
 ) -> None:
     assert journal_issue(entry, payout) == issue
+
+
+@pytest.mark.anyio
+async def test_a_bad_file_is_refused_before_any_lookup(
+    ecartpay_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    bad = write_rows(tmp_path / "bad.csv", [("ana@example.com", "1.005", "MXN", "r-1", False)])
+    client = ecartpay_sandbox.client()
+    with pytest.raises(BatchValidationError, match="line 2"):
+        async with client, client.payouts.reconcile(CsvSource(bad)):
+            pass
