@@ -42,7 +42,7 @@ import httpx
 from ..errors import APIStatusError, EcartPayError, ValidationError
 from ..models.common import check_text
 from ..models.payouts import Payout, PayoutRequest
-from ..resources.payouts import is_confirmed
+from ..resources.payouts import CONFIRM_REFUSALS, is_confirmed
 from ..rules import is_fatal
 from .engine import DEFAULT_MAX_RETRIES
 from .pool import WorkerPool
@@ -303,7 +303,7 @@ class ConfirmBatch(WorkerPool[Any, ConfirmOutcome]):
         except APIStatusError as exc:
             # Refused: most often because it is no longer pending (paid by an earlier
             # run, or canceled). The payout's state says which.
-            if exc.status_code not in (400, 409, 422):
+            if exc.status_code not in CONFIRM_REFUSALS:
                 raise
             current = await self._payouts.retrieve(payout_id, **options)
             if is_confirmed(current, self._available_at) or not current.is_pending:

@@ -39,11 +39,14 @@ from ..money import check_amount
 from ..rules import differences, is_retryable, is_reuse_rejection, may_have_been_processed
 from ._base import Resource, path_id
 
-__all__ = ["AsyncPayouts", "SendResult", "is_confirmed", "parse_page"]
+__all__ = ["CONFIRM_REFUSALS", "AsyncPayouts", "SendResult", "is_confirmed", "parse_page"]
 
 logger = logging.getLogger("ecartpay_async")
 
 PAYOUTS = "/api/payouts"
+#: How the API may refuse to confirm a payout that is no longer pending (the sandbox
+#: answers 400): whether it was confirmed already is then read from the payout.
+CONFIRM_REFUSALS = frozenset({400, 409, 422})
 
 
 @attrs.frozen
@@ -319,7 +322,7 @@ class AsyncPayouts(Resource):
             except APIStatusError as exc:
                 # An earlier attempt may have confirmed it, so this one is refused:
                 # the payout's state says whether the confirmation took.
-                if uncertain and exc.status_code in (400, 409, 422):
+                if uncertain and exc.status_code in CONFIRM_REFUSALS:
                     current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
                     if is_confirmed(current, available_at):
                         return current
