@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -15,10 +16,10 @@ from ._retry import RetryPolicy
 from .batch.payouts import BatchPayouts
 from .errors import ConfigurationError
 from .models.common import check_email
-from .resources.orders import AsyncOrders
 from .transport import AutoTransport, TransportSender
 
 if TYPE_CHECKING:
+    from .resources.orders import AsyncOrders
     from .telemetry import Telemetry
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
@@ -117,7 +118,13 @@ class AsyncClient:
             if self.telemetry is not None:
                 self._http.observers.append(self.telemetry)
         self.payouts = BatchPayouts(self)
-        self.orders = AsyncOrders(self)
+
+    @functools.cached_property
+    def orders(self) -> AsyncOrders:
+        """Orders (marketplace sales that split revenue with sellers); loaded on first use."""
+        from .resources.orders import AsyncOrders
+
+        return AsyncOrders(self)
 
     @property
     def max_retries(self) -> int:

@@ -123,6 +123,8 @@ class Batch(anyio.AsyncContextManagerMixin):
         self._entered = False
         self._report: BatchReport | None = None
         self._outcomes: MemoryObjectReceiveStream[Outcome] | None = None
+        # send_batch reads only the report: its outcomes need not travel to a reader.
+        self._streaming = True
         #: Rows in a finite input (known after validation), else None.
         self.total: int | None = None
 
@@ -157,8 +159,15 @@ class Batch(anyio.AsyncContextManagerMixin):
         return self
 
     async def __anext__(self) -> Outcome:
-        if self._outcomes is None:
+        if self._outcomes is None or not self._streaming:
             raise RuntimeError("iterate a batch inside 'async with client.payouts.batch(...)'")
+        try:
+            # Take what is ready without yielding to the loop; wait only when nothing is.
+            return self._outcomes.receive_nowait()
+        except anyio.WouldBlock:
+            pass
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
         try:
             return await self._outcomes.receive()
         except anyio.EndOfStream:
@@ -303,12 +312,22 @@ class Batch(anyio.AsyncContextManagerMixin):
                 ](self.concurrency)
                 with work_receive:
                     group.start_soon(self._feed, requests, work_send, outcomes.clone())
-                    for _ in range(self.concurrency):
+                    for _ in range(self._workers()):
                         group.start_soon(self._work, work_receive.clone(), outcomes.clone())
             else:
                 rows = _Rows(iter(requests))
-                for _ in range(self.concurrency):
+                for _ in range(self._workers()):
                     group.start_soon(self._work_through, rows, outcomes.clone())
+
+    def _workers(self) -> int:
+        """Workers to run: one per send in flight, or, with a journal, twice as many.
+
+        A journaled row also waits for two commits (its ``sending`` mark before the
+        request, its result after); the extra workers wait for those while
+        ``concurrency`` others hold the send slots, so the journal does not cut the
+        sends in flight.
+        """
+        return self.concurrency * 2 if self._journal is not None else self.concurrency
 
     async def _feed(
         self,
@@ -335,7 +354,7 @@ class Batch(anyio.AsyncContextManagerMixin):
     ) -> None:
         async with work, outcomes:
             async for row, item in work:
-                await outcomes.send(await self._outcome(row, item, finite=False))
+                await self._emit(outcomes, await self._outcome(row, item, finite=False))
 
     async def _work_through(self, rows: _Rows, outcomes: MemoryObjectSendStream[Outcome]) -> None:
         """A worker on a synchronous input: pulls the next row itself (no feeder task)."""
@@ -351,7 +370,17 @@ class Batch(anyio.AsyncContextManagerMixin):
                     return
                 if pulled is None:
                     return
-                await outcomes.send(await self._outcome(*pulled, finite=finite))
+                await self._emit(outcomes, await self._outcome(*pulled, finite=finite))
+
+    async def _emit(self, outcomes: MemoryObjectSendStream[Outcome], outcome: Outcome) -> None:
+        """Hand an outcome to the reader (already counted in the report either way)."""
+        if not self._streaming:
+            return
+        try:
+            # Without yielding to the loop when there is room; wait only when full.
+            outcomes.send_nowait(outcome)
+        except anyio.WouldBlock:
+            await outcomes.send(outcome)
 
     async def _outcome(self, row: int, item: Any, *, finite: bool) -> Outcome:
         try:
@@ -404,6 +433,8 @@ def _is_cancel(exc: BaseException) -> bool:
 
 async def send_batch(payouts: PayoutSender, requests: Requests, **options: Any) -> BatchReport:
     """Run a batch to its end and return its report (see :class:`Batch` for options)."""
-    async with Batch(payouts, requests, **options) as batch:
+    batch = Batch(payouts, requests, **options)
+    batch._streaming = False
+    async with batch:
         pass  # leaving the block waits for every row
     return batch.report

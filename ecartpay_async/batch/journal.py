@@ -210,6 +210,8 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
         self._conn: sqlite3.Connection | None = None
         self._ops: MemoryObjectSendStream[_Op] | None = None
         self._identity: tuple[int, int] | None = None
+        self._wal = f"{self.path}-wal"
+        self._wal_identity: tuple[int, int] | None = None
         self._lost: str | None = None  # why the file is no longer the one opened
         self.created = False
         self.commits = 0  # transactions committed: rows marked / commits = group size
@@ -298,6 +300,8 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
             self._check_or_create(conn)
             conn.execute("COMMIT")
             self._identity = _identity(self.path)
+            with contextlib.suppress(FileNotFoundError):
+                self._wal_identity = _identity(self._wal)
         except sqlite3.OperationalError as exc:
             conn.close()
             if "locked" in str(exc):
@@ -378,11 +382,23 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
             else:
                 if identity != self._identity:
                     self._lost = "was replaced by another file"
+            if self._lost is not None:
+                self._drop_wal()
         if self._lost is not None:
             raise JournalError(
                 f"journal {self.path} {self._lost} while the batch ran; stopping, since "
                 "a journal nobody reads again cannot prevent a second payment"
             )
+
+    def _drop_wal(self) -> None:
+        """Unlink this journal's write-ahead log once its database is gone from the path.
+
+        SQLite leaves the log of a moved database in place, and would replay it onto
+        whatever file comes to the path next. This connection keeps its own handle.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            if self._wal_identity is not None and _identity(self._wal) == self._wal_identity:
+                os.unlink(self._wal)
 
     async def _run(self, apply: Callable[[sqlite3.Connection], Any]) -> Any:
         if self._ops is None or self._conn is None:

@@ -73,6 +73,12 @@ class AdaptiveLimit:
     def current(self) -> int:
         return int(self.limiter.total_tokens)
 
+    @property
+    def throttled(self) -> bool:
+        """Whether fewer sends than ``maximum`` are allowed now. Until then the batch's
+        ``maximum`` workers are the limit themselves and need not take a slot."""
+        return self.limiter.total_tokens < self.maximum
+
     def on_congestion(self) -> None:
         """A 429 or 5xx answer."""
         self._streak += 1

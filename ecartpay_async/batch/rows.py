@@ -17,8 +17,9 @@ What a failure means (fatal for the batch? refused, or maybe created?) is read f
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 import anyio
 import httpx
@@ -135,6 +136,10 @@ class RowPolicy:
         self._max_retries = max_retries
         self._timeout = timeout
         self._journal_name = journal_name
+        # With a journal, a row also waits for its marks to be committed, before and
+        # after its request: the batch runs more workers than sends, and each send
+        # takes one of `concurrency` slots (see `Batch._workers`).
+        self._slots = journal is not None
 
     async def process(self, row: int, request: PayoutRequest) -> Outcome:
         if self._stop.is_set():
@@ -154,36 +159,63 @@ class RowPolicy:
                 early = self._check_prior(row, request, prior, digest)
                 if early is not None:
                     return early
-        async with self._limit.limiter:
-            await self._gate.wait(anyio.sleep)
-            if self._rate is not None:
-                await self._rate.acquire()
-            if self._stop.is_set():  # while this row waited for its turn
-                if journal is not None:  # put the mark back: nothing went out
-                    await self._record(
-                        reference_id,
-                        prior.state if prior else JournalState.PENDING,
-                        error=prior.error if prior else None,
-                    )
-                return self.not_attempted(row, request)
-            started = anyio.current_time()
-            # A row the journal saw go out may exist already: look before sending.
-            lookup_first = prior is not None and prior.state is not JournalState.PENDING
-            try:
-                payout, attempts, recovered = await self._send(request, lookup_first)
-            except _Failed as failed:
-                latency = anyio.current_time() - started
-                return await self._failed(row, request, failed, latency)
-        latency = anyio.current_time() - started
+        if self._slots or self._limit.throttled:
+            async with self._limit.limiter:
+                sent = await self._attempt(request, prior)
+        else:  # the workers themselves are the limit: no slot to take
+            sent = await self._attempt(request, prior)
+        return await self._conclude(row, request, prior, sent)
+
+    async def _attempt(
+        self, request: PayoutRequest, prior: JournalEntry | None
+    ) -> _Sent | _Failed | None:
+        """The send (or lookup) itself, timed; None if the batch stopped meanwhile."""
+        await self._gate.wait(anyio.sleep)
+        if self._rate is not None:
+            await self._rate.acquire()
+        if self._stop.is_set():  # while this row waited for its turn
+            return None
+        started = time.monotonic()
+        # A row the journal saw go out may exist already: look before sending.
+        lookup_first = prior is not None and prior.state is not JournalState.PENDING
+        try:
+            payout, attempts, recovered = await self._send(request, lookup_first)
+        except _Failed as failed:
+            failed.latency = time.monotonic() - started
+            return failed
+        return _Sent(payout, attempts, recovered, time.monotonic() - started)
+
+    async def _conclude(
+        self,
+        row: int,
+        request: PayoutRequest,
+        prior: JournalEntry | None,
+        sent: _Sent | _Failed | None,
+    ) -> Outcome:
+        """Record the row's result in the journal, then count and return its outcome."""
+        reference_id = request.reference_id
+        assert reference_id is not None
+        journal = self._journal
+        if sent is None:
+            if journal is not None:  # put the mark back: nothing went out
+                await self._record(
+                    reference_id,
+                    prior.state if prior else JournalState.PENDING,
+                    error=prior.error if prior else None,
+                )
+            return self.not_attempted(row, request)
+        if isinstance(sent, _Failed):
+            return await self._failed(row, request, sent)
+        payout = sent.payout
         status, state = _BY_FATE[fate_of(payout)]
         if journal is not None:
             await self._record(
                 reference_id, state, payout_id=payout.id, payout_status=str(payout.status)
             )
         return self._finish(
-            Outcome(row, status, request, payout=payout, attempts=attempts, recovered=recovered,
-                    latency=latency),
-            latency,
+            Outcome(row, status, request, payout=payout, attempts=sent.attempts,
+                    recovered=sent.recovered, latency=sent.latency),
+            sent.latency,
         )
 
     def not_attempted(self, row: int, request: PayoutRequest) -> Outcome:
@@ -260,9 +292,7 @@ class RowPolicy:
             raise _Failed(exc, attempts) from exc
         return result.payout, attempts or result.attempts, result.recovered
 
-    async def _failed(
-        self, row: int, request: PayoutRequest, failed: _Failed, latency: float
-    ) -> Outcome:
+    async def _failed(self, row: int, request: PayoutRequest, failed: _Failed) -> Outcome:
         error = failed.error
         means = meaning(error)
         if means.fatal:
@@ -275,8 +305,8 @@ class RowPolicy:
             await self._record(request.reference_id, state, error=describe_error(error))
         return self._finish(
             Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=failed.attempts,
-                    latency=latency),
-            latency,
+                    latency=failed.latency),
+            failed.latency,
         )
 
     async def _record(
@@ -322,10 +352,18 @@ class RowPolicy:
             self._limit.on_success()
 
 
+class _Sent(NamedTuple):
+    payout: Payout
+    attempts: int
+    recovered: bool
+    latency: float
+
+
 class _Failed(Exception):
-    """A send that failed, with the attempts it made (for the report)."""
+    """A send that failed, with the attempts it made and how long it took (for the report)."""
 
     def __init__(self, error: Exception, attempts: int) -> None:
         super().__init__(error)
         self.error = error
         self.attempts = attempts
+        self.latency = 0.0

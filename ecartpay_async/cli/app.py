@@ -208,7 +208,8 @@ class _SendRun:
             events = RowEvents() if self.json_events else None
             try:
                 async with batch:
-                    with events or LiveProgress(self.err, batch.total) as progress:
+                    with events or LiveProgress(self.err, batch.total,
+                                                pauses=lambda: batch.pauses) as progress:
                         async for outcome in batch:
                             progress.add(outcome)
                             if writer is not None:

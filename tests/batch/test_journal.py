@@ -133,3 +133,62 @@ async def test_using_a_closed_journal_is_an_error(tmp_path: Path) -> None:
 async def test_normal_synchronous_works_too(tmp_path: Path) -> None:
     async with SQLiteJournal(tmp_path / "j.db", synchronous="NORMAL") as journal:
         assert await journal.begin("r", "fp", "run") is None
+
+
+def _rescued(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.rescued-*"))
+
+
+async def test_a_journal_deleted_while_open_refuses_writes_and_is_restored(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    async with SQLiteJournal(path) as journal:
+        assert journal.created
+        await journal.begin("r1", "fp", "run")
+        path.unlink()
+        with pytest.raises(JournalError, match="was deleted"):
+            await journal.begin("r2", "fp", "run")
+        with pytest.raises(JournalError, match="was deleted"):  # and every write after
+            await journal.finish("r1", JournalState.PAID)
+    # Closing put it back (nothing had taken the path), with what the run wrote.
+    async with SQLiteJournal(path) as journal:
+        assert not journal.created
+        entry = await journal.get("r1")
+        assert entry is not None
+        assert entry.state is JournalState.SENDING
+    assert _rescued(tmp_path) == []
+
+
+async def test_a_journal_replaced_while_open_is_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    other = tmp_path / "other.db"
+    async with SQLiteJournal(other) as journal:
+        await journal.register([("x", "fp")])
+    async with SQLiteJournal(path) as journal:
+        await journal.begin("r1", "fp", "run")
+        other.replace(path)
+        with pytest.raises(JournalError, match="replaced by another file"):
+            await journal.begin("r2", "fp", "run")
+    async with SQLiteJournal(path) as journal:  # the replacement is left as it was
+        assert await journal.get("r1") is None
+        assert await journal.get("x") is not None
+    (rescued,) = _rescued(tmp_path)
+    async with SQLiteJournal(rescued) as journal:  # and this run's rows are kept aside
+        assert (await journal.get("r1")).state is JournalState.SENDING  # type: ignore[union-attr]
+
+
+async def test_only_a_journal_with_the_whole_history_calls_a_row_new(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    async with SQLiteJournal(path) as journal:
+        assert await journal.begin("seen", "fp", "a") is None  # created now: it saw all
+        assert await journal.register([("listed", "fp")]) == []
+        assert (await journal.get("listed")).state is JournalState.PENDING  # type: ignore[union-attr]
+    async with SQLiteJournal(path) as journal:
+        # It existed before this run: a row it does not know may have been sent.
+        unknown = await journal.begin("unknown", "fp", "b")
+        assert unknown is not None
+        assert unknown.state is JournalState.SENDING
+        assert unknown.run_id is None
+        assert await journal.register([("added", "fp")]) == []
+        assert (await journal.get("added")).state is JournalState.SENDING  # type: ignore[union-attr]
