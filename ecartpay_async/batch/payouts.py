@@ -42,9 +42,14 @@ class BatchPayouts(AsyncPayouts):
 
     async def send_batch(self, requests: Requests, **options: Any) -> BatchReport:
         """Run a batch to its end and return its report (same options as :meth:`batch`)."""
-        async with self.batch(requests, **options) as batch:
-            pass  # leaving the block waits for every row
-        return batch.report
+        telemetry = self._client.telemetry
+        if telemetry is not None:  # the same batch, inside its span
+            async with telemetry.batch(self, requests, **options) as batch:
+                pass  # leaving the block waits for every row
+            return batch.report
+        from .engine import send_batch
+
+        return await send_batch(self, requests, **options)
 
     def reconcile(
         self,
