@@ -98,6 +98,8 @@ def confirm_command(
             raise click.BadParameter(str(exc), param_hint="--available-at") from None
     if (payout_id is None) == (from_file is None):
         raise click.UsageError("give a PAYOUT_ID or --from FILE.csv (one of the two)")
+    if from_file is not None and as_json:
+        raise click.UsageError("--json shows one payout; with --from, use --report FILE.jsonl")
     if from_file is not None:
         sys.exit(confirm_from_file(
             from_file, available_at=when, concurrency=concurrency, report_path=report_path,
@@ -133,11 +135,13 @@ def confirm_from_file(
 
     source = RefCsv(file)
     try:
-        source.validate()
+        rows = source.validate()
     except BatchValidationError as exc:
         click.echo(exc.message, err=True)
         return EXIT_INVALID
     out = _console()
+    _console(stderr=True).print(f"confirming {rows:,} rows from {file}...", highlight=False,
+                                soft_wrap=True)
 
     async def run() -> int:
         from .export import ReportWriter

@@ -100,11 +100,13 @@ def reconcile_command(
 
     source = CsvSource(file)
     try:
-        source.validate()
+        rows = source.validate().rows
     except BatchValidationError as exc:
         click.echo(exc.message, err=True)
         sys.exit(EXIT_INVALID)
     out = _console()
+    _console(stderr=True).print(f"checking {rows:,} rows of {file} against Ecart Pay...",
+                                highlight=False, soft_wrap=True)
 
     async def run() -> int:
         from .export import ReportWriter

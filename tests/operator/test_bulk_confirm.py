@@ -161,4 +161,7 @@ def test_the_command_refuses_bad_files_and_usage(ecartpay_sandbox: Sandbox,
     assert "line 3" in result.output  # type: ignore[attr-defined]
     both = invoke(ecartpay_sandbox, "payouts", "confirm", "p1", "--from", str(empty_row))
     assert both.exit_code == 2  # type: ignore[attr-defined]
+    as_json = invoke(ecartpay_sandbox, "payouts", "confirm", "--from", str(empty_row), "--json")
+    assert as_json.exit_code == 2  # type: ignore[attr-defined]
+    assert "--report FILE.jsonl" in as_json.output  # type: ignore[attr-defined]
     assert ecartpay_sandbox.state.payouts() == []
