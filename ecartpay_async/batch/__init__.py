@@ -8,7 +8,9 @@ Rooms: :mod:`.payouts` (``client.payouts``, which starts batches), :mod:`.engine
 (lifetime, feeder, workers), :mod:`.rows` (what happens to one row),
 :mod:`.journal` (the journal interface and the SQLite journal), :mod:`.limits`
 (rate limit, AIMD concurrency, breaker), :mod:`.source` (CSV input), :mod:`.validate`
-(rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says).
+(rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says). Around
+the batch: :mod:`.reconcile` (each row checked against Ecart Pay and the journal) and
+:mod:`.confirm` (pending payouts released in bulk), both on :mod:`.pool`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..rules import fingerprint, is_fatal
+    from .confirm import (
+        ConfirmBatch,
+        ConfirmOutcome,
+        ConfirmReport,
+        ConfirmStatus,
+        PayoutRef,
+        RefCsv,
+    )
     from .engine import DEFAULT_MAX_RETRIES, Batch, send_batch
     from .journal import Journal, JournalEntry, JournalState, SQLiteJournal
     from .limits import BreakerConfig
     from .outcome import Outcome, OutcomeStatus
+    from .reconcile import ReconcileResult, ReconcileStatus, ReconcileSummary, Reconciliation
     from .report import BatchReport, Failure
     from .rows import PayoutSender
     from .source import CsvSource, CsvSummary
@@ -33,6 +44,10 @@ _HOMES = {
     "BatchReport": ".report",
     "BatchValidationError": ".validate",
     "BreakerConfig": ".limits",
+    "ConfirmBatch": ".confirm",
+    "ConfirmOutcome": ".confirm",
+    "ConfirmReport": ".confirm",
+    "ConfirmStatus": ".confirm",
     "CsvSource": ".source",
     "CsvSummary": ".source",
     "Failure": ".report",
@@ -41,7 +56,13 @@ _HOMES = {
     "JournalState": ".journal",
     "Outcome": ".outcome",
     "OutcomeStatus": ".outcome",
+    "PayoutRef": ".confirm",
     "PayoutSender": ".rows",
+    "ReconcileResult": ".reconcile",
+    "ReconcileStatus": ".reconcile",
+    "ReconcileSummary": ".reconcile",
+    "Reconciliation": ".reconcile",
+    "RefCsv": ".confirm",
     "RowProblem": ".validate",
     "SQLiteJournal": ".journal",
     "fingerprint": "..rules",
@@ -55,6 +76,10 @@ __all__ = [
     "BatchReport",
     "BatchValidationError",
     "BreakerConfig",
+    "ConfirmBatch",
+    "ConfirmOutcome",
+    "ConfirmReport",
+    "ConfirmStatus",
     "CsvSource",
     "CsvSummary",
     "Failure",
@@ -63,7 +88,13 @@ __all__ = [
     "JournalState",
     "Outcome",
     "OutcomeStatus",
+    "PayoutRef",
     "PayoutSender",
+    "ReconcileResult",
+    "ReconcileStatus",
+    "ReconcileSummary",
+    "Reconciliation",
+    "RefCsv",
     "RowProblem",
     "SQLiteJournal",
     "fingerprint",
