@@ -46,6 +46,8 @@ import httpx
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._http import Attempt
+from .._retry import retry_after_of
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -57,11 +59,9 @@ from ..errors import (
     RateLimitError,
     ValidationError,
 )
-from .._http import Attempt
 from ..models.common import PayoutStatus, parse_status
 from ..models.payouts import Payout, PayoutRequest
 from ..resources.payouts import differences
-from .._retry import retry_after_of
 from .journal import Journal, JournalEntry, JournalState, SQLiteJournal, fingerprint
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, PauseGate, RateLimiter
 from .outcome import Outcome, OutcomeStatus

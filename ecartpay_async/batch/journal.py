@@ -12,6 +12,14 @@ A row goes ``pending -> sending -> paid | pending_confirmation | failed``:
   failed) the row is done; without one nothing was created, and the next run tries
   again (after a lookup, to be safe).
 
+Several workers: :meth:`Journal.claim` takes a chunk of rows at once for one worker
+(``run_id``). A granted row is marked ``sending`` under that worker's lease before
+anything goes out; a row another live worker holds comes back ``held`` (ask again
+later); a row that must not be sent comes back ``refused``. :class:`SQLiteJournal` is
+one host's journal (the file is locked for the run), so it never answers ``held`` and
+its lease never lapses; :class:`~.postgres.PostgresJournal` shares one batch between
+processes on several hosts.
+
 Once a row has left ``pending`` its content is locked: a later run that brings the
 same reference_id with another recipient, amount, currency or confirmation flag is
 refused with :class:`~ecartpay_async.JournalError` (the journal keeps a fingerprint of
@@ -39,8 +47,9 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import Any, Final, Literal, NamedTuple, Protocol, runtime_checkable
 
 import anyio
 import attrs
@@ -51,11 +60,15 @@ from ..errors import JournalError
 from ..models.payouts import PayoutRequest
 
 __all__ = [
+    "Claim",
+    "ClaimStatus",
     "Journal",
     "JournalEntry",
+    "JournalRow",
     "JournalState",
     "SQLiteJournal",
     "fingerprint",
+    "make_journal",
 ]
 
 
@@ -93,6 +106,36 @@ class JournalEntry:
     def locked(self) -> bool:
         """Whether the row may have reached the API, so its content must not change."""
         return self.state is not JournalState.PENDING
+
+
+class JournalRow(NamedTuple):
+    """A row as a batch hands it to the journal: its key, its fingerprint and, for
+    journals that report totals, what it pays."""
+
+    reference_id: str
+    fingerprint: str
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+class ClaimStatus(str, enum.Enum):
+    GRANTED = "granted"  # marked sending under this worker's lease: send it
+    HELD = "held"  # another live worker holds it: ask again later
+    REFUSED = "refused"  # done, another payment, or finished by a peer in this run
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen(slots=True)
+class Claim:
+    """The answer to a claim for one row. ``entry`` is the row as it was before the
+    claim (None for a row the journal did not know); a granted row that had left
+    ``pending`` may exist at the API already and is looked up before it is sent."""
+
+    reference_id: str
+    status: ClaimStatus
+    entry: JournalEntry | None
 
 
 def fingerprint(request: PayoutRequest) -> str:
@@ -133,8 +176,9 @@ class Journal(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
-        """Record ``(reference_id, fingerprint)`` rows as pending; return the conflicts.
+    async def register(self, rows: Sequence[JournalRow]) -> list[JournalEntry]:
+        """Record rows (``JournalRow`` or ``(reference_id, fingerprint)``) as pending;
+        return the conflicts.
 
         A conflict is a locked row whose fingerprint differs; it is left unchanged.
         """
@@ -152,7 +196,23 @@ class Journal(Protocol):
         payout_status: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Record a row's result (``sending`` again for an answer that never came)."""
+        """Record a row's result (``sending`` again for an answer that never came) and
+        release its lease."""
+        ...
+
+    async def claim(self, rows: Sequence[JournalRow], run_id: str) -> list[Claim]:
+        """Claim rows for worker ``run_id``, one :class:`Claim` per row, in order; the
+        granted ones are ``sending`` (committed) under the worker's lease."""
+        ...
+
+    def on_lease_lost(self, callback: Callable[[JournalError], None]) -> None:
+        """Call ``callback`` if this worker's leases may lapse (the journal could not
+        renew them): whatever is in flight must stop before another worker takes over."""
+        ...
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds to wait before asking again for rows another worker holds."""
         ...
 
 
@@ -338,13 +398,14 @@ class SQLiteJournal:
 
     # -- the interface -----------------------------------------------------------------
 
-    async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
+    async def register(self, rows: Sequence[JournalRow]) -> list[JournalEntry]:
         rows = list(rows)
 
         def apply(conn: sqlite3.Connection) -> list[JournalEntry]:
             conflicts = []
             now = _now()
-            for reference_id, digest in rows:
+            for row in rows:
+                reference_id, digest = row[0], row[1]
                 entry = _select(conn, reference_id)
                 if entry is None:
                     conn.execute(
@@ -368,30 +429,27 @@ class SQLiteJournal:
 
     async def begin(self, reference_id: str, fingerprint: str, run_id: str) -> JournalEntry | None:
         def apply(conn: sqlite3.Connection) -> JournalEntry | None:
-            entry = _select(conn, reference_id)
-            now = _now()
-            if entry is None:
-                conn.execute(
-                    "INSERT INTO payouts (reference_id, fingerprint, state, run_id, updated_at) "
-                    "VALUES (?, ?, 'sending', ?, ?)",
-                    (reference_id, fingerprint, run_id, now),
-                )
-                return None
-            refused = (
-                entry.done
-                or entry.run_id == run_id
-                or (entry.locked and entry.fingerprint != fingerprint)
-            )
-            if not refused:
-                conn.execute(
-                    "UPDATE payouts SET state = 'sending', fingerprint = ?, run_id = ?, "
-                    "updated_at = ? WHERE reference_id = ?",
-                    (fingerprint, run_id, now, reference_id),
-                )
-            return entry
+            return _begin(conn, reference_id, fingerprint, run_id).entry
 
         result: JournalEntry | None = await self._run(apply)
         return result
+
+    async def claim(self, rows: Sequence[JournalRow], run_id: str) -> list[Claim]:
+        """One host's claim: :meth:`begin` for each row, in one transaction."""
+        rows = list(rows)
+
+        def apply(conn: sqlite3.Connection) -> list[Claim]:
+            return [_begin(conn, row[0], row[1], run_id) for row in rows]
+
+        result: list[Claim] = await self._run(apply)
+        return result
+
+    def on_lease_lost(self, callback: Callable[[JournalError], None]) -> None:
+        """Never called: the file is locked for the run, so no other worker takes over."""
+
+    @property
+    def poll_interval(self) -> float:
+        return 1.0  # never needed: one host's claims are never held elsewhere
 
     async def finish(
         self,
@@ -427,6 +485,46 @@ class SQLiteJournal:
 
         result: dict[JournalState, int] = await self._run(apply)
         return result
+
+
+def _begin(conn: sqlite3.Connection, reference_id: str, digest: str, run_id: str) -> Claim:
+    """The decision of :meth:`Journal.begin` for one row, written in ``conn``."""
+    entry = _select(conn, reference_id)
+    now = _now()
+    if entry is None:
+        conn.execute(
+            "INSERT INTO payouts (reference_id, fingerprint, state, run_id, updated_at) "
+            "VALUES (?, ?, 'sending', ?, ?)",
+            (reference_id, digest, run_id, now),
+        )
+        return Claim(reference_id, ClaimStatus.GRANTED, None)
+    refused = (
+        entry.done
+        or entry.run_id == run_id
+        or (entry.locked and entry.fingerprint != digest)
+    )
+    if refused:
+        return Claim(reference_id, ClaimStatus.REFUSED, entry)
+    conn.execute(
+        "UPDATE payouts SET state = 'sending', fingerprint = ?, run_id = ?, "
+        "updated_at = ? WHERE reference_id = ?",
+        (digest, run_id, now, reference_id),
+    )
+    return Claim(reference_id, ClaimStatus.GRANTED, entry)
+
+
+def make_journal(
+    journal: Journal | str | os.PathLike[str], *, batch: str | None = None
+) -> Journal:
+    """The journal a batch option names: a ``postgresql://`` DSN (the ``postgres``
+    extra; rows labelled ``batch``), a path for an :class:`SQLiteJournal`, or a journal."""
+    if isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresJournal
+
+        return PostgresJournal(journal, batch=batch or "default")
+    if isinstance(journal, (str, os.PathLike)):
+        return SQLiteJournal(journal)
+    return journal
 
 
 def _select(conn: sqlite3.Connection, reference_id: str) -> JournalEntry | None:
