@@ -17,6 +17,12 @@ Per row: the journal marks it ``sending`` (committed) before the request goes ou
 row the journal saw go out before is first looked up by reference_id; the result is
 committed before the outcome is yielded. See :mod:`.journal`.
 
+Several workers: with a journal, the rows of a finite input are claimed in chunks
+(:meth:`Journal.claim`) by a claim feeder instead of one by one; rows another worker
+holds are asked for again until they are final or their lease expires and they are
+taken over (after a lookup). If the journal cannot renew this worker's leases, the
+batch stops and cancels what is in flight before another worker may take it over.
+
 Finite inputs (lists, tuples, :class:`~.source.CsvSource`, anything with ``len``) are
 validated whole before anything is sent and refused with :class:`BatchValidationError`
 if any row is bad. Rows of an unbounded iterator are validated as they are pulled: a
@@ -36,6 +42,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sized
 from types import TracebackType
@@ -62,7 +69,16 @@ from ..errors import (
 from ..models.common import PayoutStatus, parse_status
 from ..models.payouts import Payout, PayoutRequest
 from ..resources.payouts import differences
-from .journal import Journal, JournalEntry, JournalState, SQLiteJournal, fingerprint
+from .journal import (
+    Claim,
+    ClaimStatus,
+    Journal,
+    JournalEntry,
+    JournalRow,
+    JournalState,
+    fingerprint,
+    make_journal,
+)
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, PauseGate, RateLimiter
 from .outcome import Outcome, OutcomeStatus
 from .report import BatchReport, ReportBuilder, describe_error
@@ -86,6 +102,8 @@ _FAILED_STATUSES: Final = frozenset({
 })
 
 Requests: TypeAlias = "Iterable[PayoutRequest | Any] | AsyncIterable[PayoutRequest | Any]"
+#: A row for a worker: its position, the request, and its claim (None: not claimed yet).
+_Work: TypeAlias = "tuple[int, PayoutRequest, Claim | None]"
 
 
 class _SendResult(Protocol):
@@ -162,7 +180,10 @@ class Batch:
     """A running batch; see the module docstring. Build it with ``client.payouts.batch``.
 
     Options: ``concurrency`` (sends in flight at most), ``journal`` (a path for a
-    :class:`SQLiteJournal`, or any :class:`Journal`), ``rate_limit`` (sends started per
+    :class:`SQLiteJournal`, a ``postgresql://`` DSN for a
+    :class:`~.postgres.PostgresJournal` shared by several workers, or any
+    :class:`Journal`), ``batch_label`` (the rows' label in a PostgreSQL journal; default
+    the CSV file's name), ``rate_limit`` (sends started per
     second), ``max_retries`` and ``timeout`` (per payout), ``breaker`` (a
     :class:`BreakerConfig`, or None to never trip), ``adaptive`` (AIMD concurrency).
     """
@@ -179,14 +200,17 @@ class Batch:
         timeout: float | httpx.Timeout | None = None,
         breaker: BreakerConfig | None = BreakerConfig(),  # noqa: B008 (frozen, shared)
         adaptive: bool = True,
+        batch_label: str | None = None,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError("concurrency must be a positive integer")
         self._payouts = payouts
         self._requests = requests
         self.concurrency = concurrency
+        if batch_label is None and isinstance(requests, CsvSource):
+            batch_label = os.path.basename(requests.path)
         self._journal: Journal | None = (
-            SQLiteJournal(journal) if isinstance(journal, (str, os.PathLike)) else journal
+            None if journal is None else make_journal(journal, batch=batch_label)
         )
         self._rate = RateLimiter(rate_limit) if rate_limit is not None else None
         self._max_retries = max_retries
@@ -196,7 +220,12 @@ class Batch:
         self._adaptive_enabled = adaptive
         self._gate = PauseGate()
         self._builder = ReportBuilder()
-        self._run_id = uuid.uuid4().hex
+        #: This worker's id in the journal (``host:pid:random``).
+        self.run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        #: Rows another worker held when this one first asked for them.
+        self.held_elsewhere = 0
+        self._in_flight: set[anyio.CancelScope] = set()
+        self._queued: dict[str, Claim] = {}  # claimed, waiting for a worker
         self._stop_reason: str | None = None
         self._stop_error: BaseException | None = None
         self._source_failure: tuple[str, BaseException] | None = None
@@ -250,21 +279,23 @@ class Batch:
         if self._journal is not None:
             await self._journal.__aenter__()
             self._journal_open = True
+            self._journal.on_lease_lost(self._lease_lost)
         try:
             await self._preflight()
             outcome_send, self._outcomes = anyio.create_memory_object_stream[Outcome](
                 self.concurrency
             )
-            work_send, work_receive = anyio.create_memory_object_stream[
-                tuple[int, PayoutRequest]
-            ](self.concurrency)
+            work_send, work_receive = anyio.create_memory_object_stream[_Work](
+                self.concurrency
+            )
             self._task_group = anyio.create_task_group()
             await self._task_group.__aenter__()
         except BaseException as exc:
             await self._close_journal(type(exc), exc, exc.__traceback__)
             raise
         with outcome_send, work_send, work_receive:
-            self._task_group.start_soon(self._feed, work_send.clone(), outcome_send.clone())
+            feed = self._feed_claims if self._claims_rows() else self._feed
+            self._task_group.start_soon(feed, work_send.clone(), outcome_send.clone())
             for _ in range(self.concurrency):
                 self._task_group.start_soon(
                     self._work, work_receive.clone(), outcome_send.clone()
@@ -298,8 +329,20 @@ class Batch:
                 await self._task_group.__aexit__(None, None, None)
             finally:
                 self._outcomes.close()
+                await self._release_queued()
                 await self._close_journal(exc_type, exc, tb)
                 self._report = self._build_report()
+
+    async def _release_queued(self) -> None:
+        """Put back rows claimed but never started (a cancelled batch): the next run,
+        or another worker, sends them without waiting for the lease or a lookup."""
+        if not self._queued or not self._journal_open:
+            return
+        with anyio.CancelScope(shield=True) as scope:
+            scope.deadline = anyio.current_time() + 10
+            for claim in list(self._queued.values()):
+                await self._put_back(claim.reference_id, claim.entry)
+        self._queued.clear()
 
     async def _close_journal(
         self,
@@ -361,7 +404,7 @@ class Batch:
     async def _register(self, requests: Iterable[Any]) -> None:
         assert self._journal is not None
         conflicts: list[tuple[int, JournalEntry]] = []
-        chunk: list[tuple[str, str]] = []
+        chunk: list[JournalRow] = []
         rows: dict[str, int] = {}
 
         async def flush() -> None:
@@ -373,7 +416,7 @@ class Batch:
         for row, item in enumerate(requests, 1):
             request = to_request(item)
             assert request.reference_id is not None
-            chunk.append((request.reference_id, fingerprint(request)))
+            chunk.append(_journal_row(request))
             rows[request.reference_id] = row
             if len(chunk) >= _REGISTER_CHUNK:
                 await flush()
@@ -399,7 +442,7 @@ class Batch:
 
     async def _feed(
         self,
-        work: MemoryObjectSendStream[tuple[int, PayoutRequest]],
+        work: MemoryObjectSendStream[_Work],
         outcomes: MemoryObjectSendStream[Outcome],
     ) -> None:
         finite = self.total is not None
@@ -417,7 +460,7 @@ class Batch:
                         ))
                         continue
                     if self._stop_reason is None:
-                        await work.send((row, request))
+                        await work.send((row, request, None))
                     elif finite:
                         await self._emit(outcomes, self._not_attempted(row, request))
                     else:
@@ -430,12 +473,12 @@ class Batch:
 
     async def _work(
         self,
-        work: MemoryObjectReceiveStream[tuple[int, PayoutRequest]],
+        work: MemoryObjectReceiveStream[_Work],
         outcomes: MemoryObjectSendStream[Outcome],
     ) -> None:
         async with work, outcomes:
-            async for row, request in work:
-                await self._emit(outcomes, await self._process(row, request))
+            async for row, request, claim in work:
+                await self._emit(outcomes, await self._process(row, request, claim))
 
     async def _emit(self, outcomes: MemoryObjectSendStream[Outcome], outcome: Outcome) -> None:
         await outcomes.send(outcome)
@@ -466,17 +509,23 @@ class Batch:
                 self._stop(f"{reason}; last error: {last}", outcome.error)
         return outcome
 
-    async def _process(self, row: int, request: PayoutRequest) -> Outcome:
-        if self._stop_reason is not None:
-            return self._not_attempted(row, request)
+    async def _process(self, row: int, request: PayoutRequest, claim: Claim | None) -> Outcome:
         reference_id = request.reference_id
         assert reference_id is not None
         prior: JournalEntry | None = None
         journal = self._journal
-        if journal is not None:
+        if claim is not None:
+            self._queued.pop(reference_id, None)
+        if self._stop_reason is not None:
+            if claim is not None:  # claimed but not sent: put the row back
+                await self._put_back(reference_id, claim.entry)
+            return self._not_attempted(row, request)
+        if claim is not None:
+            prior = claim.entry  # granted by the claim feeder, checked there
+        elif journal is not None:
             digest = fingerprint(request)
             try:
-                prior = await journal.begin(reference_id, digest, self._run_id)
+                prior = await journal.begin(reference_id, digest, self.run_id)
             except JournalError as exc:
                 self._stop(f"the journal failed: {exc}", exc)
                 return self._not_attempted(row, request)
@@ -490,11 +539,7 @@ class Batch:
                 await self._rate.acquire()
             if self.stopped:  # while this row waited for its turn
                 if journal is not None:  # put the mark back: nothing went out
-                    await self._record(
-                        reference_id,
-                        prior.state if prior else JournalState.PENDING,
-                        error=prior.error if prior else None,
-                    )
+                    await self._put_back(reference_id, prior)
                 return self._not_attempted(row, request)
             started = anyio.current_time()
             attempts = 0
@@ -507,9 +552,17 @@ class Batch:
             try:
                 # A row the journal saw go out may exist already: look before sending.
                 seen_before = prior is not None and prior.state is not JournalState.PENDING
-                payout, recovered = await self._send(
-                    request, lookup_first=seen_before, observe=observe
-                )
+                with anyio.CancelScope() as scope:
+                    self._in_flight.add(scope)
+                    try:
+                        payout, recovered = await self._send(
+                            request, lookup_first=seen_before, observe=observe
+                        )
+                    finally:
+                        self._in_flight.discard(scope)
+                if scope.cancelled_caught:  # the leases may lapse: see _lease_lost
+                    assert self._stop_error is not None
+                    raise self._stop_error
             except Exception as exc:
                 latency = anyio.current_time() - started
                 return await self._failed(row, request, exc, attempts, latency)
@@ -523,6 +576,109 @@ class Batch:
             Outcome(row, status, request, payout=payout, attempts=attempts, recovered=recovered),
             latency,
         )
+
+    async def _put_back(self, reference_id: str, prior: JournalEntry | None) -> None:
+        """Undo a ``sending`` mark for a row that did not go out."""
+        await self._record(
+            reference_id,
+            prior.state if prior else JournalState.PENDING,
+            error=prior.error if prior else None,
+        )
+
+    def _lease_lost(self, error: JournalError) -> None:
+        """The journal cannot renew this worker's leases: stop, and cancel every send
+        in flight before another worker may take those rows over."""
+        self._stop(str(error), error)
+        for scope in self._in_flight:
+            scope.cancel()
+
+    # -- the claim feeder (a journal and a finite input) -----------------------------------
+
+    def _claims_rows(self) -> bool:
+        """Claim in chunks when several workers share the journal and the input is
+        finite; otherwise each worker asks the journal for its row (``begin``)."""
+        return self._journal is not None and self._journal.shared and self.total is not None
+
+    async def _feed_claims(
+        self,
+        work: MemoryObjectSendStream[_Work],
+        outcomes: MemoryObjectSendStream[Outcome],
+    ) -> None:
+        """Claim the input's rows in chunks; hand granted rows to the workers; ask
+        again for rows other workers hold until each is final or taken over."""
+        held: dict[str, tuple[int, PayoutRequest]] = {}
+        chunk: list[tuple[int, PayoutRequest]] = []
+        size = max(8, min(self.concurrency, 256))
+        async with work, outcomes:
+            row = 0
+            async for item in _iterate(self._requests):
+                row += 1
+                chunk.append((row, to_request(item)))  # validated whole by pre-flight
+                if len(chunk) >= size:
+                    await self._claim(chunk, held, work, outcomes)
+                    chunk = []
+            await self._claim(chunk, held, work, outcomes)
+            while held and self._stop_reason is None:
+                assert self._journal is not None
+                await anyio.sleep(self._journal.poll_interval)
+                waiting = sorted(held.values(), key=lambda item: item[0])
+                held.clear()
+                for start in range(0, len(waiting), size):
+                    await self._claim(waiting[start:start + size], held, work, outcomes,
+                                      again=True)
+            for row, request in sorted(held.values(), key=lambda item: item[0]):
+                await self._emit(outcomes, self._not_attempted(row, request))
+
+    async def _claim(
+        self,
+        rows: list[tuple[int, PayoutRequest]],
+        held: dict[str, tuple[int, PayoutRequest]],
+        work: MemoryObjectSendStream[_Work],
+        outcomes: MemoryObjectSendStream[Outcome],
+        *,
+        again: bool = False,
+    ) -> None:
+        """Claim ``rows``: send the granted to the workers, report the refused, and
+        keep the held in ``held`` for the next round."""
+        if not rows:
+            return
+        assert self._journal is not None
+        claims: list[Claim] = []
+        if self._stop_reason is None:
+            try:
+                claims = await self._journal.claim(
+                    [_journal_row(request) for _, request in rows], self.run_id
+                )
+            except JournalError as exc:
+                self._stop(f"the journal failed: {exc}", exc)
+        if not claims:
+            for row, request in rows:
+                await self._emit(outcomes, self._not_attempted(row, request))
+            return
+        self._queued.update(
+            (claim.reference_id, claim) for claim in claims if claim.status is ClaimStatus.GRANTED
+        )
+        for (row, request), claim in zip(rows, claims, strict=True):
+            if claim.status is ClaimStatus.GRANTED:
+                await work.send((row, request, claim))
+            elif claim.status is ClaimStatus.HELD:
+                self.held_elsewhere += not again
+                held[claim.reference_id] = (row, request)
+            else:
+                await self._emit(outcomes, self._refused(row, request, claim.entry))
+
+    def _refused(self, row: int, request: PayoutRequest, entry: JournalEntry | None) -> Outcome:
+        """The outcome of a row its claim refused: done, another payment, or failed on
+        another worker during this run (final for this run)."""
+        assert entry is not None
+        early = self._check_prior(row, request, entry, fingerprint(request))
+        if early is not None:
+            return early
+        error = BatchAbortedError(
+            f"failed on worker {entry.run_id}: {entry.error or 'no answer'}; "
+            "a later run tries it again"
+        )
+        return self._finish(Outcome(row, OutcomeStatus.FAILED, request, error=error), api=False)
 
     async def _record(
         self,
@@ -549,7 +705,7 @@ class Batch:
     ) -> Outcome | None:
         """The outcome for a row the journal says must not be sent now, else None."""
         reference_id = prior.reference_id
-        if prior.run_id == self._run_id:
+        if prior.run_id == self.run_id:
             error = ValidationError("reference_id", f"duplicate {reference_id!r} in this batch")
             return self._finish(Outcome(row, OutcomeStatus.FAILED, request, error=error), api=False)
         if prior.locked and prior.fingerprint != digest:
@@ -629,6 +785,13 @@ class Batch:
                 self._gate.pause(wait)
         else:
             self._adaptive.on_success()
+
+
+def _journal_row(request: PayoutRequest) -> JournalRow:
+    assert request.reference_id is not None
+    return JournalRow(
+        request.reference_id, fingerprint(request), request.amount, request.currency
+    )
 
 
 async def _iterate(requests: Requests) -> AsyncIterator[Any]:

@@ -215,6 +215,12 @@ class Journal(Protocol):
         """Seconds to wait before asking again for rows another worker holds."""
         ...
 
+    @property
+    def shared(self) -> bool:
+        """Whether several workers may share the journal (the batch then claims rows
+        in chunks; a journal for one worker is asked row by row, with ``begin``)."""
+        ...
+
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS payouts (
@@ -450,6 +456,10 @@ class SQLiteJournal:
     @property
     def poll_interval(self) -> float:
         return 1.0  # never needed: one host's claims are never held elsewhere
+
+    @property
+    def shared(self) -> bool:
+        return False  # the file is locked for one run
 
     async def finish(
         self,

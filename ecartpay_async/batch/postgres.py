@@ -198,6 +198,10 @@ class PostgresJournal:
     def poll_interval(self) -> float:
         return min(max(self.lease / 4, 0.2), 5.0)
 
+    @property
+    def shared(self) -> bool:
+        return True
+
     def on_lease_lost(self, callback: Callable[[JournalError], None]) -> None:
         self._lease_lost.append(callback)
 
@@ -506,7 +510,7 @@ class PostgresJournal:
                 "payout_status = coalesce(v.t, p.payout_status), error = v.e, "
                 "lease_until = NULL, updated_at = clock_timestamp() "
                 "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-                "AS v(r, s, i, t, e) WHERE p.reference_id = v.r"
+                "AS v(r, s, i, t, e) WHERE p.reference_id = v.r AND p.worker = ANY(%s)"
             ).format(self._table()),
             (
                 [r.reference_id for r in results],
@@ -514,6 +518,7 @@ class PostgresJournal:
                 [r.payout_id for r in results],
                 [r.payout_status for r in results],
                 [r.error for r in results],
+                list(self._workers),  # a row taken over by another worker is theirs
             ),
         )
 
