@@ -247,7 +247,7 @@ class PostgresJournal:
                 self._dsn,
                 autocommit=True,
                 connect_timeout=max(1, math.ceil(self.connect_timeout)),
-                application_name="ecartpay-async journal",
+                application_name=f"ecartpay-async journal {self.schema}"[:63],
             )
         except psycopg.Error as exc:
             raise JournalError(
