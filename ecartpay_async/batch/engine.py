@@ -247,6 +247,10 @@ class Batch:
         return self._build_report()
 
     @property
+    def journal(self) -> Journal | None:
+        return self._journal
+
+    @property
     def stop_reason(self) -> str | None:
         return self._stop_reason
 

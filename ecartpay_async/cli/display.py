@@ -28,6 +28,7 @@ from rich.text import Text
 from ..batch.outcome import Outcome, OutcomeStatus
 
 if TYPE_CHECKING:
+    from ..batch.engine import Batch
     from ..batch.report import BatchReport
 
 __all__ = ["LiveProgress", "Tally", "format_amounts", "summary_table"]
@@ -188,3 +189,15 @@ def render_summary(console: Console, report: BatchReport) -> None:
 
 def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:,.0f} ms"
+
+
+def render_worker(console: Console, batch: Batch) -> None:
+    """What this worker did when several share a journal."""
+    report = batch.report
+    console.print(
+        f"worker {batch.run_id}: {report.paid + report.pending:,} payouts made here, "
+        f"{report.skipped:,} rows done elsewhere or before, {batch.held_elsewhere:,} rows "
+        "found held by other workers",
+        highlight=False,
+        soft_wrap=True,
+    )
