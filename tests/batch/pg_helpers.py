@@ -38,6 +38,19 @@ def require_server() -> None:
 
 
 @pytest.fixture
+def pg_database() -> Iterator[str]:
+    """The DSN of a fresh database (for journals named by DSN alone); dropped after."""
+    require_server()
+    name = f"ecartpay_test_{uuid.uuid4().hex[:10]}"
+    admin = DSN.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield DSN.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A fresh schema name; the schema is dropped after the test."""
     require_server()

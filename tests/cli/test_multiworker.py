@@ -17,36 +17,22 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import anyio
 import pytest
 from batch_fakes import make_requests, watch_reuses
-from pg_helpers import DSN, psycopg, require_server, terminate_journal_connections
+from pg_helpers import pg_database, psycopg, terminate_journal_connections
 
 from ecartpay_async.sandbox import Sandbox
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+__all__ = ["pg_database"]  # the fixture, imported for pytest
 
 ROWS = 6000
 WORKERS = 3
 FAULTS = "5xx=0.02,429=0.01,reset=0.01,drop_after_commit=0.02,retry_after=0.05"
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    """A database of this test's own (the workers use the journal's default schema)."""
-    require_server()
-    name = f"ecartpay_test_{uuid.uuid4().hex[:10]}"
-    admin = DSN.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield DSN.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def write_csv(path: Path, rows: int, prefix: str) -> list[dict[str, str]]:
@@ -113,7 +99,7 @@ class RandomKiller:
 
 
 async def test_three_workers_split_6000_rows_through_three_kills(
-    tmp_path: Path, database: str, anyio_backend: str
+    tmp_path: Path, pg_database: str, anyio_backend: str
 ) -> None:
     rows = write_csv(tmp_path / "payroll.csv", ROWS, "multi")
     rng = random.Random(20261122)
@@ -124,7 +110,7 @@ async def test_three_workers_split_6000_rows_through_three_kills(
         reused = watch_reuses(sb)
         killer = RandomKiller(sb, targets, seed=11)
         env = worker_env(sb, anyio_backend)
-        command = send_command(tmp_path / "payroll.csv", database, sb)
+        command = send_command(tmp_path / "payroll.csv", pg_database, sb)
 
         async def run_slot(slot: int) -> None:
             for _ in range(5):  # bounded: at most three kills in all
@@ -159,7 +145,7 @@ async def test_three_workers_split_6000_rows_through_three_kills(
         assert reused == []  # no reference_id was ever sent a second time
 
     # Every worker sent some rows: the journal names the worker that finished each.
-    with psycopg.connect(database) as conn:
+    with psycopg.connect(pg_database) as conn:
         finishers = dict(conn.execute(
             "SELECT split_part(worker, ':', 2)::int, count(*) FROM ecartpay.payouts "
             "WHERE state IN ('paid', 'pending_confirmation') GROUP BY 1"
@@ -169,19 +155,19 @@ async def test_three_workers_split_6000_rows_through_three_kills(
 
 
 async def test_status_prints_the_batch_across_workers(
-    tmp_path: Path, database: str, anyio_backend: str
+    tmp_path: Path, pg_database: str, anyio_backend: str
 ) -> None:
     write_csv(tmp_path / "march.csv", 40, "status")
     async with Sandbox() as sb:
         env = worker_env(sb, anyio_backend)
         result = await anyio.run_process(
-            send_command(tmp_path / "march.csv", database, sb, "--batch", "march"),
+            send_command(tmp_path / "march.csv", pg_database, sb, "--batch", "march"),
             env=env, check=False,
         )
         assert result.returncode == 0, result.stderr.decode()[-2000:]
         assert "payouts made here" in result.stdout.decode()
     status = await anyio.run_process(
-        [sys.executable, "-m", "ecartpay_async", "payouts", "status", "--journal", database,
+        [sys.executable, "-m", "ecartpay_async", "payouts", "status", "--journal", pg_database,
          "--batch", "march"], check=False,
     )
     out = status.stdout.decode()
@@ -206,7 +192,7 @@ async def test_an_unreachable_journal_sends_nothing(tmp_path: Path, anyio_backen
 
 
 async def test_journal_connections_killed_mid_batch_then_resumed(
-    tmp_path: Path, database: str, anyio_backend: str
+    tmp_path: Path, pg_database: str, anyio_backend: str
 ) -> None:
     """As a database restart: the worker stops with a clear message; nothing is paid
     twice, and the next run finishes the batch."""
@@ -215,7 +201,7 @@ async def test_journal_connections_killed_mid_batch_then_resumed(
     async with Sandbox(latency_ms=5) as sb:
         reused = watch_reuses(sb)
         env = worker_env(sb, anyio_backend)
-        command = send_command(tmp_path / "payroll.csv", database, sb)
+        command = send_command(tmp_path / "payroll.csv", pg_database, sb)
         quarter = threading.Event()
         original = sb.state.create_payout
 
