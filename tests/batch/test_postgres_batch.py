@@ -68,6 +68,10 @@ async def test_leases_that_cannot_be_renewed_stop_the_sends_in_flight(pg_schema:
     journal = PostgresJournal(DSN, schema=pg_schema, lease=0.6)
     with anyio.fail_after(20):
         async with Batch(fake, requests, journal=journal, concurrency=8) as batch:
+            for _ in range(1000):  # every row claimed and in flight
+                if fake.in_flight == 8:
+                    break
+                await anyio.sleep(0.01)
             # The database goes away for good: no renewal can reach it.
             journal._dsn = "postgresql://postgres@127.0.0.1:1/gone"
             await anyio.to_thread.run_sync(terminate_journal_connections, pg_schema)
