@@ -94,6 +94,7 @@ logger = logging.getLogger("ecartpay_async.batch")
 DEFAULT_MAX_RETRIES: Final = 8
 
 _REGISTER_CHUNK: Final = 500
+_MAX_CLAIM_CHUNK: Final = 512
 _CONFLICTS_LISTED: Final = 20
 _BALANCE_WORDS: Final = re.compile(r"balance|insufficient|fondos|saldo", re.I)
 _FAILED_STATUSES: Final = frozenset({
@@ -612,14 +613,16 @@ class Batch:
         again for rows other workers hold until each is final or taken over."""
         held: dict[str, tuple[int, PayoutRequest]] = {}
         chunk: list[tuple[int, PayoutRequest]] = []
-        size = max(8, min(self.concurrency, 256))
+        base = size = max(8, min(self.concurrency, 256))
         async with work, outcomes:
             row = 0
             async for item in _iterate(self._requests):
                 row += 1
                 chunk.append((row, to_request(item)))  # validated whole by pre-flight
                 if len(chunk) >= size:
-                    await self._claim(chunk, held, work, outcomes)
+                    granted = await self._claim(chunk, held, work, outcomes)
+                    # Past rows other workers took, look further ahead per statement.
+                    size = base if granted else min(size * 2, _MAX_CLAIM_CHUNK)
                     chunk = []
             await self._claim(chunk, held, work, outcomes)
             while held and self._stop_reason is None:
@@ -627,8 +630,8 @@ class Batch:
                 await anyio.sleep(self._journal.poll_interval)
                 waiting = sorted(held.values(), key=lambda item: item[0])
                 held.clear()
-                for start in range(0, len(waiting), size):
-                    await self._claim(waiting[start:start + size], held, work, outcomes,
+                for start in range(0, len(waiting), base):
+                    await self._claim(waiting[start:start + base], held, work, outcomes,
                                       again=True)
             for row, request in sorted(held.values(), key=lambda item: item[0]):
                 await self._emit(outcomes, self._not_attempted(row, request))
@@ -641,11 +644,11 @@ class Batch:
         outcomes: MemoryObjectSendStream[Outcome],
         *,
         again: bool = False,
-    ) -> None:
+    ) -> int:
         """Claim ``rows``: send the granted to the workers, report the refused, and
-        keep the held in ``held`` for the next round."""
+        keep the held in ``held`` for the next round. Returns how many were granted."""
         if not rows:
-            return
+            return 0
         assert self._journal is not None
         claims: list[Claim] = []
         if self._stop_reason is None:
@@ -658,7 +661,7 @@ class Batch:
         if not claims:
             for row, request in rows:
                 await self._emit(outcomes, self._not_attempted(row, request))
-            return
+            return 0
         self._queued.update(
             (claim.reference_id, claim) for claim in claims if claim.status is ClaimStatus.GRANTED
         )
@@ -670,6 +673,7 @@ class Batch:
                 held[claim.reference_id] = (row, request)
             else:
                 await self._emit(outcomes, self._refused(row, request, claim.entry))
+        return sum(claim.status is ClaimStatus.GRANTED for claim in claims)
 
     def _refused(self, row: int, request: PayoutRequest, entry: JournalEntry | None) -> Outcome:
         """The outcome of a row its claim refused: done, another payment, or failed on
