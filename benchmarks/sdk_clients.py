@@ -24,9 +24,11 @@ Runner = Callable[[Iterable[Any], int], Any]
 
 
 def has_send_batch() -> bool:
-    from ecartpay_async.resources.payouts import AsyncPayouts
-
-    return hasattr(AsyncPayouts, "send_batch")
+    try:  # client.payouts is the batch package's subclass of the resource
+        from ecartpay_async.batch.payouts import BatchPayouts as payouts
+    except ImportError:
+        from ecartpay_async.resources.payouts import AsyncPayouts as payouts
+    return hasattr(payouts, "send_batch")
 
 
 def payout_requests(bodies: Iterator[dict[str, Any]]) -> Iterator[Any]:

@@ -3,6 +3,10 @@
 Every API call goes through :meth:`HTTPPipeline.request` (or ``request_once`` for
 callers that own their retry loop, such as the exactly-once payout create). The
 pipeline never logs or raises a header, a key or a token.
+
+What an answer or a failure means (retry? pause everything?) is decided in
+:mod:`.rules`; how long to wait in :mod:`._retry`; the pause itself is the client's
+one :class:`~._pause.PauseGate`, which this pipeline sets and waits at.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import attrs
 import httpx
 
 from . import _json
-from ._version import __version__
 from ._auth import Secret, TokenCache, basic_credentials
+from ._pause import PauseGate
+from ._retry import RetryPolicy, parse_retry_after
+from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIResponseError,
@@ -29,7 +35,7 @@ from .errors import (
     RateLimitError,
     status_error_class,
 )
-from ._retry import RetryPolicy, is_retryable, parse_retry_after
+from .rules import TOKEN_PATH, retry_token_request, status_meaning
 
 __all__ = ["Attempt", "HTTPPipeline", "Sender", "user_agent"]
 
@@ -39,9 +45,6 @@ logger = logging.getLogger("ecartpay_async")
 _KEPT_HEADERS = ("retry-after", "content-type", "date", "x-request-id", "cf-ray")
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
-
-TOKEN_PATH = "/api/authorizations/token"  # noqa: S105 (a path, not a password)
-
 
 def user_agent() -> str:
     return (
@@ -92,10 +95,10 @@ AttemptObserver = Callable[[Attempt], None]
 class _Shared:
     """What every client derived by ``with_options`` shares: pool, token, pause gate."""
 
-    def __init__(self, sender: Sender, tokens: TokenCache | None) -> None:
+    def __init__(self, sender: Sender, tokens: TokenCache | None, gate: PauseGate) -> None:
         self.sender = sender
         self.tokens = tokens
-        self.paused_until = 0.0
+        self.gate = gate
 
 
 class HTTPPipeline:
@@ -127,7 +130,8 @@ class HTTPPipeline:
         self._root = shared is None
         self._timeouts = timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
-        self._shared = shared or _Shared(sender, None)
+        # The gate reads this pipeline's clock at each call (tests put it on fake time).
+        self._shared = shared or _Shared(sender, None, PauseGate(clock=lambda: self._clock()))
         if self._shared.tokens is None:
             self._shared.tokens = TokenCache(self._fetch_token)
 
@@ -152,6 +156,11 @@ class HTTPPipeline:
     def tokens(self) -> TokenCache:
         assert self._shared.tokens is not None
         return self._shared.tokens
+
+    @property
+    def pause_gate(self) -> PauseGate:
+        """The pause gate shared by this client, its derived clients and their batches."""
+        return self._shared.gate
 
     async def aclose(self) -> None:
         if self._root:
@@ -259,7 +268,7 @@ class HTTPPipeline:
         on_attempt: AttemptObserver | None,
         number: int,
     ) -> httpx.Response:
-        await self._wait_if_paused()
+        await self._shared.gate.wait(self.policy.sleep)
         request = self._build(method, path, authorization, content, params, timeout)
         started = self._clock()
         try:
@@ -269,7 +278,8 @@ class HTTPPipeline:
             self._report(on_attempt, method, path, number, None, error, started)
             raise error from exc
         self._report(on_attempt, method, path, number, response.status_code, None, started)
-        if response.status_code in (429, 503):
+        status = response.status_code
+        if status >= 400 and status_meaning(status).pause:
             self._pause_from(response)
         return response
 
@@ -292,21 +302,11 @@ class HTTPPipeline:
         if on_attempt is not None:
             on_attempt(Attempt(method, path, number, status, error, duration))
 
-    async def _wait_if_paused(self) -> None:
-        wait = self._shared.paused_until - self._clock()
-        if wait > 0:
-            await self.policy.sleep(wait)
-
     def _pause_from(self, response: httpx.Response) -> None:
-        # A 429/503 with Retry-After pauses every request of this client, not just
-        # the one that saw it: hammering a server that asked for quiet helps no one.
+        # Every request of this client waits, not just the one that was told.
         wait = parse_retry_after(response.headers.get("retry-after"))
         if wait:
-            wait = min(wait, self.policy.max_retry_after)
-            until = self._clock() + wait
-            if until > self._shared.paused_until:
-                self._shared.paused_until = until
-                logger.warning("server asked to slow down: pausing requests for %.2fs", wait)
+            self._shared.gate.pause(min(wait, self.policy.max_retry_after))
 
     def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
         status = response.status_code
@@ -347,7 +347,9 @@ class HTTPPipeline:
                 )
             return token
 
-        return await self.policy.run(attempt, retry_if=is_retryable, describe="token request")
+        return await self.policy.run(
+            attempt, retry_if=retry_token_request, describe="token request"
+        )
 
 
 def _excerpt(content: bytes, limit: int = 200) -> str:

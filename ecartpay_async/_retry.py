@@ -1,11 +1,18 @@
-"""The retry policy: what is retried, how long to wait, and the loop that does it.
+"""The retry policy, on tenacity: which failures are retried, and how long to wait.
 
-Retried: connection errors, timeouts, answers that are not valid JSON, 408, 429 and
-5xx. Never retried: other 4xx (the request itself is wrong) and anything the caller
-marks as unsafe (a payout whose outcome is unknown and that has no reference_id).
-The wait is exponential, ``min(initial_delay * 2**n, max_delay)``, shortened by up to
-25 % of jitter so that a crowd of clients does not retry in step; a ``Retry-After``
-header (seconds or an HTTP date) wins, capped at ``max_retry_after``.
+Which: the rules decide (:func:`.rules.is_retryable`, the table in :mod:`.rules`):
+connection errors, timeouts, answers that are not valid JSON, 408, 429 and 5xx are
+retried; other 4xx are not (the request itself is wrong), and neither is anything a
+caller marks as unsafe (a payout whose outcome is unknown and that has no
+reference_id to look it up by).
+
+How long: exponential, ``min(initial_delay * 2**n, max_delay)``, shortened by up to
+25 % of jitter so that a crowd of clients does not retry in step. A ``Retry-After``
+header (seconds or an HTTP date) wins, capped at ``max_retry_after``; the request
+pipeline also holds every other request of the client for that long (:mod:`._pause`).
+
+:meth:`RetryPolicy.run` is the loop: the first attempt runs bare, the retries under
+tenacity's ``AsyncRetrying``.
 """
 
 from __future__ import annotations
@@ -23,21 +30,14 @@ import attrs
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
-from .errors import (
-    APIConnectionError,
-    APIResponseError,
-    APIStatusError,
-    EcartPayError,
-    RateLimitError,
-)
+from .errors import APIStatusError, EcartPayError, RateLimitError
+from .rules import is_retryable, may_have_been_processed
 
 __all__ = ["RetryPolicy", "is_retryable", "may_have_been_processed", "parse_retry_after"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("ecartpay_async")
-
-RETRYABLE_STATUS = frozenset({408, 429})
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -54,27 +54,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Whether trying the same request again may succeed."""
-    if isinstance(exc, APIStatusError):
-        return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
-    return isinstance(exc, (APIConnectionError, APIResponseError))
-
-
-def may_have_been_processed(exc: BaseException) -> bool:
-    """Whether a failed request may nevertheless have been acted on by the server.
-
-    True for timeouts, connections lost after the request was written, 5xx and
-    garbled answers; False when the request provably never arrived (the connection
-    could not be made) or was refused before processing (429, other 4xx).
-    """
-    if isinstance(exc, APIConnectionError):
-        return exc.maybe_processed
-    if isinstance(exc, RateLimitError):
-        return False
-    return is_retryable(exc)
 
 
 def retry_after_of(exc: BaseException | None) -> float | None:

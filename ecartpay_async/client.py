@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 import httpx
 
 from ._auth import Secret
-from .errors import ConfigurationError
 from ._http import ClientSender, HTTPPipeline, Sender
-from .models.common import check_email
-from .resources.orders import AsyncOrders
-from .resources.payouts import AsyncPayouts
 from ._retry import RetryPolicy
+from .batch.payouts import BatchPayouts
+from .errors import ConfigurationError
+from .models.common import check_email
 from .transport import AutoTransport, TransportSender
+
+if TYPE_CHECKING:
+    from .resources.orders import AsyncOrders
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
 
@@ -99,8 +102,14 @@ class AsyncClient:
                 policy=policy,
                 headers=default_headers,
             )
-        self.payouts = AsyncPayouts(self)
-        self.orders = AsyncOrders(self)
+        self.payouts = BatchPayouts(self)
+
+    @functools.cached_property
+    def orders(self) -> AsyncOrders:
+        """Orders (marketplace sales that split revenue with sellers); loaded on first use."""
+        from .resources.orders import AsyncOrders
+
+        return AsyncOrders(self)
 
     @property
     def max_retries(self) -> int:

@@ -1,31 +1,66 @@
 """Payout batches: a streaming engine, a crash-safe journal, CSV input, and the report.
 
 Reached through ``client.payouts.batch(...)`` and ``client.payouts.send_batch(...)``;
-the names here are for typing, for custom journals and for reading CSV files.
-:class:`PostgresJournal` (the ``postgres`` extra) is imported on first use.
+the names here are for typing, for custom journals and for reading CSV files. They
+load on first use, so that building a client does not import the engine.
+
+Rooms: :mod:`.engine` (lifetime, feeder, workers), :mod:`.rows` (what happens to one
+row), :mod:`.journal` (the journal interface and the SQLite journal), :mod:`.limits`
+(rate limit, AIMD concurrency, breaker), :mod:`.source` (CSV input), :mod:`.validate`
+(rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says);
+:mod:`.postgres` (the ``postgres`` extra) the journal several hosts share.
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .engine import DEFAULT_MAX_RETRIES, Batch, PayoutSender, is_fatal, send_batch
-from .journal import (
-    Claim,
-    ClaimStatus,
-    Journal,
-    JournalEntry,
-    JournalRow,
-    JournalState,
-    SQLiteJournal,
-    fingerprint,
-)
-from .limits import BreakerConfig
-from .outcome import Outcome, OutcomeStatus
-from .report import BatchReport, Failure
-from .source import CsvSource, CsvSummary
-from .validate import BatchValidationError, RowProblem
-
 if TYPE_CHECKING:
+    from ..rules import fingerprint, is_fatal
+    from .engine import DEFAULT_MAX_RETRIES, Batch, send_batch
+    from .journal import (
+        Claim,
+        ClaimStatus,
+        Journal,
+        JournalEntry,
+        JournalRow,
+        JournalState,
+        SQLiteJournal,
+    )
+    from .limits import BreakerConfig
+    from .outcome import Outcome, OutcomeStatus
     from .postgres import PostgresJournal
+    from .report import BatchReport, Failure
+    from .rows import PayoutSender
+    from .source import CsvSource, CsvSummary
+    from .validate import BatchValidationError, RowProblem
+
+_HOMES = {
+    "DEFAULT_MAX_RETRIES": ".engine",
+    "Batch": ".engine",
+    "BatchReport": ".report",
+    "BatchValidationError": ".validate",
+    "BreakerConfig": ".limits",
+    "Claim": ".journal",
+    "ClaimStatus": ".journal",
+    "CsvSource": ".source",
+    "CsvSummary": ".source",
+    "Failure": ".report",
+    "Journal": ".journal",
+    "JournalEntry": ".journal",
+    "JournalRow": ".journal",
+    "JournalState": ".journal",
+    "Outcome": ".outcome",
+    "OutcomeStatus": ".outcome",
+    "PayoutSender": ".rows",
+    "PostgresJournal": ".postgres",  # the postgres extra (psycopg)
+    "RowProblem": ".validate",
+    "SQLiteJournal": ".journal",
+    "fingerprint": "..rules",
+    "is_fatal": "..rules",
+    "send_batch": ".engine",
+}
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -55,8 +90,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "PostgresJournal":  # psycopg comes with the postgres extra: load it late
-        from .postgres import PostgresJournal
+    try:
+        home = _HOMES[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
 
-        return PostgresJournal
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

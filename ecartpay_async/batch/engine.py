@@ -7,81 +7,62 @@
             ...
     report = batch.report
 
-Shape: one task group holds a feeder, which pulls requests lazily from the source,
-and ``concurrency`` workers, joined by bounded memory streams; outcomes reach the
-caller through another bounded stream. Nothing keeps a row after it is yielded (the
-report folds it into aggregates), so memory stays O(concurrency) whatever the size of
-the input, and a slow consumer slows the workers instead of filling memory.
+This module is the plumbing: the batch's lifetime, the feeder and the workers. What
+happens to each row (journal, lookup or send, what a failure means) is the per-row
+policy of :mod:`.rows`; what a failure means is :mod:`ecartpay_async.rules`'.
 
-Per row: the journal marks it ``sending`` (committed) before the request goes out; a
-row the journal saw go out before is first looked up by reference_id; the result is
-committed before the outcome is yielded. See :mod:`.journal`.
+Shape: the batch's lifetime is one async context manager (:meth:`Batch.__asynccontextmanager__`)
+holding the journal and one task group. In it, ``concurrency`` workers pull rows from
+the input (through a feeder task and a bounded stream when the input is an async
+iterable) and send each outcome to the caller through another bounded stream.
+Nothing keeps a row after it is yielded (the report folds it into aggregates), so
+memory stays O(concurrency) whatever the size of the input, and a slow consumer
+slows the workers instead of filling memory.
 
-Several workers: with a journal, the rows of a finite input are claimed in chunks
-(:meth:`Journal.claim`) by a claim feeder instead of one by one; rows another worker
-holds are asked for again until they are final or their lease expires and they are
-taken over (after a lookup). If the journal cannot renew this worker's leases, the
-batch stops and cancels what is in flight before another worker may take it over.
+Several workers: with a journal they share (:class:`~.postgres.PostgresJournal`), the
+rows of a finite input are claimed in chunks by a claim feeder (:meth:`Journal.claim`)
+instead of one by one; rows another worker holds are asked for again until they are
+final or their lease expires and they are taken over (after a lookup). If the journal
+cannot renew this worker's leases, the batch stops and cancels what is in flight
+before another worker may take it over.
 
 Finite inputs (lists, tuples, :class:`~.source.CsvSource`, anything with ``len``) are
 validated whole before anything is sent and refused with :class:`BatchValidationError`
 if any row is bad. Rows of an unbounded iterator are validated as they are pulled: a
 bad one becomes a ``failed`` outcome and the batch goes on.
 
-Stopping: a fatal error (refused credentials, permission, insufficient balance, an
-idempotency conflict, a journal that cannot be written) or the breaker stops new
-sends; rows in flight finish; the rest of a finite input is reported
-``not_attempted`` (an unbounded source is simply not read further). Leaving the
-``async with`` block normally waits for the remaining rows; leaving it by an exception
-or a cancellation cancels them, and rows in flight stay ``sending`` in the journal,
-to be reconciled by lookup on the next run.
+Stopping: a fatal error (see the table in :mod:`ecartpay_async.rules`), the breaker or
+:meth:`Batch.stop` stops new sends; rows in flight finish; the rest of a finite input
+is reported ``not_attempted`` (an unbounded source is simply not read further).
+Leaving the ``async with`` block normally waits for the remaining rows; leaving it by
+an exception or a cancellation cancels them, and rows in flight (and rows claimed
+and waiting for a send slot) stay ``sending`` in the journal, to be reconciled by
+lookup on the next run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import re
 import socket
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sized
-from types import TracebackType
-from typing import Any, Final, Protocol, TypeAlias
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sized
+from typing import Any, Final, TypeAlias
 
 import anyio
 import httpx
-from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._http import Attempt
-from .._retry import retry_after_of
-from ..errors import (
-    APIConnectionError,
-    APIStatusError,
-    AuthenticationError,
-    BatchAbortedError,
-    IdempotencyConflictError,
-    JournalError,
-    PermissionDeniedError,
-    RateLimitError,
-    ValidationError,
-)
-from ..models.common import PayoutStatus, parse_status
-from ..models.payouts import Payout, PayoutRequest
-from ..resources.payouts import differences
-from .journal import (
-    Claim,
-    ClaimStatus,
-    Journal,
-    JournalEntry,
-    JournalRow,
-    JournalState,
-    fingerprint,
-    make_journal,
-)
-from .limits import AdaptiveLimit, Breaker, BreakerConfig, PauseGate, RateLimiter
+from .._pause import PauseStats
+from ..errors import JournalError, ValidationError
+from ..models.payouts import PayoutRequest
+from ..rules import fingerprint, is_fatal
+from .journal import Claim, ClaimStatus, Journal, JournalEntry, JournalRow, SQLiteJournal
+from .limits import AdaptiveLimit, Breaker, BreakerConfig, RateLimiter
 from .outcome import Outcome, OutcomeStatus
 from .report import BatchReport, ReportBuilder, describe_error
+from .rows import PayoutSender, RowPolicy, StopSignal
 from .source import CsvSource
 from .validate import DuplicateCheck, ProblemList, RowProblem, to_request
 
@@ -96,88 +77,13 @@ DEFAULT_MAX_RETRIES: Final = 8
 _REGISTER_CHUNK: Final = 500
 _MAX_CLAIM_CHUNK: Final = 512
 _CONFLICTS_LISTED: Final = 20
-_BALANCE_WORDS: Final = re.compile(r"balance|insufficient|fondos|saldo", re.I)
-_FAILED_STATUSES: Final = frozenset({
-    PayoutStatus.FAILED, PayoutStatus.CANCELED, PayoutStatus.CANCELLED,
-    PayoutStatus.REJECTED, PayoutStatus.REFUNDED,
-})
 
 Requests: TypeAlias = "Iterable[PayoutRequest | Any] | AsyncIterable[PayoutRequest | Any]"
-#: A row for a worker: its position, the request, and its claim (None: not claimed yet).
-_Work: TypeAlias = "tuple[int, PayoutRequest, Claim | None]"
+#: A claimed row for a worker: its position, the request and its claim.
+_Claimed: TypeAlias = "tuple[int, PayoutRequest, Claim]"
 
 
-class _SendResult(Protocol):
-    @property
-    def payout(self) -> Payout: ...
-
-    @property
-    def attempts(self) -> int: ...
-
-    @property
-    def recovered(self) -> bool: ...
-
-
-class PayoutSender(Protocol):
-    """What the engine needs from ``client.payouts`` (tests pass fakes)."""
-
-    async def send(
-        self,
-        request: PayoutRequest,
-        *,
-        max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        on_attempt: Callable[[Attempt], None] | None = None,
-    ) -> _SendResult: ...
-
-    async def find_by_reference(
-        self,
-        reference_id: str,
-        *,
-        max_retries: int | None = None,
-        timeout: float | httpx.Timeout | None = None,
-    ) -> Payout | None: ...
-
-
-def is_fatal(error: BaseException) -> bool:
-    """Errors that doom every row, not just this one: stop the batch on them."""
-    if isinstance(
-        error, (AuthenticationError, PermissionDeniedError, IdempotencyConflictError, JournalError)
-    ):
-        return True
-    return (
-        isinstance(error, APIStatusError)
-        and 400 <= error.status_code < 500
-        and bool(_BALANCE_WORDS.search(error.message))
-    )
-
-
-def _is_definitive(error: BaseException) -> bool:
-    """Whether a failed send certainly created nothing (else the row stays ``sending``).
-
-    A 4xx other than 408/429 is a refusal of the request; the send's own lookup has
-    already ruled out an earlier attempt having gone through.
-    """
-    if isinstance(error, ValidationError):
-        return True
-    return (
-        isinstance(error, APIStatusError)
-        and 400 <= error.status_code < 500
-        and error.status_code not in (408, 429)
-    )
-
-
-def _payout_status(payout: Payout) -> tuple[OutcomeStatus, JournalState]:
-    status = parse_status(str(payout.status).lower())
-    if status == PayoutStatus.PAID:
-        return OutcomeStatus.PAID, JournalState.PAID
-    if status in _FAILED_STATUSES:
-        return OutcomeStatus.FAILED, JournalState.FAILED
-    # pending, or a status the SDK does not know: the payout exists and is not final.
-    return OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION
-
-
-class Batch:
+class Batch(anyio.AsyncContextManagerMixin):
     """A running batch; see the module docstring. Build it with ``client.payouts.batch``.
 
     Options: ``concurrency`` (sends in flight at most), ``journal`` (a path for a
@@ -211,30 +117,36 @@ class Batch:
         if batch_label is None and isinstance(requests, CsvSource):
             batch_label = os.path.basename(requests.path)
         self._journal: Journal | None = (
-            None if journal is None else make_journal(journal, batch=batch_label)
+            None if journal is None else _make_journal(journal, batch_label)
         )
-        self._rate = RateLimiter(rate_limit) if rate_limit is not None else None
-        self._max_retries = max_retries
-        self._timeout = timeout
-        self._breaker = Breaker(breaker) if breaker is not None else None
-        self._adaptive = AdaptiveLimit(concurrency)
-        self._adaptive_enabled = adaptive
-        self._gate = PauseGate()
-        self._builder = ReportBuilder()
         #: This worker's id in the journal (``host:pid:random``).
         self.run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         #: Rows another worker held when this one first asked for them.
         self.held_elsewhere = 0
-        self._in_flight: set[anyio.CancelScope] = set()
-        self._queued: dict[str, Claim] = {}  # claimed, waiting for a worker
-        self._stop_reason: str | None = None
-        self._stop_error: BaseException | None = None
+        self._adaptive = AdaptiveLimit(concurrency)
+        self._builder = ReportBuilder()
+        self._stop = StopSignal()
+        self._policy = RowPolicy(
+            payouts,
+            self._journal,
+            run_id=self.run_id,
+            stop=self._stop,
+            report=self._builder,
+            limit=self._adaptive,
+            adaptive=adaptive,
+            rate=RateLimiter(rate_limit) if rate_limit is not None else None,
+            breaker=Breaker(breaker) if breaker is not None else None,
+            max_retries=max_retries,
+            timeout=timeout,
+            journal_name=self._journal_name(),
+        )
         self._source_failure: tuple[str, BaseException] | None = None
         self._started = 0.0
+        self._entered = False
         self._report: BatchReport | None = None
-        self._task_group: TaskGroup | None = None
         self._outcomes: MemoryObjectReceiveStream[Outcome] | None = None
-        self._journal_open = False
+        # send_batch reads only the report: its outcomes need not travel to a reader.
+        self._streaming = True
         #: Rows in a finite input (known after validation), else None.
         self.total: int | None = None
 
@@ -248,28 +160,40 @@ class Batch:
         return self._build_report()
 
     @property
+    def pauses(self) -> PauseStats:
+        """How often, and how long, the server made the client pause (``Retry-After``)."""
+        return self._payouts.pause_gate.stats()
+
+    @property
     def journal(self) -> Journal | None:
         return self._journal
 
     @property
     def stop_reason(self) -> str | None:
-        return self._stop_reason
+        return self._stop.reason
 
     @property
     def stopped(self) -> bool:
         """Whether the batch sends nothing new (a fatal error, the breaker, :meth:`stop`)."""
-        return self._stop_reason is not None
+        return self._stop.is_set()
 
     def stop(self, reason: str = "stopped by the caller") -> None:
         """Send nothing new; rows in flight finish, the rest are ``not_attempted``."""
-        self._stop(reason, None)
+        self._stop(reason)
 
     def __aiter__(self) -> AsyncIterator[Outcome]:
         return self
 
     async def __anext__(self) -> Outcome:
-        if self._outcomes is None:
+        if self._outcomes is None or not self._streaming:
             raise RuntimeError("iterate a batch inside 'async with client.payouts.batch(...)'")
+        try:
+            # Take what is ready without yielding to the loop; wait only when nothing is.
+            return self._outcomes.receive_nowait()
+        except anyio.WouldBlock:
+            pass
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
         try:
             return await self._outcomes.receive()
         except anyio.EndOfStream:
@@ -277,90 +201,50 @@ class Batch:
 
     # -- lifetime ----------------------------------------------------------------------
 
-    async def __aenter__(self) -> Batch:
-        if self._task_group is not None or self._report is not None:
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[Batch]:
+        if self._entered:
             raise RuntimeError("a batch runs once")
+        self._entered = True
         self._started = anyio.current_time()
-        if self._journal is not None:
-            await self._journal.__aenter__()
-            self._journal_open = True
-            self._journal.on_lease_lost(self._lease_lost)
         try:
-            await self._preflight()
-            outcome_send, self._outcomes = anyio.create_memory_object_stream[Outcome](
-                self.concurrency
-            )
-            work_send, work_receive = anyio.create_memory_object_stream[_Work](
-                self.concurrency
-            )
-            self._task_group = anyio.create_task_group()
-            await self._task_group.__aenter__()
-        except BaseException as exc:
-            await self._close_journal(type(exc), exc, exc.__traceback__)
-            raise
-        with outcome_send, work_send, work_receive:
-            feed = self._feed_claims if self._claims_rows() else self._feed
-            self._task_group.start_soon(feed, work_send.clone(), outcome_send.clone())
-            for _ in range(self.concurrency):
-                self._task_group.start_soon(
-                    self._work, work_receive.clone(), outcome_send.clone()
-                )
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._task_group is not None
-        assert self._outcomes is not None
-        try:
-            if exc is None:
-                try:
-                    async for _ in self._outcomes:
-                        pass  # already counted in the report when produced
-                except BaseException as drain_exc:
-                    exc_type, exc, tb = type(drain_exc), drain_exc, drain_exc.__traceback__
-                    raise
+            async with contextlib.AsyncExitStack() as stack:
+                if self._journal is not None:
+                    await stack.enter_async_context(self._journal)
+                    self._journal.on_lease_lost(self._policy.lease_lost)
+                await self._preflight()
+                async with self._running():
+                    yield self
         finally:
-            if exc is not None:
-                if self._stop_reason is None:
+            self._report = self._build_report()
+
+    @contextlib.asynccontextmanager
+    async def _running(self) -> AsyncIterator[None]:
+        """The task group of the workers, open while the caller's block runs.
+
+        Leaving the block normally drains the outcomes (every row finishes); leaving
+        it by an exception or a cancellation stops the batch and cancels the workers,
+        and the caller's exception propagates as it is, not in an exception group.
+        """
+        send, receive = anyio.create_memory_object_stream[Outcome](self.concurrency)
+        self._outcomes = receive
+        caller_error: BaseException | None = None
+        with receive:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._run_rows, send)
+                try:
+                    yield
+                    async for _ in receive:
+                        pass  # already counted in the report when produced
+                except BaseException as exc:
+                    caller_error = exc
                     self._stop("cancelled" if _is_cancel(exc) else f"interrupted: {exc!r}", exc)
-                self._task_group.cancel_scope.cancel()
-            try:
-                # The caller's exception is not the workers': it propagates as it is,
-                # not wrapped in an exception group.
-                await self._task_group.__aexit__(None, None, None)
-            finally:
-                self._outcomes.close()
-                await self._release_queued()
-                await self._close_journal(exc_type, exc, tb)
-                self._report = self._build_report()
-
-    async def _release_queued(self) -> None:
-        """Put back rows claimed but never started (a cancelled batch): the next run,
-        or another worker, sends them without waiting for the lease or a lookup."""
-        if not self._queued or not self._journal_open:
-            return
-        with anyio.CancelScope(shield=True) as scope:
-            scope.deadline = anyio.current_time() + 10
-            for claim in list(self._queued.values()):
-                await self._put_back(claim.reference_id, claim.entry)
-        self._queued.clear()
-
-    async def _close_journal(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._journal is not None and self._journal_open:
-            self._journal_open = False
-            await self._journal.__aexit__(exc_type, exc, tb)
+                    group.cancel_scope.cancel()
+        if caller_error is not None:
+            raise caller_error
 
     def _build_report(self) -> BatchReport:
-        reason, error = self._stop_reason, self._stop_error
+        reason, error = self._stop.reason, self._stop.error
         if reason is None and self._source_failure is not None:
             reason, error = self._source_failure
         return self._builder.build(
@@ -441,172 +325,133 @@ class Batch:
             )
 
     def _journal_name(self) -> str:
-        return getattr(self._journal, "path", None) or repr(self._journal)
+        return str(getattr(self._journal, "path", None) or repr(self._journal))
 
     # -- the feeder and the workers --------------------------------------------------------
 
+    async def _run_rows(self, outcomes: MemoryObjectSendStream[Outcome]) -> None:
+        """Start the workers (and, for an async input, the feeder), all in one group."""
+        async with outcomes, anyio.create_task_group() as group:
+            requests = self._requests
+            if self._claims_rows():
+                claimed_send, claimed_receive = anyio.create_memory_object_stream[_Claimed](
+                    self.concurrency
+                )
+                with claimed_receive:
+                    group.start_soon(self._feed_claims, claimed_send, outcomes.clone())
+                    for _ in range(self._workers()):
+                        group.start_soon(
+                            self._work_claimed, claimed_receive.clone(), outcomes.clone()
+                        )
+            elif isinstance(requests, AsyncIterable):
+                work_send, work_receive = anyio.create_memory_object_stream[
+                    tuple[int, Any]
+                ](self.concurrency)
+                with work_receive:
+                    group.start_soon(self._feed, requests, work_send, outcomes.clone())
+                    for _ in range(self._workers()):
+                        group.start_soon(self._work, work_receive.clone(), outcomes.clone())
+            else:
+                rows = _Rows(iter(requests))
+                for _ in range(self._workers()):
+                    group.start_soon(self._work_through, rows, outcomes.clone())
+
+    def _workers(self) -> int:
+        """Workers to run: one per send in flight, or, with a journal, twice as many.
+
+        A journaled row also waits for two commits (its ``sending`` mark before the
+        request, its result after); the extra workers wait for those while
+        ``concurrency`` others hold the send slots, so the journal does not cut the
+        sends in flight.
+        """
+        return self.concurrency * 2 if self._journal is not None else self.concurrency
+
     async def _feed(
         self,
-        work: MemoryObjectSendStream[_Work],
+        requests: AsyncIterable[Any],
+        work: MemoryObjectSendStream[tuple[int, Any]],
         outcomes: MemoryObjectSendStream[Outcome],
     ) -> None:
-        finite = self.total is not None
+        """Pull an async input row by row into the workers' stream."""
         async with work, outcomes:
             row = 0
             try:
-                async for item in _iterate(self._requests):
+                async for item in requests:
                     row += 1
-                    try:
-                        request = to_request(item)
-                    except ValidationError as exc:
-                        await self._emit(outcomes, Outcome(
-                            row, OutcomeStatus.FAILED, None,
-                            error=ValidationError(exc.field, f"row {row}: {exc.reason}"),
-                        ))
-                        continue
-                    if self._stop_reason is None:
-                        await work.send((row, request, None))
-                    elif finite:
-                        await self._emit(outcomes, self._not_attempted(row, request))
-                    else:
-                        return
+                    if self._stop.is_set():
+                        return  # an unbounded source: simply not read further
+                    await work.send((row, item))
             except Exception as exc:
-                # Rows already pulled are fine and still go out; the batch just ends early.
-                reason = f"reading the requests failed: {describe_error(exc)}"
-                logger.warning("batch input ended early: %s", reason)
-                self._source_failure = (reason, exc)
+                self._source_failed(exc)
 
     async def _work(
         self,
-        work: MemoryObjectReceiveStream[_Work],
+        work: MemoryObjectReceiveStream[tuple[int, Any]],
         outcomes: MemoryObjectSendStream[Outcome],
     ) -> None:
         async with work, outcomes:
-            async for row, request, claim in work:
-                await self._emit(outcomes, await self._process(row, request, claim))
+            async for row, item in work:
+                await self._emit(outcomes, await self._outcome(row, item, finite=False))
+
+    async def _work_through(self, rows: _Rows, outcomes: MemoryObjectSendStream[Outcome]) -> None:
+        """A worker on a synchronous input: pulls the next row itself (no feeder task)."""
+        finite = self.total is not None
+        async with outcomes:
+            while True:
+                if not finite and self._stop.is_set():
+                    return  # an unbounded source: simply not read further
+                try:
+                    pulled = rows.next()
+                except Exception as exc:
+                    self._source_failed(exc)
+                    return
+                if pulled is None:
+                    return
+                await self._emit(outcomes, await self._outcome(*pulled, finite=finite))
 
     async def _emit(self, outcomes: MemoryObjectSendStream[Outcome], outcome: Outcome) -> None:
-        await outcomes.send(outcome)
+        """Hand an outcome to the reader (already counted in the report either way)."""
+        if not self._streaming:
+            return
+        try:
+            # Without yielding to the loop when there is room; wait only when full.
+            outcomes.send_nowait(outcome)
+        except anyio.WouldBlock:
+            await outcomes.send(outcome)
 
-    def _stop(self, reason: str, error: BaseException | None) -> None:
-        if self._stop_reason is None:
-            self._stop_reason = reason
-            self._stop_error = error
-            logger.warning("batch stopping: %s", reason)
-
-    def _not_attempted(self, row: int, request: PayoutRequest) -> Outcome:
-        outcome = Outcome(
-            row, OutcomeStatus.NOT_ATTEMPTED, request,
-            error=BatchAbortedError(self._stop_reason or "stopped", self._stop_error),
-        )
-        self._builder.add(outcome)
-        return outcome
-
-    def _finish(
-        self, outcome: Outcome, latency: float | None = None, *, api: bool = True
-    ) -> Outcome:
-        """Count a row in the report and, for rows that reached the API, the breaker."""
-        self._builder.add(outcome, latency)
-        if api and self._breaker is not None and outcome.status is not OutcomeStatus.SKIPPED:
-            reason = self._breaker.record(outcome.status is OutcomeStatus.FAILED)
-            if reason is not None:
-                last = describe_error(outcome.error) if outcome.error else "payout failed"
-                self._stop(f"{reason}; last error: {last}", outcome.error)
-        return outcome
-
-    async def _process(self, row: int, request: PayoutRequest, claim: Claim | None) -> Outcome:
-        reference_id = request.reference_id
-        assert reference_id is not None
-        prior: JournalEntry | None = None
-        journal = self._journal
-        if claim is not None:
-            self._queued.pop(reference_id, None)
-        if self._stop_reason is not None:
-            if claim is not None:  # claimed but not sent: put the row back
-                await self._put_back(reference_id, claim.entry)
-            return self._not_attempted(row, request)
-        if claim is not None:
-            prior = claim.entry  # granted by the claim feeder, checked there
-        elif journal is not None:
-            digest = fingerprint(request)
-            try:
-                prior = await journal.begin(reference_id, digest, self.run_id)
-            except JournalError as exc:
-                self._stop(f"the journal failed: {exc}", exc)
-                return self._not_attempted(row, request)
-            if prior is not None:
-                early = self._check_prior(row, request, prior, digest)
-                if early is not None:
-                    return early
-        async with self._adaptive.limiter:
-            await self._gate.wait()
-            if self._rate is not None:
-                await self._rate.acquire()
-            if self.stopped:  # while this row waited for its turn
-                if journal is not None:  # put the mark back: nothing went out
-                    await self._put_back(reference_id, prior)
-                return self._not_attempted(row, request)
-            started = anyio.current_time()
-            attempts = 0
-
-            def observe(attempt: Attempt) -> None:
-                nonlocal attempts
-                attempts = max(attempts, attempt.number)
-                self._on_attempt(attempt)
-
-            try:
-                # A row the journal saw go out may exist already: look before sending.
-                seen_before = prior is not None and prior.state is not JournalState.PENDING
-                with anyio.CancelScope() as scope:
-                    self._in_flight.add(scope)
-                    try:
-                        payout, recovered = await self._send(
-                            request, lookup_first=seen_before, observe=observe
-                        )
-                    finally:
-                        self._in_flight.discard(scope)
-                if scope.cancelled_caught:  # the leases may lapse: see _lease_lost
-                    assert self._stop_error is not None
-                    raise self._stop_error
-            except Exception as exc:
-                latency = anyio.current_time() - started
-                return await self._failed(row, request, exc, attempts, latency)
-        latency = anyio.current_time() - started
-        status, state = _payout_status(payout)
-        if journal is not None:
-            await self._record(
-                reference_id, state, payout_id=payout.id, payout_status=str(payout.status)
+    async def _outcome(self, row: int, item: Any, *, finite: bool) -> Outcome:
+        try:
+            request = to_request(item)
+        except ValidationError as exc:
+            outcome = Outcome(
+                row, OutcomeStatus.FAILED, None,
+                error=ValidationError(exc.field, f"row {row}: {exc.reason}"),
             )
-        return self._finish(
-            Outcome(row, status, request, payout=payout, attempts=attempts, recovered=recovered),
-            latency,
-        )
+            self._builder.add(outcome)
+            return outcome
+        if finite and self._stop.is_set():
+            return self._policy.not_attempted(row, request)
+        return await self._policy.process(row, request)
 
-    async def _put_back(self, reference_id: str, prior: JournalEntry | None) -> None:
-        """Undo a ``sending`` mark for a row that did not go out."""
-        await self._record(
-            reference_id,
-            prior.state if prior else JournalState.PENDING,
-            error=prior.error if prior else None,
-        )
-
-    def _lease_lost(self, error: JournalError) -> None:
-        """The journal cannot renew this worker's leases: stop, and cancel every send
-        in flight before another worker may take those rows over."""
-        self._stop(str(error), error)
-        for scope in self._in_flight:
-            scope.cancel()
-
-    # -- the claim feeder (a journal and a finite input) -----------------------------------
+    # -- the claim feeder (a shared journal and a finite input) ------------------------------
 
     def _claims_rows(self) -> bool:
         """Claim in chunks when several workers share the journal and the input is
-        finite; otherwise each worker asks the journal for its row (``begin``)."""
+        finite; otherwise each row asks the journal for itself (``begin``)."""
         return self._journal is not None and self._journal.shared and self.total is not None
+
+    async def _work_claimed(
+        self,
+        claimed: MemoryObjectReceiveStream[_Claimed],
+        outcomes: MemoryObjectSendStream[Outcome],
+    ) -> None:
+        async with claimed, outcomes:
+            async for row, request, claim in claimed:
+                await self._emit(outcomes, await self._policy.process(row, request, claim))
 
     async def _feed_claims(
         self,
-        work: MemoryObjectSendStream[_Work],
+        claimed: MemoryObjectSendStream[_Claimed],
         outcomes: MemoryObjectSendStream[Outcome],
     ) -> None:
         """Claim the input's rows in chunks; hand granted rows to the workers; ask
@@ -614,44 +459,44 @@ class Batch:
         held: dict[str, tuple[int, PayoutRequest]] = {}
         chunk: list[tuple[int, PayoutRequest]] = []
         base = size = max(8, min(self.concurrency, 256))
-        async with work, outcomes:
+        async with claimed, outcomes:
             row = 0
             async for item in _iterate(self._requests):
                 row += 1
                 chunk.append((row, to_request(item)))  # validated whole by pre-flight
                 if len(chunk) >= size:
-                    granted = await self._claim(chunk, held, work, outcomes)
+                    granted = await self._claim(chunk, held, claimed, outcomes)
                     # Past rows other workers took, look further ahead per statement.
                     size = base if granted else min(size * 2, _MAX_CLAIM_CHUNK)
                     chunk = []
-            await self._claim(chunk, held, work, outcomes)
-            while held and self._stop_reason is None:
+            await self._claim(chunk, held, claimed, outcomes)
+            while held and not self._stop.is_set():
                 assert self._journal is not None
                 await anyio.sleep(self._journal.poll_interval)
                 waiting = sorted(held.values(), key=lambda item: item[0])
                 held.clear()
                 for start in range(0, len(waiting), base):
-                    await self._claim(waiting[start:start + base], held, work, outcomes,
+                    await self._claim(waiting[start:start + base], held, claimed, outcomes,
                                       again=True)
             for row, request in sorted(held.values(), key=lambda item: item[0]):
-                await self._emit(outcomes, self._not_attempted(row, request))
+                await self._emit(outcomes, self._policy.not_attempted(row, request))
 
     async def _claim(
         self,
         rows: list[tuple[int, PayoutRequest]],
         held: dict[str, tuple[int, PayoutRequest]],
-        work: MemoryObjectSendStream[_Work],
+        claimed: MemoryObjectSendStream[_Claimed],
         outcomes: MemoryObjectSendStream[Outcome],
         *,
         again: bool = False,
     ) -> int:
-        """Claim ``rows``: send the granted to the workers, report the refused, and
+        """Claim ``rows``: hand the granted to the workers, report the refused, and
         keep the held in ``held`` for the next round. Returns how many were granted."""
         if not rows:
             return 0
         assert self._journal is not None
         claims: list[Claim] = []
-        if self._stop_reason is None:
+        if not self._stop.is_set():
             try:
                 claims = await self._journal.claim(
                     [_journal_row(request) for _, request in rows], self.run_id
@@ -660,139 +505,60 @@ class Batch:
                 self._stop(f"the journal failed: {exc}", exc)
         if not claims:
             for row, request in rows:
-                await self._emit(outcomes, self._not_attempted(row, request))
+                await self._emit(outcomes, self._policy.not_attempted(row, request))
             return 0
-        self._queued.update(
-            (claim.reference_id, claim) for claim in claims if claim.status is ClaimStatus.GRANTED
-        )
         for (row, request), claim in zip(rows, claims, strict=True):
             if claim.status is ClaimStatus.GRANTED:
-                await work.send((row, request, claim))
+                await claimed.send((row, request, claim))
             elif claim.status is ClaimStatus.HELD:
                 self.held_elsewhere += not again
                 held[claim.reference_id] = (row, request)
             else:
-                await self._emit(outcomes, self._refused(row, request, claim.entry))
+                await self._emit(outcomes, self._policy.refused(row, request, claim.entry))
         return sum(claim.status is ClaimStatus.GRANTED for claim in claims)
 
-    def _refused(self, row: int, request: PayoutRequest, entry: JournalEntry | None) -> Outcome:
-        """The outcome of a row its claim refused: done, another payment, or failed on
-        another worker during this run (final for this run)."""
-        assert entry is not None
-        early = self._check_prior(row, request, entry, fingerprint(request))
-        if early is not None:
-            return early
-        error = BatchAbortedError(
-            f"failed on worker {entry.run_id}: {entry.error or 'no answer'}; "
-            "a later run tries it again"
-        )
-        return self._finish(Outcome(row, OutcomeStatus.FAILED, request, error=error), api=False)
+    def _source_failed(self, error: BaseException) -> None:
+        # Rows already pulled are fine and still go out; the batch just ends early.
+        if self._source_failure is None:
+            reason = f"reading the requests failed: {describe_error(error)}"
+            logger.warning("batch input ended early: %s", reason)
+            self._source_failure = (reason, error)
 
-    async def _record(
-        self,
-        reference_id: str,
-        state: JournalState,
-        *,
-        payout_id: str | None = None,
-        payout_status: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Write a row's result; a journal that cannot be written stops the batch (the
-        row stays ``sending`` on disk and is reconciled by the next run)."""
-        assert self._journal is not None
+
+class _Rows:
+    """A synchronous input shared by the workers, numbered from 1 as it is pulled."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        self._items = items
+        self._row = 0
+        self._done = False
+
+    def next(self) -> tuple[int, Any] | None:
+        if self._done:
+            return None
         try:
-            await self._journal.finish(
-                reference_id, state, payout_id=payout_id, payout_status=payout_status,
-                error=error,
-            )
-        except JournalError as exc:
-            self._stop(f"the journal failed: {exc}", exc)
+            item = next(self._items)
+        except StopIteration:
+            self._done = True
+            return None
+        except BaseException:
+            self._done = True
+            raise
+        self._row += 1
+        return self._row, item
 
-    def _check_prior(
-        self, row: int, request: PayoutRequest, prior: JournalEntry, digest: str
-    ) -> Outcome | None:
-        """The outcome for a row the journal says must not be sent now, else None."""
-        reference_id = prior.reference_id
-        if prior.run_id == self.run_id:
-            error = ValidationError("reference_id", f"duplicate {reference_id!r} in this batch")
-            return self._finish(Outcome(row, OutcomeStatus.FAILED, request, error=error), api=False)
-        if prior.locked and prior.fingerprint != digest:
-            journal_error = JournalError(
-                f"reference_id {reference_id!r} is {prior.state} in the journal "
-                f"{self._journal_name()} with a different recipient, amount, currency or "
-                "confirmation flag; a reference_id must always mean the same payment"
-            )
-            self._stop(str(journal_error), journal_error)
-            return self._finish(
-                Outcome(row, OutcomeStatus.FAILED, request, error=journal_error), api=False
-            )
-        if prior.done:
-            payout = Payout(
-                id=prior.payout_id or "",
-                status=parse_status(prior.payout_status or ""),
-                amount=request.amount,
-                currency=request.currency,
-                reference_id=reference_id,
-                email=request.email,
-                require_confirmation=request.require_confirmation,
-            )
-            return self._finish(
-                Outcome(row, OutcomeStatus.SKIPPED, request, payout=payout), api=False
-            )
-        return None
 
-    async def _send(
-        self, request: PayoutRequest, *, lookup_first: bool, observe: Callable[[Attempt], None]
-    ) -> tuple[Payout, bool]:
-        """The payout for ``request``: found by lookup (a row seen before), or sent."""
-        if lookup_first:
-            assert request.reference_id is not None
-            found = await self._payouts.find_by_reference(
-                request.reference_id, max_retries=self._max_retries, timeout=self._timeout
-            )
-            if found is not None:
-                diffs = differences(request, found)
-                if diffs:
-                    raise IdempotencyConflictError(request.reference_id, diffs, existing=found)
-                return found, True
-        result = await self._payouts.send(
-            request, max_retries=self._max_retries, timeout=self._timeout, on_attempt=observe
-        )
-        return result.payout, result.recovered
+def _make_journal(journal: Journal | str | os.PathLike[str], label: str | None) -> Journal:
+    """The journal the ``journal`` option names: a ``postgresql://`` DSN (the
+    ``postgres`` extra; rows labelled ``label``), a path for an :class:`SQLiteJournal`,
+    or a journal object."""
+    if isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresJournal  # psycopg: loaded only when asked for
 
-    async def _failed(
-        self, row: int, request: PayoutRequest, error: Exception, attempts: int, latency: float
-    ) -> Outcome:
-        reference_id = request.reference_id
-        assert reference_id is not None
-        if is_fatal(error):
-            self._stop(f"fatal error: {type(error).__name__}: {describe_error(error)}", error)
-        wait = retry_after_of(error)
-        if isinstance(error, RateLimitError) and wait:
-            self._gate.pause(wait)
-        if self._journal is not None:
-            # A refusal created nothing; anything else may have, so the row stays
-            # `sending` and the next run looks it up before sending it again.
-            state = JournalState.FAILED if _is_definitive(error) else JournalState.SENDING
-            await self._record(reference_id, state, error=describe_error(error))
-        return self._finish(
-            Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=attempts), latency
-        )
-
-    def _on_attempt(self, attempt: Attempt) -> None:
-        if not self._adaptive_enabled:
-            return
-        status = attempt.status_code
-        if status is None:
-            if isinstance(attempt.error, APIConnectionError):
-                self._adaptive.on_congestion()
-        elif status == 429 or status >= 500:
-            self._adaptive.on_congestion()
-            wait = retry_after_of(attempt.error)
-            if wait:
-                self._gate.pause(wait)
-        else:
-            self._adaptive.on_success()
+        return PostgresJournal(journal, batch=label or "default")
+    if isinstance(journal, (str, os.PathLike)):
+        return SQLiteJournal(journal)
+    return journal
 
 
 def _journal_row(request: PayoutRequest) -> JournalRow:
@@ -818,7 +584,8 @@ def _is_cancel(exc: BaseException) -> bool:
 
 async def send_batch(payouts: PayoutSender, requests: Requests, **options: Any) -> BatchReport:
     """Run a batch to its end and return its report (see :class:`Batch` for options)."""
-    async with Batch(payouts, requests, **options) as batch:
+    batch = Batch(payouts, requests, **options)
+    batch._streaming = False
+    async with batch:
         pass  # leaving the block waits for every row
     return batch.report
-

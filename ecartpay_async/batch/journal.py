@@ -21,9 +21,19 @@ its lease never lapses; :class:`~.postgres.PostgresJournal` shares one batch bet
 processes on several hosts.
 
 Once a row has left ``pending`` its content is locked: a later run that brings the
-same reference_id with another recipient, amount, currency or confirmation flag is
-refused with :class:`~ecartpay_async.JournalError` (the journal keeps a fingerprint of
-the content, not the content itself).
+same reference_id with another payment (see "the same payment" in
+:mod:`ecartpay_async.rules`) is refused with :class:`~ecartpay_async.JournalError`
+(the journal keeps the rules' :func:`~ecartpay_async.rules.fingerprint` of the
+content, not the content itself).
+
+The file under the journal must stay the one opened: :class:`SQLiteJournal` checks
+its identity (device and inode) before each commit. A journal deleted or replaced
+while a batch runs fails that write and every later one, which stops the batch as
+fatal, and what the run wrote is saved at once from the file still open: back at the
+path if it was left empty, else beside it as ``PATH.rescued-XXXX``. The next journal
+opened at that path takes the rescued rows in (keeping, for each row, the furthest
+state) before anything else, so a row the lost run sent is known, and looked up
+before it is sent again, even when another file had taken the path.
 
 :class:`Journal` is the interface the engine uses; :class:`SQLiteJournal` the embedded
 default. Writes are grouped: one writer task commits every mark queued while the
@@ -40,24 +50,25 @@ default and NORMAL an opt-in for throwaway runs.
 
 from __future__ import annotations
 
+import contextlib
 import enum
-import hashlib
+import logging
 import math
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Final, Literal, NamedTuple, Protocol, runtime_checkable
 
 import anyio
 import attrs
-from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..errors import JournalError
-from ..models.payouts import PayoutRequest
+from ..rules import fingerprint
 
 __all__ = [
     "Claim",
@@ -68,7 +79,6 @@ __all__ = [
     "JournalState",
     "SQLiteJournal",
     "fingerprint",
-    "make_journal",
 ]
 
 
@@ -138,33 +148,21 @@ class Claim:
     entry: JournalEntry | None
 
 
-def fingerprint(request: PayoutRequest) -> str:
-    """A digest of what a payout pays: recipient, amount, currency, confirmation flag.
-
-    The email is case-folded (the API treats addresses so); the amount is already
-    quantized to the currency's minor unit by :class:`PayoutRequest`.
-    """
-    parts = (
-        (request.email or "").casefold(),
-        request.customer_id or "",
-        request.payment_method_id or "",
-        str(request.amount),
-        request.currency,
-        "1" if request.require_confirmation else "0",
-    )
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
 @runtime_checkable
 class Journal(Protocol):
     """Where a batch records each row's state (see the module docstring).
 
     Implementations make every awaited call durable before it returns. ``begin`` is
-    the one decision point: it returns the row as it was before the call (None if
-    new) and, when the row may be sent (new, ``pending``, ``failed`` without a
-    payout, or ``sending`` from another run), marks it ``sending`` for ``run_id``.
-    A row that is done, claimed by this same ``run_id``, or locked with another
-    fingerprint is returned unchanged, and the caller must not send it.
+    the one decision point: it returns the row as it was before the call and, when
+    the row may be sent (new, ``pending``, ``failed`` without a payout, or ``sending``
+    from another run), marks it ``sending`` for ``run_id``. A row that is done,
+    claimed by this same ``run_id``, or locked with another fingerprint is returned
+    unchanged, and the caller must not send it.
+
+    None means "new, never sent". A journal must know every row ever sent through
+    it, so one that lost its storage under a run refuses every later write with
+    :class:`JournalError` (the batch stops) and carries the rows that run wrote into
+    the next run on the same journal (see the module docstring).
     """
 
     async def __aenter__(self) -> Journal: ...
@@ -174,7 +172,8 @@ class Journal(Protocol):
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None: ...
+        /,
+    ) -> bool | None: ...
 
     async def register(self, rows: Sequence[JournalRow]) -> list[JournalEntry]:
         """Record rows (``JournalRow`` or ``(reference_id, fingerprint)``) as pending;
@@ -238,6 +237,25 @@ _APPLICATION_ID: Final = 0x45435041  # "ECPA": marks the file as one of our jour
 _USER_VERSION: Final = 1
 _COLUMNS: Final = "reference_id, fingerprint, state, payout_id, payout_status, error, run_id"
 _MAX_GROUP: Final = 1024
+# Rows of a rescued journal, merged in: for each row the furthest state wins (done,
+# then may-have-been-sent, then pending); between equals, the rescued row, the newer.
+_RANK: Final = (
+    "CASE WHEN {t}.state IN ('paid', 'pending_confirmation') "
+    "OR ({t}.state = 'failed' AND {t}.payout_id IS NOT NULL) THEN 2 "
+    "WHEN {t}.state = 'pending' THEN 0 ELSE 1 END"
+)
+_TAKE_IN: Final = (
+    f"INSERT INTO payouts ({_COLUMNS}, updated_at) "  # noqa: S608 (constants)
+    f"SELECT {', '.join('r.' + c for c in _COLUMNS.split(', '))}, r.updated_at "
+    "FROM rescued.payouts AS r LEFT JOIN payouts AS m USING (reference_id) "
+    f"WHERE m.reference_id IS NULL OR {_RANK.format(t='r')} >= {_RANK.format(t='m')} "
+    "ON CONFLICT (reference_id) DO UPDATE SET fingerprint = excluded.fingerprint, "
+    "state = excluded.state, payout_id = excluded.payout_id, "
+    "payout_status = excluded.payout_status, error = excluded.error, "
+    "run_id = excluded.run_id, updated_at = excluded.updated_at"
+)
+
+logger = logging.getLogger("ecartpay_async.batch")
 
 
 @attrs.define(slots=True)
@@ -250,7 +268,7 @@ class _Op:
     error: BaseException | None = None
 
 
-class SQLiteJournal:
+class SQLiteJournal(anyio.AsyncContextManagerMixin):
     """The embedded journal: one SQLite file in WAL mode, written by one writer task.
 
     ``async with SQLiteJournal("payroll.db") as journal: ...``. The file is created if
@@ -267,8 +285,11 @@ class SQLiteJournal:
         self.path = os.fspath(path)
         self.synchronous = synchronous
         self._conn: sqlite3.Connection | None = None
-        self._task_group: TaskGroup | None = None
         self._ops: MemoryObjectSendStream[_Op] | None = None
+        self._identity: tuple[int, int] | None = None
+        self._wal = f"{self.path}-wal"
+        self._wal_identity: tuple[int, int] | None = None
+        self._lost: str | None = None  # why the file is no longer the one opened
         self.commits = 0  # transactions committed: rows marked / commits = group size
 
     def __repr__(self) -> str:
@@ -276,34 +297,33 @@ class SQLiteJournal:
 
     # -- lifetime --------------------------------------------------------------------
 
-    async def __aenter__(self) -> SQLiteJournal:
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[SQLiteJournal]:
+        """Open the file, run the writer task while the caller's block runs, close."""
         if self._conn is not None:
             raise JournalError(f"journal {self.path} is already open")
         self._conn = await anyio.to_thread.run_sync(self._connect)
-        send, receive = anyio.create_memory_object_stream[_Op](max_buffer_size=math.inf)
-        self._ops = send
-        self._task_group = anyio.create_task_group()
-        await self._task_group.__aenter__()
-        self._task_group.start_soon(self._writer, receive)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._ops is not None
-        assert self._task_group is not None
-        # Closing the queue lets the writer commit what is queued, then return.
-        self._ops.close()
         try:
-            # The caller's exception is not the writer's: do not wrap it in a group.
-            await self._task_group.__aexit__(None, None, None)
+            send, receive = anyio.create_memory_object_stream[_Op](max_buffer_size=math.inf)
+            self._ops = send
+            caller_error: BaseException | None = None
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._writer, receive)
+                try:
+                    yield self
+                except BaseException as exc:
+                    # The caller's exception is not the writer's: it propagates as it
+                    # is (below), not wrapped in an exception group.
+                    caller_error = exc
+                finally:
+                    # Closing the queue lets the writer commit what is queued, then return.
+                    send.close()
+            if caller_error is not None:
+                raise caller_error
         finally:
             conn, self._conn = self._conn, None
+            # Shielded: a cancelled run must still release the file and its lock.
             if conn is not None:
-                # Shielded: a cancelled run must still release the file and its lock.
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(conn.close)
 
@@ -323,6 +343,10 @@ class SQLiteJournal:
             conn.execute("BEGIN IMMEDIATE")  # takes the exclusive lock now, not later
             self._check_or_create(conn)
             conn.execute("COMMIT")
+            self._take_in_rescued(conn)
+            self._identity = _identity(self.path)
+            with contextlib.suppress(FileNotFoundError):
+                self._wal_identity = _identity(self._wal)
         except sqlite3.OperationalError as exc:
             conn.close()
             if "locked" in str(exc):
@@ -368,8 +392,10 @@ class SQLiteJournal:
                         break
                 try:
                     await anyio.to_thread.run_sync(self._commit, group)
-                except sqlite3.Error as exc:
-                    error = JournalError(f"journal {self.path}: write failed: {exc}")
+                except (sqlite3.Error, JournalError) as exc:
+                    error = exc if isinstance(exc, JournalError) else JournalError(
+                        f"journal {self.path}: write failed: {exc}"
+                    )
                     for op in group:
                         op.error = error
                 for op in group:
@@ -378,6 +404,7 @@ class SQLiteJournal:
     def _commit(self, group: list[_Op]) -> None:
         conn = self._conn
         assert conn is not None
+        self._check_identity()
         conn.execute("BEGIN IMMEDIATE")
         try:
             for op in group:
@@ -388,6 +415,86 @@ class SQLiteJournal:
                 conn.execute("ROLLBACK")
             raise
         self.commits += 1
+
+    def _check_identity(self) -> None:
+        """Refuse to write once the path no longer leads to the file opened."""
+        if self._lost is None:
+            try:
+                identity = _identity(self.path)
+            except FileNotFoundError:
+                self._lost = "was deleted"
+            else:
+                if identity != self._identity:
+                    self._lost = "was replaced by another file"
+            if self._lost is not None:
+                self._drop_wal()
+                self._rescue()
+        if self._lost is not None:
+            raise JournalError(
+                f"journal {self.path} {self._lost} while the batch ran; stopping, since "
+                "a journal nobody reads again cannot prevent a second payment"
+            )
+
+    def _drop_wal(self) -> None:
+        """Unlink this journal's write-ahead log once its database is gone from the path.
+
+        SQLite leaves the log of a moved database in place, and would replay it onto
+        whatever file comes to the path next. This connection keeps its own handle.
+        """
+        with contextlib.suppress(FileNotFoundError):
+            if self._wal_identity is not None and _identity(self._wal) == self._wal_identity:
+                os.unlink(self._wal)
+
+    def _rescue(self) -> None:
+        """Save what this run wrote, from the file still open: back at the path if it
+        is free, else beside it, where the next open at the path takes it in."""
+        assert self._conn is not None
+        rescue = f"{self.path}.rescued-{uuid.uuid4().hex[:8]}"
+        try:
+            with contextlib.closing(sqlite3.connect(rescue)) as target:
+                self._conn.backup(target)
+        except sqlite3.Error as exc:
+            logger.error("journal %s was lost and could not be saved: %s", self.path, exc)
+            return
+        try:
+            os.link(rescue, self.path)  # fails if the path is taken: never overwrite
+        except OSError:
+            logger.error(
+                "journal %s %s while the batch ran; its rows are saved as %s, and the "
+                "next run on %s takes them in", self.path, self._lost, rescue, self.path,
+            )
+            return
+        os.unlink(rescue)
+        logger.warning("journal %s %s while the batch ran; restored it", self.path, self._lost)
+
+    def _take_in_rescued(self, conn: sqlite3.Connection) -> None:
+        """Merge the rows of journals rescued at this path (see :meth:`_rescue`)."""
+        directory, name = os.path.split(os.path.abspath(self.path))
+        prefix = f"{name}.rescued-"
+        for entry in sorted(os.listdir(directory)):
+            if not entry.startswith(prefix) or "-" in entry[len(prefix):]:
+                continue  # not ours, or SQLite's own -wal / -journal beside it
+            rescued = os.path.join(directory, entry)
+            try:
+                conn.execute("ATTACH DATABASE ? AS rescued", (rescued,))
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.execute(_TAKE_IN)
+                    taken = conn.execute("SELECT changes()").fetchone()[0]
+                    conn.execute("COMMIT")
+                finally:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    conn.execute("DETACH DATABASE rescued")
+            except sqlite3.Error as exc:
+                raise JournalError(
+                    f"journal {self.path}: cannot take in the rows saved in {rescued} "
+                    f"({exc}); move that file away only once its rows are accounted for"
+                ) from exc
+            for leftover in (rescued, f"{rescued}-wal", f"{rescued}-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
+            logger.warning("journal %s took in %d rows saved in %s", self.path, taken, rescued)
 
     async def _run(self, apply: Callable[[sqlite3.Connection], Any]) -> Any:
         if self._ops is None or self._conn is None:
@@ -523,20 +630,6 @@ def _begin(conn: sqlite3.Connection, reference_id: str, digest: str, run_id: str
     return Claim(reference_id, ClaimStatus.GRANTED, entry)
 
 
-def make_journal(
-    journal: Journal | str | os.PathLike[str], *, batch: str | None = None
-) -> Journal:
-    """The journal a batch option names: a ``postgresql://`` DSN (the ``postgres``
-    extra; rows labelled ``batch``), a path for an :class:`SQLiteJournal`, or a journal."""
-    if isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresJournal
-
-        return PostgresJournal(journal, batch=batch or "default")
-    if isinstance(journal, (str, os.PathLike)):
-        return SQLiteJournal(journal)
-    return journal
-
-
 def _select(conn: sqlite3.Connection, reference_id: str) -> JournalEntry | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM payouts WHERE reference_id = ?",  # noqa: S608 (constant)
@@ -546,6 +639,11 @@ def _select(conn: sqlite3.Connection, reference_id: str) -> JournalEntry | None:
         return None
     ref, digest, state, payout_id, payout_status, error, run_id = row
     return JournalEntry(ref, digest, JournalState(state), payout_id, payout_status, error, run_id)
+
+
+def _identity(path: str) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
 
 
 def _now() -> str:

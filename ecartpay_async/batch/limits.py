@@ -1,7 +1,8 @@
 """Back-pressure shared by every worker of a batch.
 
-* :class:`PauseGate`: when the server asks for quiet (429/503 with ``Retry-After``), every
-  worker waits, not just the one that was told.
+(When the server asks for quiet, 429/503 with ``Retry-After``, every request of the
+client waits at the client's one pause gate, :mod:`ecartpay_async._pause`.)
+
 * :class:`RateLimiter`: an optional requests-per-second ceiling (a token bucket).
 * :class:`AdaptiveLimit`: AIMD concurrency. A streak of 429/5xx answers halves the number
   of sends in flight; successes win it back one slot per round.
@@ -20,29 +21,7 @@ from collections import deque
 import anyio
 import attrs
 
-__all__ = ["AdaptiveLimit", "Breaker", "BreakerConfig", "PauseGate", "RateLimiter"]
-
-
-class PauseGate:
-    """A shared "not before" instant: :meth:`wait` returns once it has passed."""
-
-    def __init__(self, max_pause: float = 60.0) -> None:
-        self._until = 0.0
-        self._max_pause = max_pause
-
-    def pause(self, seconds: float) -> None:
-        """Hold every worker for ``seconds`` from now (a longer pause already set wins)."""
-        seconds = min(max(seconds, 0.0), self._max_pause)
-        self._until = max(self._until, anyio.current_time() + seconds)
-
-    @property
-    def paused(self) -> bool:
-        return anyio.current_time() < self._until
-
-    async def wait(self) -> None:
-        # Sleep to the deadline; loop only if another worker extended it meanwhile.
-        while (delay := self._until - anyio.current_time()) > 0:  # noqa: ASYNC110
-            await anyio.sleep(delay)
+__all__ = ["AdaptiveLimit", "Breaker", "BreakerConfig", "RateLimiter"]
 
 
 class RateLimiter:
@@ -93,6 +72,12 @@ class AdaptiveLimit:
     @property
     def current(self) -> int:
         return int(self.limiter.total_tokens)
+
+    @property
+    def throttled(self) -> bool:
+        """Whether fewer sends than ``maximum`` are allowed now. Until then the batch's
+        ``maximum`` workers are the limit themselves and need not take a slot."""
+        return self.limiter.total_tokens < self.maximum
 
     def on_congestion(self) -> None:
         """A 429 or 5xx answer."""

@@ -201,7 +201,8 @@ class _SendRun:
                     return EXIT_INVALID
             try:
                 async with batch:
-                    with LiveProgress(self.err, batch.total) as progress:
+                    with LiveProgress(self.err, batch.total,
+                                      pauses=lambda: batch.pauses) as progress:
                         async for outcome in batch:
                             progress.add(outcome)
                             if writer is not None:

@@ -6,7 +6,7 @@ Uses rich (the ``cli`` extra); imported only by the command line.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
@@ -28,10 +28,11 @@ from rich.text import Text
 from ..batch.outcome import Outcome, OutcomeStatus
 
 if TYPE_CHECKING:
+    from .._pause import PauseStats
     from ..batch.engine import Batch
     from ..batch.report import BatchReport
 
-__all__ = ["LiveProgress", "Tally", "format_amounts", "summary_table"]
+__all__ = ["LiveProgress", "Tally", "describe_pauses", "format_amounts", "summary_table"]
 
 #: Failures listed in the summary; the report file has them all.
 FAILURES_SHOWN: Final = 20
@@ -64,6 +65,28 @@ class Tally:
         return " ".join(f"{s}={self.counts[s]}" for s in shown)
 
 
+def describe_pauses(stats: PauseStats) -> str:
+    """The server's slow-downs for a progress line: "paused 1.0s (3 pauses, 4.2s in all)"."""
+    if not stats.pauses:
+        return ""
+    times = f"{stats.pauses} pause{'s' if stats.pauses != 1 else ''}"
+    if stats.paused:
+        return f"paused {stats.remaining:.1f}s ({times}, {stats.paused_seconds:.1f}s in all)"
+    return f"{times}, {stats.paused_seconds:.1f}s paused"
+
+
+class _PauseColumn(ProgressColumn):
+    """Whether the server asked the client to wait, read at every refresh (the bar
+    redraws during a pause, when no row finishes)."""
+
+    def __init__(self, pauses: Callable[[], PauseStats]) -> None:
+        super().__init__()
+        self._pauses = pauses
+
+    def render(self, task: Task) -> Text:
+        return Text(describe_pauses(self._pauses()), style="yellow")
+
+
 class _RateColumn(ProgressColumn):
     """Rows per second since the start (rich's own speed is a short-window estimate)."""
 
@@ -74,18 +97,28 @@ class _RateColumn(ProgressColumn):
 
 
 class LiveProgress:
-    """A progress bar on a terminal, a plain line every few seconds otherwise."""
+    """A progress bar on a terminal, a plain line every few seconds otherwise.
 
-    def __init__(self, console: Console, total: int | None) -> None:
+    ``pauses`` (``lambda: batch.pauses``) adds the server's slow-downs to the line.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        total: int | None,
+        *,
+        pauses: Callable[[], PauseStats] | None = None,
+    ) -> None:
         self.console = console
         self.total = total
+        self._pauses = pauses
         self.tally = Tally()
         self._started = time.monotonic()
         self._last_line = self._started
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         if console.is_terminal:
-            self._bar = Progress(
+            columns: list[ProgressColumn | str] = [
                 TextColumn("[bold]payouts"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -94,9 +127,10 @@ class LiveProgress:
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[tally]}"),
-                console=console,
-                transient=False,
-            )
+            ]
+            if pauses is not None:
+                columns.append(_PauseColumn(pauses))
+            self._bar = Progress(*columns, console=console, transient=False)
 
     def __enter__(self) -> LiveProgress:
         if self._bar is not None:
@@ -126,8 +160,12 @@ class LiveProgress:
         eta = ""
         if self.total and rate > 0 and done < self.total:
             eta = f" eta {(self.total - done) / rate:.0f}s"
-        self.console.print(f"{done}{of} rows, {rate:,.0f}/s{eta}, {self.tally.line()}",
-                           highlight=False)
+        paused = describe_pauses(self._pauses()) if self._pauses is not None else ""
+        self.console.print(
+            f"{done}{of} rows, {rate:,.0f}/s{eta}, {self.tally.line()}"
+            + (f", {paused}" if paused else ""),
+            highlight=False,
+        )
 
 
 def format_amounts(amounts: Mapping[str, Decimal]) -> str:

@@ -5,23 +5,28 @@ across retries. When an attempt fails in a way that may have reached the server
 (a timeout, a connection lost after the request was written, a 5xx, a garbled
 answer), the next attempt first asks ``GET /api/payouts?reference_id=...``: a payout
 found there is the result; none found means it is safe to send again. A rejection
-saying the reference is already used resolves the same way. A payout found with a
-different recipient, amount or currency raises :class:`IdempotencyConflictError`.
+saying the reference is already used resolves the same way. A payout found that is
+not the same payment raises :class:`IdempotencyConflictError`.
+
+The rules applied here (what is "the same payment", which failures may have been
+processed, what a reuse rejection looks like) live in :mod:`ecartpay_async.rules`.
+Batches of payouts are :mod:`ecartpay_async.batch`'s (``client.payouts.batch``).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import httpx
 
 from .._convert import format_datetime, structure, unstructure
+from .._http import Attempt
+from .._pause import PauseGate
 from ..errors import (
     APIResponseError,
     APIStatusError,
@@ -29,24 +34,16 @@ from ..errors import (
     NotFoundError,
     ValidationError,
 )
-from .._http import Attempt
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
-from .._retry import is_retryable, may_have_been_processed
+from ..rules import differences, is_retryable, is_reuse_rejection, may_have_been_processed
 from ._base import Resource, path_id
-
-if TYPE_CHECKING:
-    from ..batch import Batch, BatchReport
-    from ..batch.engine import Requests
 
 __all__ = ["AsyncPayouts", "SendResult", "parse_page"]
 
 logger = logging.getLogger("ecartpay_async")
 
 PAYOUTS = "/api/payouts"
-
-# How a server may word "this reference_id was used already".
-_REUSE_WORDS = re.compile(r"reference|duplicate|already|exist|used|idempot|unique", re.I)
 
 
 @attrs.frozen
@@ -78,32 +75,13 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
-def _is_reuse_rejection(exc: APIStatusError) -> bool:
-    if exc.status_code == 409:
-        return True
-    return exc.status_code in (400, 422) and bool(_REUSE_WORDS.search(exc.message))
-
-
-def differences(request: PayoutRequest, payout: Payout) -> list[tuple[str, object, object]]:
-    """Fields in which a found payout disagrees with the request (unknown ones are skipped)."""
-    diffs: list[tuple[str, object, object]] = []
-    if payout.amount != request.amount:
-        diffs.append(("amount", request.amount, payout.amount))
-    if payout.currency.upper() != request.currency:
-        diffs.append(("currency", request.currency, payout.currency))
-    pairs = (
-        ("email", request.email, payout.email),
-        ("customer_id", request.customer_id, payout.customer_id),
-        ("payment_method_id", request.payment_method_id, payout.payment_method_id),
-    )
-    for name, wanted, found in pairs:
-        if wanted is not None and found is not None and wanted.casefold() != found.casefold():
-            diffs.append((name, wanted, found))
-    return diffs
-
-
 class AsyncPayouts(Resource):
     """Payouts: money sent from your balance to another Ecart Pay account."""
+
+    @property
+    def pause_gate(self) -> PauseGate:
+        """The client's pause gate (read its ``stats()`` to see the server's slow-downs)."""
+        return self._http.pause_gate
 
     async def create(
         self,
@@ -159,7 +137,7 @@ class AsyncPayouts(Resource):
                 )
                 payout = self._structure(data, Payout, "POST", PAYOUTS)
             except APIStatusError as exc:
-                if reference_id is not None and _is_reuse_rejection(exc):
+                if reference_id is not None and is_reuse_rejection(exc):
                     found = await self._recover(request, reference_id, timeout)
                     if found is not None:
                         return SendResult(found, attempts, recovered=True)
@@ -184,22 +162,6 @@ class AsyncPayouts(Resource):
             retry_if=retry_if,
             describe=f"POST {PAYOUTS} reference_id={reference_id!r}",
         )
-
-    def batch(self, requests: Requests, **options: Any) -> Batch:
-        """A batch of payouts, as an async context manager yielding outcomes as they finish.
-
-        ``async with client.payouts.batch(requests, concurrency=64, journal="run.db") as b:
-        async for outcome in b: ...``; then ``b.report``. See :class:`~ecartpay_async.batch.Batch`.
-        """
-        from ..batch import Batch
-
-        return Batch(self, requests, **options)
-
-    async def send_batch(self, requests: Requests, **options: Any) -> BatchReport:
-        """Run a batch to its end and return its report (same options as :meth:`batch`)."""
-        from ..batch import send_batch
-
-        return await send_batch(self, requests, **options)
 
     async def _recover(
         self, request: PayoutRequest, reference_id: str, timeout: float | httpx.Timeout | None

@@ -10,6 +10,7 @@ import anyio
 import anyio.lowlevel
 
 from ecartpay_async._http import Attempt
+from ecartpay_async._pause import PauseGate
 from ecartpay_async.models.payouts import Payout, PayoutRequest
 from ecartpay_async.resources.payouts import SendResult
 
@@ -39,6 +40,7 @@ class FakePayouts:
         self.delay = delay
         self.status = status
         self.created: dict[str, Payout] = {}
+        self.pause_gate = PauseGate()
         self.sends = 0
         self.duplicate_sends = 0  # sends for a reference_id that already had a payout
         self.lookups = 0

@@ -133,3 +133,74 @@ async def test_using_a_closed_journal_is_an_error(tmp_path: Path) -> None:
 async def test_normal_synchronous_works_too(tmp_path: Path) -> None:
     async with SQLiteJournal(tmp_path / "j.db", synchronous="NORMAL") as journal:
         assert await journal.begin("r", "fp", "run") is None
+
+
+def _rescued(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.rescued-*"))
+
+
+async def test_a_journal_deleted_while_open_refuses_writes_and_is_restored(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    async with SQLiteJournal(path) as journal:
+        await journal.begin("r1", "fp", "run")
+        path.unlink()
+        with pytest.raises(JournalError, match="was deleted"):
+            await journal.begin("r2", "fp", "run")
+        # Put back at once, from the file still open: a kill now loses nothing.
+        assert path.exists()
+        with pytest.raises(JournalError, match="was deleted"):  # and every write after
+            await journal.finish("r1", JournalState.PAID)
+    async with SQLiteJournal(path) as journal:
+        entry = await journal.get("r1")
+        assert entry is not None
+        assert entry.state is JournalState.SENDING
+        assert await journal.get("r2") is None
+    assert _rescued(tmp_path) == []
+
+
+async def test_a_journal_replaced_while_open_is_taken_in_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.db"
+    older = tmp_path / "older.db"
+    async with SQLiteJournal(path) as journal:
+        await journal.register([("r1", "fp"), ("r2", "fp"), ("r3", "fp")])
+        await journal.begin("r3", "fp", "first")
+        await journal.finish("r3", JournalState.PAID, payout_id="po_3")
+    older.write_bytes(path.read_bytes())  # a copy from before the next run
+    async with SQLiteJournal(path) as journal:
+        await journal.begin("r1", "fp", "second")  # sent by this run...
+        older.replace(path)  # ...then the older copy is put in the journal's place
+        with pytest.raises(JournalError, match="replaced by another file"):
+            await journal.begin("r2", "fp", "second")
+        (saved,) = _rescued(tmp_path)  # this run's rows, kept beside it
+    async with SQLiteJournal(path) as journal:
+        # The next run on the path knows what the lost run sent, and looks it up.
+        assert (await journal.get("r1")).state is JournalState.SENDING  # type: ignore[union-attr]
+        assert (await journal.get("r2")).state is JournalState.PENDING  # type: ignore[union-attr]
+        assert (await journal.get("r3")).done  # type: ignore[union-attr]
+    assert not saved.exists()
+    assert _rescued(tmp_path) == []
+
+
+async def test_taking_in_keeps_the_furthest_state_of_each_row(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    async with SQLiteJournal(path) as journal:
+        await journal.begin("pending", "fp", "other")  # further here than rescued: kept
+        await journal.register([("sent", "fp")])  # pending here: the rescued row wins
+        await journal.begin("paid", "fp", "other")
+    async with SQLiteJournal(tmp_path / "j.db.rescued-0badc0de") as rescued:
+        await rescued.register([("pending", "fp"), ("new", "fp")])
+        await rescued.begin("sent", "fp", "lost")
+        await rescued.begin("paid", "fp", "lost")
+        await rescued.finish("paid", JournalState.PAID, payout_id="po_1")
+    async with SQLiteJournal(path) as journal:
+        states = {ref: (await journal.get(ref)).state  # type: ignore[union-attr]
+                  for ref in ("pending", "new", "sent", "paid")}
+    assert states == {
+        "pending": JournalState.SENDING, "new": JournalState.PENDING,
+        "sent": JournalState.SENDING, "paid": JournalState.PAID,
+    }
+    assert _rescued(tmp_path) == []

@@ -1,4 +1,4 @@
-"""Back-pressure pieces: pause gate, rate limiter, AIMD, breaker."""
+"""Back-pressure pieces: rate limiter, AIMD, breaker (the pause gate: tests/core)."""
 
 from __future__ import annotations
 
@@ -9,41 +9,8 @@ from ecartpay_async.batch.limits import (
     AdaptiveLimit,
     Breaker,
     BreakerConfig,
-    PauseGate,
     RateLimiter,
 )
-
-
-@pytest.mark.anyio
-async def test_the_gate_holds_every_waiter_until_the_pause_ends() -> None:
-    gate = PauseGate()
-    gate.pause(0.05)
-    assert gate.paused
-    released: list[float] = []
-    start = anyio.current_time()
-
-    async def waiter() -> None:
-        await gate.wait()
-        released.append(anyio.current_time() - start)
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(5):
-            tg.start_soon(waiter)
-    assert len(released) == 5
-    assert min(released) >= 0.05
-    assert not gate.paused
-
-
-def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
-    async def check() -> None:
-        gate = PauseGate(max_pause=10)
-        gate.pause(5)
-        gate.pause(0.1)
-        assert gate._until - anyio.current_time() > 4
-        gate.pause(100)  # capped
-        assert gate._until - anyio.current_time() <= 10
-
-    anyio.run(check)
 
 
 @pytest.mark.anyio

@@ -184,7 +184,8 @@ def test_the_module_runs_and_importing_the_sdk_stays_light() -> None:
     # (click and rich may be loaded by httpx itself when they are installed.)
     code = (
         "import sys, ecartpay_async; "
-        "heavy = {'ecartpay_async.cli', 'ecartpay_async.batch', 'sqlite3'} & set(sys.modules); "
+        "heavy = {'ecartpay_async.cli', 'ecartpay_async.batch.engine', 'sqlite3'} "
+        "& set(sys.modules); "
         "print(sorted(heavy))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -54,7 +54,8 @@ async def test_create_amount_is_json_number_text(amount, text, client, router):
 
 async def test_create_customer_shape(client, router):
     route = router.post(PAYOUTS).mock(return_value=jresp(200, payout_json(
-        customer_id="c1", payment_method_id="pm1", reference_id="r-9", amount=Decimal(10))))
+        customer_id="c1", payment_method_id="pm1", reference_id="r-9", amount=Decimal(10),
+        require_confirmation=True)))
     await client.payouts.create(
         customer_id="c1", payment_method_id="pm1", reference_id="r-9", amount="10",
         currency="MXN", require_confirmation=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 
 import anyio
@@ -18,7 +19,8 @@ from ecartpay_async import (
     RateLimitError,
     RetryPolicy,
 )
-from ecartpay_async import _retry as retry as retry_module
+from ecartpay_async import _retry as retry_module
+from ecartpay_async._pause import PauseGate, PauseStats
 from ecartpay_async._retry import is_retryable, parse_retry_after
 
 from ._util import PAYOUTS, REQUEST, build_client, count_posts, jresp, payout_json
@@ -243,3 +245,61 @@ async def test_retry_after_is_capped_in_the_pause_gate_too(client, router, clock
         await client.payouts.retrieve("a", max_retries=0)
     await client.payouts.retrieve("b")
     assert clock.sleeps == [pytest.approx(60.0)]
+
+
+# -- the pause gate: counted, readable, logged at most every few seconds ------------------
+
+
+async def test_the_pause_gate_keeps_count(client, router, clock):
+    router.get(f"{PAYOUTS}/a").mock(
+        return_value=jresp(429, {"message": "slow"}, {"Retry-After": "2"})
+    )
+    router.get(f"{PAYOUTS}/b").mock(return_value=jresp(200, payout_json(id="b")))
+    gate = client.payouts.pause_gate
+    assert gate.stats() == PauseStats()
+    with pytest.raises(RateLimitError):
+        await client.payouts.retrieve("a", max_retries=0)
+    stats = gate.stats()
+    assert (stats.pauses, stats.asks) == (1, 1)
+    assert stats.paused
+    assert stats.remaining == pytest.approx(2.0)
+    clock.now += 0.5
+    with pytest.raises(RateLimitError):  # waits out the pause, then asked again
+        await client.payouts.retrieve("a", max_retries=0)
+    stats = gate.stats()
+    assert (stats.pauses, stats.asks) == (2, 2)  # the first pause had ended: a new one
+    assert stats.paused_seconds == pytest.approx(2.0)  # the first, waited out in full
+    await client.payouts.retrieve("b")  # waits for the second
+    stats = gate.stats()
+    assert not stats.paused
+    assert stats.paused_seconds == pytest.approx(4.0)
+
+
+def test_overlapping_asks_extend_one_pause():
+    now = [0.0]
+    gate = PauseGate(clock=lambda: now[0])
+    gate.pause(1.0)
+    now[0] = 0.5
+    gate.pause(1.0)  # until 1.5: the same pause, extended by half a second
+    gate.pause(0.2)  # inside the current one: counted as an ask, changes nothing
+    now[0] = 2.0
+    stats = gate.stats()
+    assert (stats.pauses, stats.asks) == (1, 3)
+    assert stats.paused_seconds == pytest.approx(1.5)
+    assert not stats.paused
+
+
+def test_slow_down_is_logged_at_most_every_few_seconds(caplog):
+    now = [0.0]
+    gate = PauseGate(clock=lambda: now[0], log_interval=5.0)
+    with caplog.at_level(logging.WARNING, logger="ecartpay_async"):
+        for step in range(200):  # a 429 every 50 ms for 10 s
+            now[0] = step * 0.05
+            gate.pause(1.0)
+    lines = [r.getMessage() for r in caplog.records if "slow down" in r.getMessage()]
+    assert len(lines) == 2
+    assert lines[0] == "server asked to slow down: pausing requests for 1.00s"
+    assert lines[1] == (
+        "server asked to slow down (100 times since the last message): "
+        "pausing requests for 1.00s"
+    )
