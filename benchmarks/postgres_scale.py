@@ -105,10 +105,13 @@ def _commits(admin: Any, database: str) -> int:
 def _run_workers(
     n: int, url: str, dsn: str, schema: str, rows: int, concurrency: int
 ) -> list[dict[str, Any]]:
+    # Every worker starts its batch at the same instant (as a scheduler would start
+    # them on several hosts), once all have imported and built their requests.
+    start_at = time.time() + 3.0 + n
     command = [
         sys.executable, "-m", "benchmarks.postgres_scale", "--worker", "--url", url,
         "--dsn", dsn, "--schema", schema, "--rows", str(rows),
-        "--concurrency", str(concurrency),
+        "--concurrency", str(concurrency), "--start-at", str(start_at),
     ]
     processes = [
         subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -140,7 +143,9 @@ def _summarize(n: int, rows: int, results: list[dict[str, Any]], server_commits:
     }
 
 
-def _worker(url: str, dsn: str, schema: str, rows: int, concurrency: int) -> dict[str, Any]:
+def _worker(
+    url: str, dsn: str, schema: str, rows: int, concurrency: int, start_at: float
+) -> dict[str, Any]:
     """One worker process: the whole list, split with the others through the journal."""
     import anyio
 
@@ -154,6 +159,7 @@ def _worker(url: str, dsn: str, schema: str, rows: int, concurrency: int) -> dic
     async def run() -> dict[str, Any]:
         journal = PostgresJournal(dsn, schema=schema, batch="scale")
         async with AsyncClient("pub_bench", "priv_bench", base_url=url) as client:
+            await anyio.sleep(max(0.0, start_at - time.time()))
             start, cpu = time.time(), time.process_time()
             report = await client.payouts.send_batch(
                 requests, journal=journal, concurrency=concurrency
@@ -178,12 +184,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=ROWS, help="rows in the batch")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY,
                         help="payouts in flight per worker")
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(_worker(args.url, args.dsn, args.schema, args.rows, args.concurrency)))
+        print(json.dumps(_worker(args.url, args.dsn, args.schema, args.rows, args.concurrency,
+                                 args.start_at)))
         return
     print(json.dumps(measure(rows=args.rows, concurrency=args.concurrency), indent=2))
 

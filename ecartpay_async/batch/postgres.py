@@ -59,22 +59,21 @@ commits every result queued while the previous one ran.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import attrs
 import psycopg
-from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
@@ -194,7 +193,7 @@ class _Result:
     failure: JournalError | None = None
 
 
-class PostgresJournal:
+class PostgresJournal(anyio.AsyncContextManagerMixin):
     """A journal in PostgreSQL that several workers share (see the module docstring).
 
     ``batch`` labels the rows this worker registers (the status report groups by it);
@@ -230,7 +229,6 @@ class PostgresJournal:
         # expires, and whoever takes it over looks it up: never a second payout.
         self._writes = _Session(functools.partial(self._connect, durable=False), self.path)
         self._started: datetime | None = None
-        self._task_group: TaskGroup | None = None
         self._results: MemoryObjectSendStream[_Result] | None = None
         self._lease_valid_until = math.inf  # monotonic time the leases last to, at least
         self._lease_lost: list[Callable[[JournalError], None]] = []
@@ -251,7 +249,7 @@ class PostgresJournal:
     def poll_interval(self) -> float:
         # Often enough that a worker waiting on its peers' last rows is not the slow
         # one; each poll is one claim statement per chunk of held rows.
-        return min(max(self.lease / 10, 0.1), 0.5)
+        return min(max(self.lease / 10, 0.1), 0.25)
 
     @property
     def shared(self) -> bool:
@@ -262,35 +260,36 @@ class PostgresJournal:
 
     # -- lifetime ----------------------------------------------------------------------
 
-    async def __aenter__(self) -> PostgresJournal:
-        if self._task_group is not None:
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncIterator[PostgresJournal]:
+        """Connect (creating the schema on first use), run the writer and the lease
+        renewer while the caller's block runs, then commit what is queued and close."""
+        if self._results is not None:
             raise JournalError(f"journal {self.path} is already open")
-        self._started = await self._transact(self._open)
-        self._lease_valid_until = anyio.current_time() + self.lease
-        send, receive = anyio.create_memory_object_stream[_Result](max_buffer_size=math.inf)
-        self._results = send
-        self._task_group = anyio.create_task_group()
-        await self._task_group.__aenter__()
-        self._task_group.start_soon(self._writer, receive)
-        self._task_group.start_soon(self._renewer)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._results is not None
-        assert self._task_group is not None
-        # The writer commits what is queued, then returns; the renewer stops. Leases
-        # still held stay until they expire: a cancelled send may yet land.
-        self._results.close()
-        self._task_group.cancel_scope.cancel()
         try:
-            await self._task_group.__aexit__(None, None, None)
+            self._started = await self._transact(self._open)
+            self._lease_valid_until = anyio.current_time() + self.lease
+            send, receive = anyio.create_memory_object_stream[_Result](max_buffer_size=math.inf)
+            self._results = send
+            caller_error: BaseException | None = None
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._writer, receive)
+                group.start_soon(self._renewer)
+                try:
+                    yield self
+                except BaseException as exc:
+                    # The caller's exception propagates as it is, not in a group.
+                    caller_error = exc
+                finally:
+                    # The writer commits what is queued, then returns; the renewer
+                    # stops. Leases still held stay until they expire: a cancelled
+                    # send may yet land.
+                    send.close()
+                    group.cancel_scope.cancel()
+            if caller_error is not None:
+                raise caller_error
         finally:
-            self._task_group = None
+            self._results = None
             with anyio.CancelScope(shield=True):
                 await self._control.close()
                 await self._writes.close()

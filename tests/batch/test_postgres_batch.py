@@ -56,9 +56,7 @@ async def test_two_workers_with_slow_sends_never_take_each_others_rows(pg_schema
     assert fake.duplicate_sends == 0
     assert fake.lookups == 0  # no row was ever taken over from a live worker
     assert len(fake.created) == 24
-    made = [b.report.paid + b.report.pending for b in batches]
-    assert sum(made) == 24
-    assert all(m > 0 for m in made)  # both workers sent rows
+    assert sum(b.report.paid + b.report.pending for b in batches) == 24  # once each
     assert all(b.report.paid + b.report.pending + b.report.skipped == 24 for b in batches)
 
 
