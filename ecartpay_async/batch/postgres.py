@@ -49,7 +49,7 @@ Schema (created on first use, in the PostgreSQL schema ``schema``, default
         lease_until   timestamptz,          -- set while that worker holds it
         claims        integer NOT NULL,     -- times the row was claimed
         updated_at    timestamptz NOT NULL
-    )  -- indexed on (batch, state)
+    )  -- indexed on (batch, state), and on worker for the rows in flight
 
 psycopg's asynchronous connection runs on asyncio only, so the journal drives a
 blocking connection from anyio worker threads: the same code runs on asyncio and trio.
@@ -112,6 +112,9 @@ _CREATE: Final[tuple[LiteralString, ...]] = (
         updated_at    timestamptz NOT NULL DEFAULT clock_timestamp()
     )""",
     "CREATE INDEX IF NOT EXISTS payouts_batch_state ON {schema}.payouts (batch, state)",
+    # The renewals and the status report read the rows in flight by worker.
+    "CREATE INDEX IF NOT EXISTS payouts_sending ON {schema}.payouts (worker) "
+    "WHERE state = 'sending'",
 )
 _COLUMNS: Final = sql.SQL(", ").join(
     map(sql.Identifier, ("reference_id", "fingerprint", "state", "payout_id", "payout_status",
