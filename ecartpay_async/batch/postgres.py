@@ -51,10 +51,16 @@ Schema (created on first use, in the PostgreSQL schema ``schema``, default
         updated_at    timestamptz NOT NULL
     )  -- indexed on (batch, state), and on worker for the rows in flight
 
-psycopg's asynchronous connection runs on asyncio only, so the journal drives a
-blocking connection from anyio worker threads: the same code runs on asyncio and trio.
-Writes of results are grouped as in :class:`~.journal.SQLiteJournal`: one transaction
-commits every result queued while the previous one ran.
+psycopg's asynchronous connection runs on asyncio only, so the journal drives
+blocking connections from anyio worker threads: the same code runs on asyncio and
+trio. A worker holds two connections. Claims, registration and renewals go through
+the first, every commit durable before it returns (the ``sending`` mark must be on
+disk before the request goes out). Results go through the second, grouped as in
+:class:`~.journal.SQLiteJournal` (one transaction commits every result queued while
+the previous one ran, after a 3 ms wait for company) and committed with
+``synchronous_commit=off``: a result lost to a crash of the database leaves its row
+``sending`` under a lease that expires, and whoever takes it over looks it up first,
+so the lost result costs a lookup, never a payout.
 """
 
 from __future__ import annotations
