@@ -20,7 +20,10 @@ clock, so the hosts' clocks do not matter.
 
 If the worker cannot renew its leases (the database is unreachable), the batch is
 told a third of a lease before they could lapse, so it stops sending and cancels what
-is in flight before any other worker may take those rows over. Any other failure to
+is in flight before any other worker may take those rows over. A worker frozen for
+longer than a whole lease (a stopped process, a paused virtual machine) stops as
+soon as it runs again; a request it had already written to the network before the
+freeze is the one case left to the API's own refusal of a reused reference_id. Any other failure to
 reach the database stops the batch with a :class:`~ecartpay_async.JournalError`;
 rows in flight keep their ``sending`` mark and are taken over, with a lookup, once
 their lease expires.
@@ -601,6 +604,10 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
         while True:
             await anyio.sleep(lease / 3)
             started = anyio.current_time()
+            if started >= self._lease_valid_until:
+                # Frozen longer than a lease (a stopped process, a paused machine): the
+                # rows may belong to another worker by now.
+                self._declare_lost(JournalError("this worker was not running for a whole lease"))
             try:
                 await self._transact(lambda conn: self._execute(
                     conn,

@@ -90,3 +90,20 @@ async def test_a_dsn_names_the_journal_and_labels_batches(pg_database: str) -> N
         JournalState.PENDING_CONFIRMATION) == 5
     assert statuses["april"].rows == 3
     assert fake.duplicate_sends == 0
+
+
+async def test_a_worker_frozen_for_a_whole_lease_stops(pg_schema: str) -> None:
+    import time
+
+    def freeze(request: object, call: int) -> None:  # FakePayouts' behaviour
+        if call == 1:
+            time.sleep(0.6)  # the whole process stops (the event loop with it)
+
+    requests = make_requests(20)
+    fake = FakePayouts(behaviour=freeze, delay=0.05)
+    journal = PostgresJournal(DSN, schema=pg_schema, lease=0.4)
+    report = await send_batch(fake, requests, journal=journal, concurrency=2)
+    assert report.aborted
+    assert "was not running for a whole lease" in (report.abort_reason or "")
+    assert len(fake.created) < 20  # it stopped sending
+    assert fake.duplicate_sends == 0
