@@ -60,10 +60,13 @@ if _typing.TYPE_CHECKING:
         PayoutStatus,
         Transaction,
     )
-    from .models.webhooks import WebhookEvent
+    from .models.transactions import AccountTransaction, TransactionSummary
+    from .models.webhooks import Webhook, WebhookEvent
+    from .models.withdrawals import Withdrawal
 
 #: Names loaded on first use, and the module each comes from.
 _LAZY = {
+    "AccountTransaction": ".models.transactions",
     "AsyncClient": ".client",
     "Order": ".models.orders",
     "OrderItem": ".models.orders",
@@ -80,7 +83,10 @@ _LAZY = {
     "PayoutStatus": ".models.payouts",
     "RetryPolicy": "._retry",
     "Transaction": ".models.payouts",
+    "TransactionSummary": ".models.transactions",
+    "Webhook": ".models.webhooks",
     "WebhookEvent": ".models.webhooks",
+    "Withdrawal": ".models.withdrawals",
 }
 
 
@@ -104,6 +110,7 @@ __all__ = [
     "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
+    "AccountTransaction",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
@@ -132,9 +139,12 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "Transaction",
+    "TransactionSummary",
     "UnprocessableEntityError",
     "ValidationError",
+    "Webhook",
     "WebhookEvent",
     "WebhookSignatureError",
+    "Withdrawal",
     "__version__",
 ]

@@ -18,11 +18,19 @@ from types import TracebackType
 
 import anyio
 
+from ._reprs import safe_repr
+
 __all__ = ["Secret", "TokenCache", "basic_credentials", "token_lifetime"]
 
 
 class Secret:
-    """A string that never shows itself in a repr, a str() or a log line."""
+    """A string that never shows itself in a repr, a str() or a log line.
+
+    Keys, the Basic credentials and the token travel through the pipeline as
+    ``Secret`` objects, never as plain ``str`` locals: error trackers that record
+    frame locals (Sentry's ``include_local_variables``) then see only the redacted
+    repr. :meth:`get` is called at the one moment the header is written.
+    """
 
     __slots__ = ("_value",)
 
@@ -47,10 +55,11 @@ class Secret:
         raise TypeError("secrets are not picklable")
 
 
-def basic_credentials(public_key: Secret, private_key: Secret) -> str:
-    """The ``Authorization`` header value for the token request."""
-    pair = f"{public_key.get()}:{private_key.get()}".encode()
-    return "Basic " + base64.b64encode(pair).decode("ascii")
+def basic_credentials(public_key: Secret, private_key: Secret) -> Secret:
+    """The ``Authorization`` header value for the token request, kept secret."""
+    return Secret(
+        "Basic " + base64.b64encode(f"{public_key.get()}:{private_key.get()}".encode()).decode()
+    )
 
 
 def token_lifetime(token: str, *, now: float) -> float | None:
@@ -65,6 +74,7 @@ def token_lifetime(token: str, *, now: float) -> float | None:
         return None
 
 
+@safe_repr
 class TokenCache:
     """Holds the current token and fetches a new one when it is missing or near expiry.
 
@@ -75,7 +85,7 @@ class TokenCache:
 
     def __init__(
         self,
-        fetch: Callable[[], Awaitable[str]],
+        fetch: Callable[[], Awaitable[Secret]],
         *,
         refresh_margin: float = 60.0,
         fallback_ttl: float = 50 * 60,
@@ -99,17 +109,17 @@ class TokenCache:
     def __repr__(self) -> str:
         return f"TokenCache(has_token={self._token is not None})"
 
-    async def get(self) -> str:
-        """A valid token, fetching one only when needed."""
+    async def get(self) -> Secret:
+        """A valid token, fetching one only when needed (the header's value, kept secret)."""
         token = self._token
         if token is not None and self._clock() < self._refresh_at:
-            return token.get()
+            return token
         failures = self._failures
         async with self._lock:
             # Another task may have refreshed while this one waited for the lock.
             token = self._token
             if token is not None and self._clock() < self._refresh_at:
-                return token.get()
+                return token
             if self._failures != failures and self._error is not None:
                 # The fetch this task waited for failed (bad keys, API down): share its
                 # error rather than sending one more token request per waiting task.
@@ -123,19 +133,19 @@ class TokenCache:
                 raise
             self._error = self._error_tb = None
             self.fetches += 1
-            self._store(value)
-            return value
+            return self._store(value)
 
-    def _store(self, value: str) -> None:
-        lifetime = token_lifetime(value, now=self._wall_clock())
+    def _store(self, value: Secret) -> Secret:
+        lifetime = token_lifetime(value.get(), now=self._wall_clock())
         if lifetime is None or lifetime <= 0:
             lifetime = self._fallback_ttl
         # Refresh ahead: a minute early for hour-long tokens, 10 % early for short ones.
         margin = min(self._refresh_margin, lifetime * 0.1)
-        self._token = Secret(value)
+        self._token = value
         self._refresh_at = self._clock() + lifetime - margin
+        return value
 
-    def invalidate(self, token: str) -> None:
+    def invalidate(self, token: Secret) -> None:
         """Drop ``token`` after the API refused it, unless it was already replaced."""
-        if self._token is not None and self._token.get() == token:
+        if self._token == token:
             self._token = None

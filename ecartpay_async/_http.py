@@ -24,6 +24,7 @@ import httpx
 from . import _json
 from ._auth import Secret, TokenCache, basic_credentials
 from ._pause import PauseGate
+from ._reprs import safe_repr
 from ._retry import RetryPolicy, parse_retry_after
 from ._version import __version__
 from .errors import (
@@ -77,6 +78,7 @@ class ClientSender:
             await self.client.aclose()
 
 
+@safe_repr
 @attrs.frozen
 class Attempt:
     """One HTTP attempt, as reported to an ``on_attempt`` observer."""
@@ -229,12 +231,12 @@ class HTTPPipeline:
         self,
         method: str,
         path: str,
-        authorization: str,
+        authorization: Secret,
         content: bytes | None,
         params: Mapping[str, Any] | None,
         timeout: float | httpx.Timeout | None,
     ) -> httpx.Request:
-        headers = {**self._headers, "Authorization": authorization}
+        headers = dict(self._headers)
         if content is not None:
             headers["Content-Type"] = "application/json"
         if timeout is None:
@@ -252,16 +254,21 @@ class HTTPPipeline:
             url = httpx.URL(self.base_url + path)
             if len(self._urls) < 32:
                 self._urls[path] = url
-        return httpx.Request(
+        request = httpx.Request(
             method, url, params=query, headers=headers, content=content,
             extensions={"timeout": timeouts},
         )
+        # The key pair or token becomes text here and only here, straight into the
+        # request: no frame of the pipeline holds it in a plain str local, where error
+        # trackers recording frame locals would find it (httpx redacts it in reprs).
+        request.headers["Authorization"] = authorization.get()
+        return request
 
     async def _send(
         self,
         method: str,
         path: str,
-        authorization: str,
+        authorization: Secret,
         content: bytes | None,
         params: Mapping[str, Any] | None,
         timeout: float | httpx.Timeout | None,
@@ -328,11 +335,11 @@ class HTTPPipeline:
 
     # -- the token request ---------------------------------------------------------
 
-    async def _fetch_token(self) -> str:
+    async def _fetch_token(self) -> Secret:
         basic = basic_credentials(self._public_key, self._private_key)
         number = 0
 
-        async def attempt() -> str:
+        async def attempt() -> Secret:
             nonlocal number
             number += 1
             response = await self._send(
@@ -345,7 +352,7 @@ class HTTPPipeline:
                     "token answer has no 'token'", method="POST", path=TOKEN_PATH,
                     status_code=response.status_code,
                 )
-            return token
+            return Secret(token)
 
         return await self.policy.run(
             attempt, retry_if=retry_token_request, describe="token request"

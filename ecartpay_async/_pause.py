@@ -20,6 +20,8 @@ from typing import Final
 
 import attrs
 
+from ._reprs import safe_repr
+
 __all__ = ["PauseGate", "PauseStats"]
 
 logger = logging.getLogger("ecartpay_async")
@@ -27,6 +29,7 @@ logger = logging.getLogger("ecartpay_async")
 LOG_INTERVAL: Final = 5.0
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class PauseStats:
     """What the gate did so far: ``pauses`` (quiet periods begun), ``asks`` (answers that

@@ -30,6 +30,7 @@ import attrs
 if TYPE_CHECKING:
     from tenacity import RetryCallState
 
+from ._reprs import safe_repr
 from .errors import APIStatusError, EcartPayError, RateLimitError
 from .rules import is_retryable, may_have_been_processed
 
@@ -65,6 +66,7 @@ def retry_after_of(exc: BaseException | None) -> float | None:
     return None
 
 
+@safe_repr
 @attrs.frozen
 class RetryPolicy:
     """How a client retries; one instance per client, overridable per call.

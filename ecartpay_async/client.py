@@ -12,6 +12,7 @@ import httpx
 
 from ._auth import Secret
 from ._http import ClientSender, HTTPPipeline, Sender
+from ._reprs import safe_repr
 from ._retry import RetryPolicy
 from .batch.payouts import BatchPayouts
 from .errors import ConfigurationError
@@ -20,6 +21,9 @@ from .transport import AutoTransport, TransportSender
 
 if TYPE_CHECKING:
     from .resources.orders import AsyncOrders
+    from .resources.transactions import AsyncTransactions
+    from .resources.webhooks import AsyncWebhooks
+    from .resources.withdrawals import AsyncWithdrawals
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
 
@@ -36,6 +40,7 @@ DEFAULT_LIMITS: Final = httpx.Limits(
 )
 
 
+@safe_repr
 class AsyncClient:
     """The Ecart Pay API, asynchronously.
 
@@ -110,6 +115,25 @@ class AsyncClient:
         from .resources.orders import AsyncOrders
 
         return AsyncOrders(self)
+
+    # Made on first use: most clients only ever send payouts.
+    @functools.cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        from .resources.webhooks import AsyncWebhooks
+
+        return AsyncWebhooks(self)
+
+    @functools.cached_property
+    def transactions(self) -> AsyncTransactions:
+        from .resources.transactions import AsyncTransactions
+
+        return AsyncTransactions(self)
+
+    @functools.cached_property
+    def withdrawals(self) -> AsyncWithdrawals:
+        from .resources.withdrawals import AsyncWithdrawals
+
+        return AsyncWithdrawals(self)
 
     @property
     def max_retries(self) -> int:

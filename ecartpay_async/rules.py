@@ -78,6 +78,7 @@ from typing import Final
 
 import attrs
 
+from ._reprs import safe_repr
 from .errors import (
     APIConnectionError,
     APIResponseError,
@@ -207,6 +208,7 @@ def fate_of(payout: Payout) -> PayoutFate:
 # -- what a failure means ----------------------------------------------------------------
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Meaning:
     """What one failure means; see the module docstring's table."""

@@ -30,6 +30,7 @@ from typing import Final
 
 import attrs
 
+from ._reprs import safe_repr
 from .errors import ValidationError
 from .models.orders import OrderPayout
 from .money import check_amount, check_currency, quantize
@@ -47,6 +48,7 @@ _PRECISION: Final = 60
 _ZERO: Final = Decimal(0)
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Split:
     """How a paid order's total divides: Ecart Pay's ``fee``, the ``seller``'s payout,

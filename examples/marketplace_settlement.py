@@ -5,38 +5,39 @@ Run it against the built-in sandbox (no keys needed)::
 
     python examples/marketplace_settlement.py --sandbox
 
-It starts a sandbox, serves a webhook receiver on 127.0.0.1, registers it for
-``orders.*`` and ``transfer.*``, creates orders with fixed and percentage splits,
-pays them as a customer would, waits for the signed webhooks, verifies each one,
-and prints what every seller was paid next to what
+It starts a sandbox, serves the SDK's webhook receiver with uvicorn on 127.0.0.1,
+registers it with ``client.webhooks.register`` for ``orders.*`` and ``transfer.*``,
+creates orders with fixed and percentage splits, pays them as a customer would,
+lets the receiver verify and hand over the signed webhooks, and prints what every
+seller was paid next to what
 :func:`ecartpay_async.splits.order_payout_amount_from_total` predicted. It exits 0
-when every webhook verified and every payout matched.
+when every payout matched.
 
 Against the live API, customers pay the orders' ``pay_link``; :func:`create_orders`
-and :class:`WebhookReceiver` (behind a public URL, with your account's webhook
-secret) are the parts to reuse.
+and :class:`Settlements` (its receiver served behind a public HTTPS URL, with your
+account's webhook secret) are the parts to reuse.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import anyio
 import attrs
-import httpx
+import uvicorn
 
 from ecartpay_async import AsyncClient, Payout
-from ecartpay_async.errors import WebhookSignatureError
 from ecartpay_async.models.orders import Order, OrderItem, OrderPayout
 from ecartpay_async.money import quantize
 from ecartpay_async.splits import order_payout_amount_from_total
-from ecartpay_async.webhooks import WebhookEvent, verify_webhook
+from ecartpay_async.webhooks import DeliveryStore, WebhookEvent, WebhookReceiver
 
 MERCHANT = "merchant@marketplace.example"
 CUSTOMER = "65c41df54ec03a5080230789"  # the buyer, a customer of the merchant's account
@@ -89,54 +90,30 @@ SALES: tuple[Sale, ...] = (
 
 # -- the webhook receiver -------------------------------------------------------------
 
+#: What the worker listens to: paid orders and the seller transfers they trigger.
+EVENTS = ("orders.*", "transfer.*")
 
-class WebhookReceiver:
-    """A small HTTP server (one thread) that accepts only verified webhook deliveries.
 
-    A delivery that verifies is answered 204 and kept (once per webhook id: Ecart Pay
-    retries deliveries); one that does not is answered 401 and counted in
-    ``rejected``, with the failed check. Use it as ``with WebhookReceiver(secret) as r``.
+class Settlements:
+    """The worker's view of verified webhooks: paid orders and seller transfers.
+
+    ``receiver`` is the SDK's ASGI :class:`~ecartpay_async.webhooks.WebhookReceiver`:
+    it verifies each delivery's signature (a forged one gets 401 and reaches no
+    handler), runs the handlers below within Ecart Pay's 5-second budget, and
+    acknowledges a redelivered webhook id without handling it twice. Give it a
+    :class:`~ecartpay_async.webhooks.SQLiteDeliveryStore` to remember handled ids
+    across restarts.
     """
 
-    def __init__(self, secret: str, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._secret = secret
-        self._host = host
-        self._lock = threading.Lock()
+    def __init__(self, secret: str, store: DeliveryStore | None = None) -> None:
+        self.receiver = WebhookReceiver(secret, store=store)
+        self._lock = threading.Lock()  # read from the caller's thread, written by the server's
         self._events: dict[str, WebhookEvent] = {}
-        self.rejected: list[str] = []
-        receiver = self
+        self.receiver.on("orders.confirmation", "transfer.created")(self._record)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                status = receiver.receive(self.rfile.read(length), dict(self.headers.items()))
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return  # quiet: the example prints its own summary
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self._server.server_port}/webhooks/ecartpay"
-
-    def receive(self, body: bytes, headers: dict[str, str]) -> int:
-        """Verify one delivery; the HTTP status to answer with."""
-        try:
-            event = verify_webhook(body, headers, self._secret)
-        except WebhookSignatureError as exc:
-            with self._lock:
-                self.rejected.append(exc.check)
-            return 401
+    async def _record(self, event: WebhookEvent) -> None:
         with self._lock:
-            self._events.setdefault(event.id, event)
-        return 204
+            self._events[event.id] = event
 
     def events(self, name: str) -> list[WebhookEvent]:
         with self._lock:
@@ -152,14 +129,24 @@ class WebhookReceiver:
         payouts = [e.data for e in self.events("transfer.created") if isinstance(e.data, Payout)]
         return {p.extra["order_id"]: p for p in payouts if isinstance(p.extra.get("order_id"), str)}
 
-    def __enter__(self) -> WebhookReceiver:
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+@contextmanager
+def serving(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn from a thread (so any event loop, or none, can
+    call it); yields its URL. In production, run ``uvicorn module:receiver`` instead,
+    behind HTTPS, or mount the receiver in your Starlette or FastAPI app."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, port))
+    sock.listen()  # listening before uvicorn starts: early requests wait in the backlog
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{sock.getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join()
+        sock.close()
 
 
 # -- the worker -----------------------------------------------------------------------
@@ -183,26 +170,12 @@ async def create_orders(client: AsyncClient, sales: Sequence[Sale]) -> list[Orde
     return [order for order in orders if order is not None]
 
 
-async def register_webhook(base_url: str, public_key: str, private_key: str, url: str) -> None:
-    """``POST /api/webhooks`` with plain httpx (the SDK has no webhooks resource)."""
-    async with httpx.AsyncClient(base_url=base_url) as http:
-        answer = await http.post("/api/authorizations/token", auth=(public_key, private_key))
-        answer.raise_for_status()
-        token = answer.json()["token"]
-        answer = await http.post(
-            "/api/webhooks",
-            json={"url": url, "events": ["orders.*", "transfer.*"]},
-            headers={"Authorization": token},
-        )
-        answer.raise_for_status()
-
-
-async def wait_for(receiver: WebhookReceiver, orders: Sequence[Order], timeout: float) -> None:
+async def wait_for(worker: Settlements, orders: Sequence[Order], timeout: float) -> None:
     """Until every order's confirmation and seller transfer arrived, verified."""
     wanted = {order.id for order in orders}
     with anyio.fail_after(timeout):
         while True:
-            if wanted <= receiver.confirmed_orders().keys() & receiver.seller_transfers().keys():
+            if wanted <= worker.confirmed_orders().keys() & worker.seller_transfers().keys():
                 return
             await anyio.sleep(0.02)
 
@@ -222,11 +195,11 @@ class Settlement:
 
 
 def settlements(
-    receiver: WebhookReceiver, sales: Sequence[Sale], orders: Sequence[Order]
+    worker: Settlements, sales: Sequence[Sale], orders: Sequence[Order]
 ) -> list[Settlement]:
     """Pair each order's verified confirmation (total, fee) with its seller's transfer."""
-    confirmations = receiver.confirmed_orders()
-    transfers = receiver.seller_transfers()
+    confirmations = worker.confirmed_orders()
+    transfers = worker.seller_transfers()
     out = []
     for sale, created in zip(sales, orders, strict=True):
         paid_order = confirmations[created.id]
@@ -240,7 +213,7 @@ def settlements(
     return out
 
 
-def report(rows: Sequence[Settlement], rejected: Sequence[str]) -> bool:
+def report(rows: Sequence[Settlement]) -> bool:
     header = f"{'order':<12} {'split':<20} {'cur':<4} {'total':>10} {'fee':>8} "
     print(header + f"{'predicted':>10} {'paid':>10}  seller")
     for row in rows:
@@ -253,9 +226,7 @@ def report(rows: Sequence[Settlement], rejected: Sequence[str]) -> bool:
             f"{order.number or order.id:<12} {row.sale.label:<20} {cur:<4} {total:>10} {fee:>8} "
             f"{predicted:>10} {paid:>10}  {row.sale.payout.email} {mark}"
         )
-    if rejected:
-        print(f"rejected deliveries: {', '.join(rejected)}")
-    ok = bool(rows) and all(row.matches for row in rows) and not rejected
+    ok = bool(rows) and all(row.matches for row in rows)
     print("all sellers paid as predicted" if ok else "settlement mismatch")
     return ok
 
@@ -265,14 +236,15 @@ async def run_sandbox(sales: Sequence[Sale] = SALES, timeout: float = 30.0) -> b
     from ecartpay_async.sandbox import Sandbox
 
     async with Sandbox(email=MERCHANT, webhook_retry_scale=0.01) as sb:
-        with WebhookReceiver(sb.webhook_secret) as receiver:
-            await register_webhook(sb.base_url, sb.public_key, sb.private_key, receiver.url)
+        worker = Settlements(sb.webhook_secret)
+        with serving(worker.receiver) as url:
             async with sb.client(account_email=MERCHANT) as client:
+                await client.webhooks.register(url, EVENTS)
                 orders = await create_orders(client, sales)
                 for order in orders:
                     await sb.pay_order(order.id)  # the customer pays the pay_link
-                await wait_for(receiver, orders, timeout)
-            return report(settlements(receiver, sales, orders), receiver.rejected)
+                await wait_for(worker, orders, timeout)
+        return report(settlements(worker, sales, orders))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,9 +20,9 @@ ROOT = Path(ecartpay_async.__file__).parent
 #: name ending in "." covers a package and everything in it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # foundations: no SDK imports but each other
-    ("_version", "errors", "_json", "money"),
+    ("_version", "_reprs", "errors", "_json", "money"),
     # what the API's objects are, and the one converter
-    ("models.", "_convert", "splits", "webhooks"),
+    ("models.", "_convert", "splits", "webhooks."),
     # what makes two payouts the same payment; what each failure means
     ("rules",),
     # the request pipeline: pause gate, retry policy, token, transports

@@ -19,14 +19,15 @@ import ecartpay_async
 PUBLIC: dict[str, list[str]] = {
     "ecartpay_async": [
         "APIConnectionError", "APIError", "APIResponseError", "APIStatusError",
-        "APITimeoutError", "AsyncClient", "AuthenticationError", "BadRequestError",
+        "APITimeoutError", "AccountTransaction", "AsyncClient", "AuthenticationError",
+        "BadRequestError",
         "BatchAbortedError", "ConfigurationError", "ConflictError", "EcartPayError",
         "IdempotencyConflictError", "InternalServerError", "JournalError", "NotFoundError",
         "Order", "OrderItem", "OrderLine", "OrderPayout", "OrderPayoutEcho", "OrderStatus",
         "OrderTotals", "Page", "Payout", "PayoutCharge", "PayoutItem", "PayoutRequest",
         "PayoutStatus", "PermissionDeniedError", "RateLimitError", "RetryPolicy",
-        "Transaction", "UnprocessableEntityError", "ValidationError", "WebhookEvent",
-        "WebhookSignatureError", "__version__",
+        "Transaction", "TransactionSummary", "UnprocessableEntityError", "ValidationError",
+        "Webhook", "WebhookEvent", "WebhookSignatureError", "Withdrawal", "__version__",
     ],
     "ecartpay_async.batch": [
         "DEFAULT_MAX_RETRIES", "Batch", "BatchReport", "BatchValidationError",
@@ -46,8 +47,9 @@ PUBLIC: dict[str, list[str]] = {
         "split_order",
     ],
     "ecartpay_async.webhooks": [
-        "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WEBHOOK_ID_HEADER", "WebhookEvent",
-        "verify_webhook",
+        "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WEBHOOK_ID_HEADER", "Claim",
+        "DeliveryStore", "Handler", "MemoryDeliveryStore", "SQLiteDeliveryStore",
+        "WebhookEvent", "WebhookReceiver", "verify_webhook",
     ],
     "ecartpay_async.transport": [
         "AiohttpTransport", "AsyncioTransport", "AutoTransport", "Preference",

@@ -67,6 +67,7 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._reprs import safe_repr
 from ..errors import JournalError
 from ..rules import fingerprint
 
@@ -93,6 +94,7 @@ class JournalState(str, enum.Enum):
         return self.value
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class JournalEntry:
     """A row as the journal holds it."""
@@ -120,10 +122,12 @@ class JournalEntry:
 
 class JournalRow(NamedTuple):
     """A row as a batch hands it to the journal: its key, its fingerprint and, for
-    journals that report totals, what it pays."""
+    journals that report totals, what it pays. A ``(reference_id, fingerprint)``
+    tuple is a row too. (Every field has a default so that even a half-built row,
+    ``JournalRow.__new__(JournalRow)``, can be shown.)"""
 
-    reference_id: str
-    fingerprint: str
+    reference_id: str = ""
+    fingerprint: str = ""
     amount: Decimal | None = None
     currency: str | None = None
 
@@ -137,6 +141,7 @@ class ClaimStatus(str, enum.Enum):
         return self.value
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Claim:
     """The answer to a claim for one row. ``entry`` is the row as it was before the
@@ -258,6 +263,7 @@ _TAKE_IN: Final = (
 logger = logging.getLogger("ecartpay_async.batch")
 
 
+@safe_repr
 @attrs.define(slots=True)
 class _Op:
     """One queued journal write and, once its group is committed, its result."""
@@ -268,6 +274,7 @@ class _Op:
     error: BaseException | None = None
 
 
+@safe_repr
 class SQLiteJournal(anyio.AsyncContextManagerMixin):
     """The embedded journal: one SQLite file in WAL mode, written by one writer task.
 

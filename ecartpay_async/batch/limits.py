@@ -21,6 +21,8 @@ from collections import deque
 import anyio
 import attrs
 
+from .._reprs import safe_repr
+
 __all__ = ["AdaptiveLimit", "Breaker", "BreakerConfig", "RateLimiter"]
 
 
@@ -105,6 +107,7 @@ class AdaptiveLimit:
             self.limiter.total_tokens = self.current + 1
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class BreakerConfig:
     """Trip when more than ``threshold`` of the last ``window`` finished rows failed."""

@@ -6,6 +6,7 @@ import enum
 
 import attrs
 
+from .._reprs import safe_repr
 from ..models.payouts import Payout, PayoutRequest
 
 __all__ = ["Outcome", "OutcomeStatus"]
@@ -30,6 +31,7 @@ class OutcomeStatus(str, enum.Enum):
         return self.value
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Outcome:
     """One row of a batch, reported once it is final.

@@ -87,6 +87,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from .._reprs import safe_repr
 from ..errors import JournalError
 from .journal import Claim, ClaimStatus, JournalEntry, JournalRow, JournalState
 
@@ -148,6 +149,7 @@ def describe_dsn(dsn: str) -> str:
     return f"postgresql://{user}{host}{port}/{info.get('dbname') or ''}"
 
 
+@safe_repr
 class _Session:
     """One connection, running one transaction at a time in a worker thread.
 
@@ -192,6 +194,7 @@ class _Session:
             await anyio.to_thread.run_sync(conn.close)
 
 
+@safe_repr
 @attrs.define(slots=True)
 class _Result:
     """One queued ``finish``; ``done`` is set once its group is committed."""
@@ -205,6 +208,7 @@ class _Result:
     failure: JournalError | None = None
 
 
+@safe_repr
 class PostgresJournal(anyio.AsyncContextManagerMixin):
     """A journal in PostgreSQL that several workers share (see the module docstring).
 
@@ -700,6 +704,7 @@ def _first_line(exc: BaseException) -> str:
 # -- the status report ------------------------------------------------------------------------
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class StateTotal:
     """Rows of one state and currency, and what they pay."""
@@ -710,6 +715,7 @@ class StateTotal:
     amount: Decimal
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Holder:
     """A worker holding ``sending`` rows: ``live`` leases, and ``expired`` ones (the
@@ -721,6 +727,7 @@ class Holder:
     lease_until: datetime | None
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class BatchStatus:
     batch: str

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import attrs
 
+from .._reprs import safe_repr
 from ..errors import APIStatusError, BatchAbortedError
 from .outcome import Outcome, OutcomeStatus
 
@@ -24,6 +25,7 @@ __all__ = ["BatchReport", "Failure", "LatencyHistogram", "ReportBuilder"]
 MAX_FAILURES: Final = 10_000
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Failure:
     """A failed row: where it was, and why (``reason`` is the error's safe message)."""
@@ -85,6 +87,7 @@ class LatencyHistogram:
         raise AssertionError("unreachable: rank never exceeds count")
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class BatchReport:
     """What a batch did. Every input row is counted under exactly one status.

@@ -21,13 +21,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Final, NamedTuple, Protocol
+from typing import Final, Protocol
 
 import anyio
+import attrs
 import httpx
 
 from .._http import Attempt
 from .._pause import PauseGate
+from .._reprs import safe_repr
 from ..errors import (
     BatchAbortedError,
     IdempotencyConflictError,
@@ -402,7 +404,12 @@ class RowPolicy:
             self._limit.on_success()
 
 
-class _Sent(NamedTuple):
+@safe_repr
+@attrs.frozen(slots=True)
+class _Sent:
+    """A send that succeeded: the payout, the attempts it took, how it was found, and
+    how long it took (for the report)."""
+
     payout: Payout
     attempts: int
     recovered: bool

@@ -25,7 +25,9 @@ from typing import IO, Final
 
 import attrs
 
+from .._reprs import safe_repr
 from ..errors import ValidationError
+from ..models.common import visible_text_problem
 from ..models.payouts import PayoutRequest
 from .validate import BatchValidationError, DuplicateCheck, ProblemList, RowProblem, to_request
 
@@ -52,6 +54,7 @@ def normalize_header(name: str) -> str:
     return "_".join(name.strip().lower().replace("-", " ").split())
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class CsvSummary:
     """What a valid file holds: row count and the total per currency."""
@@ -61,6 +64,7 @@ class CsvSummary:
     require_confirmation: int
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class _Row:
     row: int
@@ -100,6 +104,7 @@ def _decoded_lines(handle: IO[bytes]) -> Iterator[str]:
             )) from None
 
 
+@safe_repr
 class CsvSource:
     """A CSV file of payouts, usable wherever a batch takes its requests.
 
@@ -243,10 +248,9 @@ class CsvSource:
             ))
         values = {name: fields[index].strip() for name, index in columns.items()}
         for name, value in values.items():
-            if _CONTROL.search(value):
-                return _Row(row, line, None, RowProblem(
-                    row, name, f"{value!r} contains a control character", line
-                ))
+            problem = visible_text_problem(value)  # the models' own rule, on every column
+            if problem is not None:
+                return _Row(row, line, None, RowProblem(row, name, problem, line))
         data: dict[str, object] = {k: v for k, v in values.items() if v and k in REQUIRED_COLUMNS}
         confirmation = values.get("require_confirmation", "")
         try:

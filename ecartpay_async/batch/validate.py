@@ -7,6 +7,7 @@ from typing import Final
 
 import attrs
 
+from .._reprs import safe_repr
 from ..errors import ValidationError
 from ..models.payouts import PayoutRequest
 
@@ -16,6 +17,7 @@ __all__ = ["BatchValidationError", "DuplicateCheck", "ProblemList", "RowProblem"
 MAX_PROBLEMS: Final = 1000
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class RowProblem:
     """One thing wrong with one row: ``row`` counts input rows from 1 (0 for the file

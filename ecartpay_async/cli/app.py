@@ -114,6 +114,7 @@ def send_command(
         sys.exit(EXIT_INVALID)
     if dry_run:
         _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
+        _run(_show_balances, out, summary.totals, sandbox, base_url, environment)
         sys.exit(EXIT_OK)
     options: dict[str, Any] = {"concurrency": concurrency, "rate_limit": rate_limit}
     if journal is not None:
@@ -180,9 +181,9 @@ class _SendRun:
 
     async def _send(self, client: AsyncClient) -> int:
         from ..batch import BatchValidationError
+        from ..errors import JournalError
         from .display import LiveProgress, render_summary, render_worker
         from .export import ReportWriter
-        from ..errors import JournalError
 
         try:
             batch = client.payouts.batch(self.source, **self.options)
@@ -245,6 +246,35 @@ def _print_dry_run(
     if confirmations:
         out.print(f"{confirmations:,} rows require confirmation (they will stay pending)",
                   highlight=False)
+
+
+async def _show_balances(
+    out: Console, totals: dict[str, Any], sandbox: bool, base_url: str | None, environment: str
+) -> int:
+    """The dry run's balances (:mod:`.balance`): shown when readable, never blocking."""
+    from ..client import AsyncClient
+    from ..errors import ConfigurationError
+    from .balance import Balances, fetch_balances, print_balances
+
+    currencies = list(totals)
+    if sandbox:
+        try:
+            from ..sandbox import Sandbox
+        except ImportError:
+            print_balances(out, totals, Balances(unavailable="the sandbox extra is not installed"))
+            return EXIT_OK
+        async with Sandbox(in_process=True) as emulator, emulator.client() as client:
+            balances = await fetch_balances(client, currencies)
+    else:
+        try:
+            api = AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
+        except ConfigurationError as exc:
+            balances = Balances(unavailable=exc.message)
+        else:
+            async with api:
+                balances = await fetch_balances(api, currencies)
+    print_balances(out, totals, balances)
+    return EXIT_OK
 
 
 # -- payouts list / get / confirm ---------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Pieces shared by every model: the unknown-fields bag, email checks, statuses."""
+"""Pieces shared by every model: the unknown-fields bag, text and email checks, statuses."""
 
 from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -14,23 +15,58 @@ from ..errors import ValidationError
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
+# Characters a reader cannot see, or that break a line: "payroll-1\n" and "payroll-1"
+# print alike and are two reference_ids; "ana\u200b@example.com" is not ana's address.
+_UNSEEN: Final = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Cs": "a lone surrogate",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Zs": "a space other than U+0020",
+}
+
+
+def visible_text_problem(value: str) -> str | None:
+    """Why ``value`` is not plain visible text (its first control or invisible
+    character, with its 0-based position), or None when it is."""
+    if value.isascii() and value.isprintable():
+        return None  # the common case, decided in C
+    for position, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category in _UNSEEN and char != " ":
+            name = unicodedata.name(char, "")
+            named = f" ({name})" if name else ""
+            return f"contains {_UNSEEN[category]} U+{ord(char):04X}{named} at position {position}"
+    return None
+
+
+def check_visible(value: str, *, field: str) -> str:
+    """Return ``value``, or refuse it when it holds a control or invisible character."""
+    problem = visible_text_problem(value)
+    if problem is not None:
+        raise ValidationError(field, problem)
+    return value
+
+
 def check_email(value: object, *, field: str = "email") -> str:
     """Return ``value`` stripped when it looks like an email address, else refuse it."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "is required")
-    email = value.strip()
+    email = check_visible(value.strip(), field=field)
     if len(email) > 254 or not _EMAIL.match(email):
         raise ValidationError(field, f"{value!r} is not a valid email address")
     return email
 
 
 def check_text(value: object, *, field: str, max_length: int = 255) -> str:
-    """Return a non-empty string field, refusing blanks, non-strings and overlong text."""
+    """Return a non-empty string field, refusing blanks, non-strings, overlong text and
+    control or invisible characters."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "must be a non-empty string")
     if len(value) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters")
-    return value
+    return check_visible(value, field=field)
 
 
 class PayoutStatus(str, enum.Enum):

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from .._convert import converter
+from .._reprs import safe_repr
 from ..errors import ValidationError
 from ..money import check_amount, to_decimal
 from .common import ExtraFields, check_email, check_text
@@ -56,6 +57,7 @@ def _reject_unknown(data: Mapping[str, Any], known: frozenset[str], what: str) -
         raise ValidationError(unknown[0], f"is not {what} field")
 
 
+@safe_repr
 @attrs.frozen(slots=True, init=False)  # validated in __init__; type checkers see it
 class OrderItem:
     """A line of an order to create: ``name``, ``quantity`` > 0, ``price`` >= 0.
@@ -105,6 +107,7 @@ class OrderItem:
 _ITEM_FIELDS: Final = frozenset({"name", "quantity", "price", "code"})
 
 
+@safe_repr
 @attrs.frozen(slots=True, init=False)  # validated in __init__; type checkers see it
 class OrderPayout:
     """The payout an order makes to a seller once it is paid.
@@ -156,6 +159,7 @@ class OrderPayout:
 _PAYOUT_FIELDS: Final = frozenset({"email", "amount", "percent"})
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class OrderLine(ExtraFields):
     """A line of an order as the API reports it (with its computed totals)."""
@@ -170,6 +174,7 @@ class OrderLine(ExtraFields):
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class OrderTotals(ExtraFields):
     """An order's ``totals``: what the customer pays, before Ecart Pay's fee."""
@@ -182,6 +187,7 @@ class OrderTotals(ExtraFields):
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class OrderPayoutEcho(ExtraFields):
     """The ``payout`` an order answer echoes back; the API's ``_id`` is ``id`` here."""
@@ -193,6 +199,7 @@ class OrderPayoutEcho(ExtraFields):
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Order(ExtraFields):
     """An order as the API reports it.

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from .._reprs import safe_repr
 from ..errors import ValidationError
 from ..money import check_amount, check_currency, to_decimal
 from .common import ExtraFields, PayoutStatus, check_email, check_text
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 
+@safe_repr
 @attrs.frozen(slots=True, init=False)
 class PayoutRequest:
     """A payout to send, validated when it is built: bad input never reaches the wire.
@@ -115,6 +117,7 @@ class PayoutRequest:
         return body
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Transaction(ExtraFields):
     """A movement behind a customer payout (``type`` is ``charge`` or ``payment``)."""
@@ -131,6 +134,7 @@ class Transaction(ExtraFields):
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Payout(ExtraFields):
     """A payout as the API reports it.
@@ -183,24 +187,31 @@ def _decimal(value: object) -> Decimal:
     return to_decimal(value, field="number")
 
 
+def _text(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    check_text(value, field=attribute.name)
+
+
+@safe_repr
 @attrs.frozen(slots=True)
 class PayoutItem:
     """A line of a payout's itemised detail (``PUT /api/payouts/{id}``)."""
 
-    name: str
+    name: str = attrs.field(validator=_text)
     quantity: Decimal = attrs.field(converter=_decimal, validator=_positive)
     price: Decimal = attrs.field(converter=_decimal, validator=_non_negative)
     discount: Decimal = attrs.field(default=Decimal(0), converter=_decimal, validator=_non_negative)
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class PayoutCharge:
     """A charge deducted in a payout's detail, such as a fee (``name``, ``amount``)."""
 
-    name: str
+    name: str = attrs.field(validator=_text)
     amount: Decimal = attrs.field(converter=_decimal, validator=_non_negative)
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Page:
     """One page of a list answer: ``docs`` plus the envelope's ``count`` and ``pages``.

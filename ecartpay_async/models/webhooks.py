@@ -1,4 +1,5 @@
-"""The event a verified webhook delivery carries (see :mod:`ecartpay_async.webhooks`)."""
+"""Webhooks: a registration (:class:`Webhook`) and the event a verified delivery carries
+(see :mod:`ecartpay_async.webhooks`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any, Final
 import attrs
 
 from .._convert import ShapeError, structure
+from .._reprs import safe_repr
+from .common import ExtraFields
 from .orders import Order
 from .payouts import Payout
 
-__all__ = ["WebhookEvent", "structure_event_data"]
+__all__ = ["Webhook", "WebhookEvent", "structure_event_data"]
 
 # Event-name prefixes and the model their ``data`` is read as.
 _MODELS: Final[tuple[tuple[tuple[str, ...], type[Any]], ...]] = (
@@ -21,6 +24,24 @@ _MODELS: Final[tuple[tuple[tuple[str, ...], type[Any]], ...]] = (
 )
 
 
+@safe_repr
+@attrs.frozen(slots=True)
+class Webhook(ExtraFields):
+    """A webhook registration (``POST /api/webhooks``): where events are sent, and which.
+
+    ``events`` are names or ``*`` patterns (``transfer.*``). Fields the API adds land
+    in ``extra``.
+    """
+
+    url: str
+    events: tuple[str, ...] = ()
+    id: str | None = None
+    account_id: str | None = None
+    created_at: datetime | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@safe_repr
 @attrs.frozen(slots=True)
 class WebhookEvent:
     """A webhook delivery whose signature and timestamp were verified.

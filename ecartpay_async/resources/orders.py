@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from ..errors import ValidationError
-from ..models.common import check_text
+from ..models.common import check_text, check_visible
 from ..models.orders import (
     REFUND_REASONS,
     Order,
@@ -27,7 +27,6 @@ from ..models.orders import (
     RefundReason,
 )
 from ..money import check_amount, check_currency
-from .._retry import is_retryable, may_have_been_processed
 from ._base import Resource, path_id
 
 __all__ = ["AsyncOrders"]
@@ -42,10 +41,6 @@ def _field_prefix(prefix: str) -> Iterator[None]:
         yield
     except ValidationError as exc:
         raise ValidationError(f"{prefix}.{exc.field}", exc.reason) from None
-
-
-def _never_sent(exc: BaseException) -> bool:
-    return is_retryable(exc) and not may_have_been_processed(exc)
 
 
 class AsyncOrders(Resource):
@@ -108,7 +103,7 @@ class AsyncOrders(Resource):
             if url is not None:
                 if not isinstance(url, str):
                     raise ValidationError(name, "must be a string")
-                body[name] = url
+                body[name] = check_visible(url, field=name)
         if payout is not None:
             body["payout"] = self._order_payout(payout, code).to_body()
         for key, value in (extra_body or {}).items():
@@ -173,22 +168,6 @@ class AsyncOrders(Resource):
         if isinstance(data, Mapping) and data.get("id") == order_id:
             return self._structure(data, Order, "POST", path)
         return await self.retrieve(order_id, timeout=timeout)
-
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        body: Any,
-        max_retries: int | None,
-        timeout: float | httpx.Timeout | None,
-    ) -> Any:
-        """Send a request that must not be repeated once it may have reached the server."""
-        return await self._http.policy.run(
-            lambda: self._http.request_once(method, path, json=body, timeout=timeout),
-            max_retries=max_retries,
-            retry_if=_never_sent,
-            describe=f"{method} {path}",
-        )
 
 
 def _order_items(items: Sequence[OrderItem | Mapping[str, Any]], currency: str) -> list[OrderItem]:

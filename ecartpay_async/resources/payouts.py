@@ -27,17 +27,19 @@ import httpx
 from .._convert import format_datetime, structure, unstructure
 from .._http import Attempt
 from .._pause import PauseGate
+from .._reprs import safe_repr
 from ..errors import (
-    APIResponseError,
     APIStatusError,
     IdempotencyConflictError,
     NotFoundError,
     ValidationError,
 )
+from ..models.common import check_text
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
 from ..rules import differences, is_retryable, is_reuse_rejection, may_have_been_processed
 from ._base import Resource, path_id
+from ._pages import check_limit, paginate, parse_page, structure_page
 
 __all__ = ["AsyncPayouts", "SendResult", "parse_page"]
 
@@ -46,6 +48,7 @@ logger = logging.getLogger("ecartpay_async")
 PAYOUTS = "/api/payouts"
 
 
+@safe_repr
 @attrs.frozen
 class SendResult:
     """The outcome of :meth:`AsyncPayouts.send`."""
@@ -55,24 +58,6 @@ class SendResult:
     recovered: bool
 
 
-def parse_page(data: Any) -> Page:
-    """A list answer as a :class:`Page`: the ``{count, docs, pages}`` envelope or a bare array."""
-    if isinstance(data, list):
-        return Page(docs=tuple(data))
-    if isinstance(data, Mapping):
-        docs = data.get("docs", data.get("data"))
-        if isinstance(docs, list):
-            return Page(docs=tuple(docs), count=_int_or_none(data.get("count")),
-                        pages=_int_or_none(data.get("pages")))
-    kind = type(data).__name__
-    raise ValueError(f"expected a list or a {{count, docs, pages}} object, got {kind}")
-
-
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return None
 
 
 class AsyncPayouts(Resource):
@@ -223,46 +208,12 @@ class AsyncPayouts(Resource):
         timeout: float | httpx.Timeout | None = None,
     ) -> AsyncIterator[Payout]:
         """Every payout matching the filters, page after page: ``async for p in ...``."""
-        if not 1 <= limit <= 1000:
-            raise ValidationError("limit", "must be between 1 and 1000")
-        filters = {"status": status, "reference_id": reference_id, "q": q, "limit": limit}
-        return self._paginate(filters, max_retries, timeout)
-
-    async def _paginate(
-        self,
-        filters: dict[str, Any],
-        max_retries: int | None,
-        timeout: float | httpx.Timeout | None,
-    ) -> AsyncIterator[Payout]:
-        limit = filters["limit"]
-        page_number = 1
-        previous_ids: set[str] = set()
-        while True:
-            data = await self._request(
-                "GET", PAYOUTS, params={**filters, "page": page_number},
-                max_retries=max_retries, timeout=timeout,
-            )
-            page = self._page(data)
-            ids = {p.id for p in page.docs}
-            if not page.docs or ids <= previous_ids:
-                return  # empty, or a server that ignores `page` and repeats itself
-            for payout in page.docs:
-                yield payout
-            if page.pages is not None:
-                if page_number >= page.pages:
-                    return
-            elif len(page.docs) < limit:
-                return
-            previous_ids = ids
-            page_number += 1
+        filters = {"status": status, "reference_id": reference_id, "q": q}
+        return paginate(self, PAYOUTS, Payout, filters, limit=check_limit(limit),
+                        max_retries=max_retries, timeout=timeout)
 
     def _page(self, data: Any) -> Page:
-        try:
-            page = parse_page(data)
-        except ValueError as exc:
-            raise APIResponseError(str(exc), method="GET", path=PAYOUTS, status_code=200) from exc
-        docs = tuple(self._structure(doc, Payout, "GET", PAYOUTS) for doc in page.docs)
-        return attrs.evolve(page, docs=docs)
+        return structure_page(self, data, Payout, PAYOUTS)
 
     async def update(
         self,
@@ -280,7 +231,7 @@ class AsyncPayouts(Resource):
         if amount is not None:
             body["amount"] = check_amount(amount, None)
         if order_id is not None:
-            body["order_id"] = order_id
+            body["order_id"] = check_text(order_id, field="order_id")
         if items is not None:
             body["items"] = [unstructure(_as(PayoutItem, item, "items")) for item in items]
         if charges is not None:

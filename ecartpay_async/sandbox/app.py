@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import _json
+from . import wire
 from .faults import FaultInjector
 from .middleware import FaultMiddleware
 from .records import Account
@@ -33,7 +33,7 @@ Handler = Callable[[Request], Awaitable[Any]]
 
 
 def json_response(content: Any, status: int = 200) -> Response:
-    return Response(_json.dumps(content), status_code=status, media_type="application/json")
+    return Response(wire.dumps(content), status_code=status, media_type="application/json")
 
 
 def _exact(value: Any) -> Any:
@@ -98,13 +98,15 @@ def build_app(
     async def payouts_create(who: Account, request: Request) -> Any:
         return state.create_payout(who, await body(request))
 
-    async def payouts_list(request: Request) -> Response:
-        who = state.authenticate(request.headers.get("authorization"))
-        docs, count, pages = state.list_payouts(who, dict(request.query_params))
-        items = [p.to_json() for p in docs]
+    def page_response(items: list[Any], count: int, pages: int) -> Response:
         if state.list_shape == "array":
             return json_response(items)
         return json_response({"count": count, "docs": items, "pages": pages})
+
+    async def payouts_list(request: Request) -> Response:
+        who = state.authenticate(request.headers.get("authorization"))
+        docs, count, pages = state.list_payouts(who, dict(request.query_params))
+        return page_response([p.to_json() for p in docs], count, pages)
 
     async def payouts_retrieve(who: Account, request: Request) -> Any:
         return state.get_payout(who, request.path_params["id"])
@@ -128,6 +130,36 @@ def build_app(
 
     async def webhooks_create(who: Account, request: Request) -> Any:
         return state.register_webhook(who, await body(request))
+
+    Reader = Callable[[Account, Request], Any]
+
+    def reader(read: Reader) -> Handler:
+        # The read-only money endpoints answer JSON documents, not records.
+        async def endpoint(request: Request) -> Response:
+            who = state.authenticate(request.headers.get("authorization"))
+            return json_response(read(who, request))
+
+        return api(endpoint)
+
+    def lister(read: Reader) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            who = state.authenticate(request.headers.get("authorization"))
+            docs, count, pages = read(who, request)
+            return page_response(list(docs), count, pages)
+
+        return api(endpoint)
+
+    def transactions_list(who: Account, request: Request) -> Any:
+        return state.list_transactions(who, dict(request.query_params))
+
+    def transactions_summary(who: Account, request: Request) -> Any:
+        return state.transaction_summary(who, dict(request.query_params))
+
+    def transactions_retrieve(who: Account, request: Request) -> Any:
+        return state.get_transaction(who, request.path_params["id"])
+
+    def withdrawals_list(who: Account, request: Request) -> Any:
+        return state.list_withdrawals(who, dict(request.query_params))
 
     # -- control ----------------------------------------------------------------------
 
@@ -185,6 +217,12 @@ def build_app(
     async def control_pay_order(request: Request) -> Response:
         return json_response(state.pay_order(request.path_params["id"]).to_json())
 
+    async def control_withdraw(request: Request) -> Response:
+        return json_response(state.withdraw(await body(request)).to_json(), 201)
+
+    async def control_redeliver(request: Request) -> Response:
+        return json_response(state.redeliver(request.path_params["id"]).to_json())
+
     async def sandbox_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SandboxHTTPError)
         return json_response(exc.to_json(), exc.status)
@@ -213,6 +251,10 @@ def build_app(
         Route("/api/orders/{id}", authed(orders_retrieve), methods=["GET"]),
         Route("/api/orders/{id}/refund", authed(orders_refund), methods=["POST"]),
         Route("/api/webhooks", authed(webhooks_create), methods=["POST"]),
+        Route("/api/transactions", lister(transactions_list), methods=["GET"]),
+        Route("/api/transactions/summary", reader(transactions_summary), methods=["GET"]),
+        Route("/api/transactions/{id}", reader(transactions_retrieve), methods=["GET"]),
+        Route("/api/withdrawals", lister(withdrawals_list), methods=["GET"]),
         Route("/_sandbox/state", control_state, methods=["GET"]),
         Route("/_sandbox/reset", control_reset, methods=["POST"]),
         Route("/_sandbox/accounts", control_accounts, methods=["POST"]),
@@ -221,6 +263,8 @@ def build_app(
         Route("/_sandbox/options", control_options, methods=["PUT"]),
         Route("/_sandbox/clock", control_clock, methods=["POST"]),
         Route("/_sandbox/orders/{id}/pay", api(control_pay_order), methods=["POST"]),
+        Route("/_sandbox/withdrawals", api(control_withdraw), methods=["POST"]),
+        Route("/_sandbox/deliveries/{id}/redeliver", api(control_redeliver), methods=["POST"]),
     ]
     starlette = Starlette(
         routes=routes,

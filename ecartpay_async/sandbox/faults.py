@@ -41,6 +41,8 @@ from typing import Any, Final, Union
 
 from attrs import field, frozen
 
+from ._reprs import safe_repr
+
 __all__ = ["ENDPOINTS", "FAULT_KINDS", "Decision", "FaultInjector", "FaultSpec", "endpoint_for"]
 
 #: Every fault kind, in the fixed order the dice walk through them.
@@ -129,6 +131,7 @@ def _frozen_endpoints(endpoints: Mapping[str, Settings]) -> Mapping[str, Setting
     return MappingProxyType({name: _frozen_settings(s) for name, s in endpoints.items()})
 
 
+@safe_repr
 @frozen
 class FaultSpec:
     """A parsed fault specification: global settings plus per-endpoint overrides."""
@@ -191,6 +194,7 @@ class FaultSpec:
         return ",".join(parts)
 
 
+@safe_repr
 @frozen
 class Decision:
     """What happens to one request: a fault kind (or None) and the delay before it."""

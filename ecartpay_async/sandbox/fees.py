@@ -13,18 +13,20 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
-from ..money import quantize, to_decimal
+from ._reprs import safe_repr
+from .currencies import configured_number, round_to_minor_unit
 
 __all__ = ["FeeSchedule"]
 
 
 def _non_negative(value: object) -> Decimal:
-    amount = to_decimal(value, field="fee schedule")
+    amount = configured_number(value, "fee schedule")
     if amount < 0:
         raise ValueError(f"fee schedule values must not be negative, got {amount}")
     return amount
 
 
+@safe_repr
 @frozen
 class FeeSchedule:
     """Percent of the total plus a fixed amount, with tax on top of both."""
@@ -36,4 +38,4 @@ class FeeSchedule:
     def fee(self, total: Decimal, currency: str) -> Decimal:
         """The fee on an order of ``total`` in ``currency``."""
         raw = (total * self.percent / 100 + self.fixed) * (1 + self.tax / 100)
-        return min(quantize(raw, currency), total)
+        return min(round_to_minor_unit(raw, currency), total)

@@ -34,7 +34,7 @@ import anyio
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import _json
+from . import wire
 from .faults import AFTER_COMMIT, Decision, FaultInjector, endpoint_for
 
 __all__ = ["FaultMiddleware"]
@@ -47,7 +47,7 @@ _BAD_GATEWAY_PAGE = (
 
 
 def _error(status: int, message: str) -> tuple[int, bytes, bytes]:
-    return status, b"application/json", _json.dumps({"message": message, "statusCode": status})
+    return status, b"application/json", wire.dumps({"message": message, "statusCode": status})
 
 
 class _Captured:

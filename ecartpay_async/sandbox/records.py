@@ -16,7 +16,9 @@ from typing import Any
 
 from attrs import define, field
 
-__all__ = ["Account", "Delivery", "IdFactory", "Order", "Payout", "Webhook", "iso"]
+from ._reprs import safe_repr
+
+__all__ = ["Account", "Delivery", "IdFactory", "Order", "Payout", "Webhook", "Withdrawal", "iso"]
 
 
 def iso(timestamp: float) -> str:
@@ -41,6 +43,7 @@ class IdFactory:
         return f"{int(time.time()) & 0xFFFFFFFF:08x}{self._machine:010x}{counter:06x}"
 
 
+@safe_repr
 @define
 class Account:
     id: str
@@ -60,6 +63,7 @@ class Account:
         }
 
 
+@safe_repr
 @define
 class Payout:
     id: str
@@ -115,6 +119,7 @@ class Payout:
         return out
 
 
+@safe_repr
 @define
 class Order:
     id: str
@@ -176,6 +181,7 @@ class Order:
         return out
 
 
+@safe_repr
 @define
 class Webhook:
     id: str
@@ -194,6 +200,7 @@ class Webhook:
         }
 
 
+@safe_repr
 @define
 class Delivery:
     """One event to one webhook; ``attempts`` records each try's status or error."""
@@ -216,4 +223,32 @@ class Delivery:
             "status": self.status,
             "attempts": [dict(a) for a in self.attempts],
             "data": self.data,
+        }
+
+
+@safe_repr
+@define
+class Withdrawal:
+    """Money taken out of an account's balance to its bank (``/_sandbox/withdrawals``)."""
+
+    id: str
+    account_id: str
+    reference: str
+    status: str
+    currency: str
+    amount: Decimal
+    created_at: float
+    updated_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "reference": self.reference,
+            "status": self.status,
+            "currency": self.currency,
+            "amount": self.amount,
+            "fee": 0,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
         }

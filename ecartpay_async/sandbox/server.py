@@ -24,7 +24,8 @@ import anyio.to_thread
 import httpx
 import uvicorn
 
-from .. import _json
+from . import wire
+from ._reprs import safe_repr
 from .app import build_app
 from .faults import FaultInjector, SpecLike
 from .fees import FeeSchedule
@@ -140,6 +141,7 @@ class _ServerThread:
         self._thread.join()
 
 
+@safe_repr
 class Sandbox:
     """A stateful Ecart Pay emulator with fault injection.
 
@@ -341,8 +343,16 @@ class Sandbox:
             response = await http.post(f"/_sandbox/orders/{order_id}/pay")
         if response.status_code != 200:
             raise RuntimeError(f"paying order {order_id} failed: {response.text}")
-        answer: dict[str, Any] = _json.loads(response.content)
+        answer: dict[str, Any] = wire.loads(response.content)
         return answer
+
+    async def redeliver(self, delivery_id: str) -> None:
+        """Send a finished delivery again with the same webhook id, as Ecart Pay does
+        when a receiver's answer was lost (``POST /_sandbox/deliveries/{id}/redeliver``)."""
+        async with self.http_client() as http:
+            response = await http.post(f"/_sandbox/deliveries/{delivery_id}/redeliver")
+        if response.status_code != 200:
+            raise RuntimeError(f"redelivering {delivery_id} failed: {response.text}")
 
     async def wait_for_deliveries(
         self, count: int = 1, *, event: str | None = None, timeout: float = 10.0

@@ -25,11 +25,16 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final, Literal
 
-from ..errors import ValidationError
-from ..money import MINOR_UNITS, check_amount, check_currency, quantize
-from . import tokens
+from . import ledger, tokens
+from .currencies import (
+    DECIMALS,
+    check_amount,
+    check_currency,
+    configured_number,
+    round_to_minor_unit,
+)
 from .fees import FeeSchedule
-from .records import Account, Delivery, IdFactory, Order, Payout, Webhook, iso
+from .records import Account, Delivery, IdFactory, Order, Payout, Webhook, Withdrawal, iso
 from .validate import Body, SandboxHTTPError, bad_request
 
 __all__ = ["ListShape", "ReuseBehavior", "SandboxState"]
@@ -55,13 +60,14 @@ def _unauthorized(why: str) -> SandboxHTTPError:
 
 
 def _balances(given: Mapping[str, object] | None) -> dict[str, Decimal]:
-    """Balances per currency; raises the SDK's ValidationError (a ValueError) if malformed."""
+    """Balances per currency; raises ValueError naming ``balances`` if malformed."""
     if given is None:
-        return {code: quantize(DEFAULT_BALANCE, code) for code in MINOR_UNITS}
+        return {code: check_amount(DEFAULT_BALANCE, code) for code in DECIMALS}
     out = {}
     for key, value in given.items():
-        code = check_currency(key, field="balances")
-        out[code] = check_amount(value, code, field=f"balances.{code}", allow_zero=True)
+        code = check_currency(key, "balances")
+        amount = configured_number(value, f"balances.{code}")
+        out[code] = check_amount(amount, code, f"balances.{code}", allow_zero=True)
     return out
 
 
@@ -116,6 +122,7 @@ class SandboxState:
             self._webhooks: list[Webhook] = []
             self._deliveries: list[Delivery] = []
             self._outbox: list[Delivery] = []
+            self._withdrawals: list[Withdrawal] = []
             self._order_numbers = 0
             self._transaction_numbers = 0
             self.tokens_issued = 0
@@ -179,7 +186,7 @@ class SandboxState:
         try:
             set_to = _balances(balances.data) if balances else {}
             add = _balances(credit.data) if credit else {}
-        except ValidationError as exc:
+        except ValueError as exc:
             bad_request(str(exc))
         with self.lock:
             account = self._by_email.get(email)
@@ -236,6 +243,7 @@ class SandboxState:
                 "payouts": [p.to_json() for p in self._payouts.values()],
                 "orders": [o.to_json() for o in self._orders.values()],
                 "webhooks": [w.to_json() for w in self._webhooks],
+                "withdrawals": [w.to_json() for w in self._withdrawals],
                 "deliveries": [d.to_json() for d in self._deliveries],
                 "tokens_issued": self.tokens_issued,
                 "options": {
@@ -591,7 +599,7 @@ class SandboxState:
                 quantity=quantity,
                 price=price,
                 discount=0,
-                total=quantize(price * quantity, currency),
+                total=round_to_minor_unit(price * quantity, currency),
                 tax=0,
                 is_service=False,
                 taxes=[],
@@ -684,7 +692,7 @@ class SandboxState:
         split = order.payout
         assert split is not None
         if split["percent"]:
-            amount = quantize(balance * split["amount"] / 100, order.currency)
+            amount = round_to_minor_unit(balance * split["amount"] / 100, order.currency)
         else:
             amount = min(split["amount"], balance)
         if amount <= 0:
@@ -771,6 +779,102 @@ class SandboxState:
     def webhook_secret(self, account_id: str) -> str:
         with self.lock:
             return self._accounts[account_id].webhook_secret
+
+    def redeliver(self, delivery_id: str) -> Delivery:
+        """Send a delivery again, same webhook id (``/_sandbox/deliveries/{id}/redeliver``),
+        as Ecart Pay does when a receiver's answer was lost."""
+        with self.lock:
+            for delivery in self._deliveries:
+                if delivery.id == delivery_id:
+                    delivery.status = "pending"
+                    self._outbox.append(delivery)
+                    return delivery
+            raise _not_found("Delivery")
+
+    # -- the account's money, read-only (see ledger) ----------------------------------
+
+    def _ledger(self, account: Account) -> list[dict[str, Any]]:
+        self._settle_due()
+        return ledger.transactions(
+            (p for p in self._payouts.values() if p.account_id == account.id),
+            (o for o in self._orders.values() if o.account_id == account.id),
+            (w for w in self._withdrawals if w.account_id == account.id),
+        )
+
+    def list_transactions(
+        self, account: Account, query: Mapping[str, str]
+    ) -> tuple[list[Mapping[str, Any]], int, int]:
+        """``GET /api/transactions`` by ``type``, ``status``, ``q``, ``start_date``,
+        ``end_date``; returns (page, count, pages)."""
+        with self.lock:
+            docs = self._ledger(account)
+        found = ledger.matching(
+            docs, query, exact={"type": "type", "status": "status"},
+            search=("id", "reference_id", "reference", "email"),
+            date_range=("start_date", "end_date"),
+        )
+        return _paged(found, query)
+
+    def get_transaction(self, account: Account, transaction_id: str) -> Mapping[str, Any]:
+        with self.lock:
+            for doc in self._ledger(account):
+                if doc["id"] == transaction_id:
+                    return doc
+        raise _not_found("Transaction")
+
+    def transaction_summary(self, account: Account, query: Mapping[str, str]) -> dict[str, Any]:
+        """``GET /api/transactions/summary?currency=``: the currency's totals and balance."""
+        currency = Body(dict(query)).currency()
+        with self.lock:
+            docs = self._ledger(account)
+            balance = account.balances.get(currency, Decimal(0))
+        return ledger.summary(docs, currency, balance)
+
+    def list_withdrawals(
+        self, account: Account, query: Mapping[str, str]
+    ) -> tuple[list[Mapping[str, Any]], int, int]:
+        """``GET /api/withdrawals`` by ``currency``, ``status``, ``q``, ``date_[start]``,
+        ``date_[end]``; returns (page, count, pages)."""
+        with self.lock:
+            mine = (w for w in self._withdrawals if w.account_id == account.id)
+            docs = ledger.withdrawal_docs(mine)
+        found = ledger.matching(
+            docs, query, exact={"currency": "currency", "status": "status"},
+            search=("id", "reference"), date_range=("date_[start]", "date_[end]"),
+        )
+        return _paged(found, query)
+
+    def withdraw(self, raw: Mapping[str, Any]) -> Withdrawal:
+        """Take ``amount`` of ``currency`` to the bank (``/_sandbox/withdrawals``): from the
+        merchant, or from the account ``email``; ``status`` defaults to ``paid``."""
+        body = Body(raw)
+        currency = body.currency()
+        amount = body.amount("amount", currency)
+        status = body.string("status", required=False) or "paid"
+        email = body.string("email", required=False)
+        with self.lock:
+            account = self.merchant if email is None else self._by_email.get(email.lower())
+            if account is None:
+                raise _not_found("Account")
+            self._debit(account, currency, amount)
+            now = self.now()
+            withdrawal = Withdrawal(
+                id=self._new_id(), account_id=account.id,
+                reference=f"WD{len(self._withdrawals) + 1:08d}", status=status,
+                currency=currency, amount=amount, created_at=now, updated_at=now,
+            )
+            self._withdrawals.append(withdrawal)
+            self._emit(account.id, "withdrawals.created", withdrawal.to_json())
+            return withdrawal
+
+
+def _paged(
+    found: list[Mapping[str, Any]], query: Mapping[str, str]
+) -> tuple[list[Mapping[str, Any]], int, int]:
+    page = _positive_int(query, "page", 1, None)
+    limit = _positive_int(query, "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    count = len(found)
+    return found[(page - 1) * limit : page * limit], count, math.ceil(count / limit)
 
 
 def _positive_int(query: Mapping[str, str], key: str, default: int, maximum: int | None) -> int:

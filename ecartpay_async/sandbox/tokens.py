@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from .. import _json
+from . import wire
 
 __all__ = ["InvalidToken", "decode", "encode"]
 
@@ -31,7 +31,7 @@ def _sign(signing_input: str, key: bytes) -> str:
 
 
 def encode(claims: dict[str, Any], key: bytes) -> str:
-    signing_input = f"{_b64(_json.dumps(_HEADER))}.{_b64(_json.dumps(claims))}"
+    signing_input = f"{_b64(wire.dumps(_HEADER))}.{_b64(wire.dumps(claims))}"
     return f"{signing_input}.{_sign(signing_input, key)}"
 
 
@@ -48,9 +48,9 @@ def decode(token: str, key: bytes) -> dict[str, Any]:
     if not hmac.compare_digest(expected, signature):
         raise InvalidToken("bad signature")
     try:
-        if _json.loads(_unb64(header)) != _HEADER:
+        if wire.loads(_unb64(header)) != _HEADER:
             raise InvalidToken("unexpected header")
-        claims = _json.loads(_unb64(payload))
+        claims = wire.loads(_unb64(payload))
     except ValueError:
         raise InvalidToken("undecodable") from None
     if not isinstance(claims, dict):

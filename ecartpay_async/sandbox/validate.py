@@ -1,20 +1,41 @@
-"""Reading request bodies as a strict server would: every refusal names its field."""
+"""Reading request bodies as a strict server would: every refusal names its field.
+
+The sandbox's own rules, independent of the SDK's (it imports nothing of the SDK's
+models, money or validation): money from :mod:`.currencies`, JSON from :mod:`.wire`.
+Where the documents are silent the sandbox is strict, and says so here:
+
+* text fields refuse control and invisible characters (Unicode categories Cc, Cf,
+  Cs, Zl, Zp, and any space other than U+0020): a reference_id holding a newline or a
+  zero-width space looks like another one and is not (our choice);
+* amounts are JSON numbers, never strings or booleans (the documents' type).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
-from .. import _json
-from ..errors import ValidationError
-from ..money import check_amount, check_currency, to_decimal
+from . import currencies, wire
 
 __all__ = ["Body", "SandboxHTTPError"]
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_UNSEEN: Final = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def _unseen_character(text: str) -> str | None:
+    """Why ``text`` is refused, naming its first control or invisible character."""
+    if text.isascii() and text.isprintable():
+        return None  # the common case, decided in C
+    for position, char in enumerate(text):
+        category = unicodedata.category(char)
+        if category in _UNSEEN or (category == "Zs" and char != " "):
+            return f"contains the character U+{ord(char):04X} ({category}) at position {position}"
+    return None
 
 
 class SandboxHTTPError(Exception):
@@ -40,9 +61,9 @@ def parse_json(raw: bytes, *, required: bool = True) -> Mapping[str, Any]:
             bad_request("request body is required")
         return {}
     try:
-        body = _json.loads(raw)
-    except ValueError:
-        bad_request("request body is not valid JSON")
+        body = wire.loads(raw)
+    except ValueError as exc:  # UnicodeDecodeError included
+        bad_request(f"request body is not valid JSON ({exc})")
     if not isinstance(body, dict):
         bad_request("request body must be a JSON object")
     return body
@@ -78,6 +99,9 @@ class Body:
             bad_request(f"{self.name(key)} must not be empty")
         if len(value) > max_length:
             bad_request(f"{self.name(key)} must be at most {max_length} characters")
+        unseen = _unseen_character(value)
+        if unseen:
+            bad_request(f"{self.name(key)} {unseen}")
         return value
 
     def required_string(self, key: str, *, max_length: int = 255) -> str:
@@ -104,8 +128,8 @@ class Body:
         if value is None:
             self._missing(key)
         try:
-            return check_currency(value, field=self.name(key))
-        except ValidationError as exc:
+            return currencies.check_currency(value, self.name(key))
+        except ValueError as exc:
             bad_request(str(exc))
 
     def _number(self, key: str) -> Decimal | int:
@@ -117,15 +141,17 @@ class Body:
             bad_request(f"{self.name(key)} must be a number")
         return value
 
-    def amount(self, key: str, currency: str | None, *, allow_zero: bool = False) -> Decimal:
+    def amount(self, key: str, currency: str, *, allow_zero: bool = False) -> Decimal:
         value = self._number(key)
         try:
-            return check_amount(value, currency, field=self.name(key), allow_zero=allow_zero)
-        except ValidationError as exc:
+            return currencies.check_amount(value, currency, self.name(key), allow_zero=allow_zero)
+        except ValueError as exc:
             bad_request(str(exc))
 
     def number(self, key: str, *, minimum: Decimal = Decimal(0), positive: bool = False) -> Decimal:
-        value = to_decimal(self._number(key))
+        value = Decimal(self._number(key))
+        if not value.is_finite():
+            bad_request(f"{self.name(key)} must be a finite number")
         if value < minimum or (positive and value == 0):
             bound = "greater than" if positive else "at least"
             bad_request(f"{self.name(key)} must be {bound} {minimum}, got {value}")

@@ -22,9 +22,9 @@ import anyio
 import anyio.abc
 import httpx
 
-from .._json import stringify
 from .records import Delivery
 from .state import SandboxState
+from .wire import stringify
 
 __all__ = ["RETRY_DELAYS", "WebhookDispatcher", "signature"]
 

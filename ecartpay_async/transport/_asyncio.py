@@ -60,12 +60,15 @@ class AsyncioTransport(ConfiguredTransport):
             body = request.content
         except httpx.RequestNotRead:
             body = await _read_whole(request)
-        data = serialize(request, body)
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         try:
             connection = await pool.acquire(origin, timeouts)
             try:
-                answer = await connection.exchange(data, request.method, timeouts.get("read"))
+                # Serialized in the call, never a local: the bytes carry the Authorization
+                # header, and error trackers record the locals of a failing frame.
+                answer = await connection.exchange(
+                    serialize(request, body), request.method, timeouts.get("read")
+                )
             finally:
                 pool.release(origin, connection)
         except httpx.TransportError as exc:

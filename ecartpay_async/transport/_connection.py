@@ -107,6 +107,7 @@ class Connection(asyncio.Protocol):
             self._read_timeout = read_timeout
             self._timer = self._loop.call_at(self._last_data + read_timeout, self._check_timeout)
         transport.write(data)
+        del data  # it holds the Authorization header: keep it out of this frame's locals
         try:
             return await waiter
         finally:

@@ -37,7 +37,9 @@ GET_PATH = f"{PAYOUTS}/{PAYOUT_ID}"
 
 
 def test_basic_credentials_is_base64_of_public_colon_private():
-    header = basic_credentials(Secret(PUBLIC), Secret(PRIVATE))
+    secret = basic_credentials(Secret(PUBLIC), Secret(PRIVATE))
+    assert PUBLIC not in repr(secret)
+    header = secret.get()
     assert header == f"Basic {BASIC}"
     assert base64.b64decode(header.removeprefix("Basic ")).decode() == f"{PUBLIC}:{PRIVATE}"
 
@@ -111,9 +113,9 @@ class _Clock:
 def _cache(tokens: list[str], clock: _Clock, **kwargs) -> tuple[TokenCache, list[str]]:
     issued: list[str] = []
 
-    async def fetch() -> str:
+    async def fetch() -> Secret:
         issued.append(tokens[len(issued)])
-        return issued[-1]
+        return Secret(issued[-1])
 
     return TokenCache(fetch, clock=clock, wall_clock=lambda: 1_000_000.0, **kwargs), issued
 
@@ -121,12 +123,12 @@ def _cache(tokens: list[str], clock: _Clock, **kwargs) -> tuple[TokenCache, list
 async def test_refreshed_a_minute_before_an_hour_long_token_expires():
     clock = _Clock()
     cache, issued = _cache([TOKEN, TOKEN2], clock)
-    assert await cache.get() == TOKEN
+    assert await cache.get() == Secret(TOKEN)
     clock.now = 3539.0
-    assert await cache.get() == TOKEN
+    assert await cache.get() == Secret(TOKEN)
     assert len(issued) == 1
     clock.now = 3541.0
-    assert await cache.get() == TOKEN2
+    assert await cache.get() == Secret(TOKEN2)
     assert len(issued) == 2
 
 
@@ -138,7 +140,7 @@ async def test_short_tokens_refresh_ten_percent_early():
     await cache.get()
     assert len(issued) == 1
     clock.now = 91.0
-    assert await cache.get() == TOKEN2
+    assert await cache.get() == Secret(TOKEN2)
 
 
 async def test_lifetime_counts_from_arrival_not_from_the_local_wall_clock():
@@ -160,7 +162,7 @@ async def test_exp_without_iat_uses_the_wall_clock():
     await cache.get()
     assert len(issued) == 1
     clock.now = 541.0
-    assert await cache.get() == TOKEN2
+    assert await cache.get() == Secret(TOKEN2)
 
 
 @pytest.mark.parametrize(("fallback", "kept_until"), [(None, 50 * 60 - 60), (100.0, 90.0)])
@@ -168,27 +170,27 @@ async def test_fallback_lifetime_when_exp_is_unreadable(fallback, kept_until):
     clock = _Clock()
     kwargs = {} if fallback is None else {"fallback_ttl": fallback}
     cache, _issued = _cache(["opaque-1", "opaque-2"], clock, **kwargs)
-    assert await cache.get() == "opaque-1"
+    assert await cache.get() == Secret("opaque-1")
     clock.now = kept_until - 1
-    assert await cache.get() == "opaque-1"
+    assert await cache.get() == Secret("opaque-1")
     clock.now = kept_until + 1
-    assert await cache.get() == "opaque-2"
+    assert await cache.get() == Secret("opaque-2")
 
 
 async def test_invalidate_drops_only_the_refused_token():
     clock = _Clock()
     cache, issued = _cache([TOKEN, TOKEN2, "third"], clock)
     await cache.get()
-    cache.invalidate("some-older-token")
-    assert await cache.get() == TOKEN
-    cache.invalidate(TOKEN)
-    assert await cache.get() == TOKEN2
+    cache.invalidate(Secret("some-older-token"))
+    assert await cache.get() == Secret(TOKEN)
+    cache.invalidate(Secret(TOKEN))
+    assert await cache.get() == Secret(TOKEN2)
     assert len(issued) == 2
 
 
 def test_token_cache_repr_hides_the_token():
     cache = TokenCache(lambda: None)  # type: ignore[arg-type,return-value]
-    cache._store(TOKEN)
+    cache._store(Secret(TOKEN))
     assert TOKEN not in repr(cache)
     assert TOKEN not in str(cache)
 
@@ -230,7 +232,7 @@ async def test_a_failed_fetch_is_shared_by_everyone_waiting_for_it():
     release = anyio.Event()
     calls = 0
 
-    async def fetch() -> str:
+    async def fetch() -> Secret:
         nonlocal calls
         calls += 1
         await release.wait()

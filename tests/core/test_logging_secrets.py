@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import socket
 import sys
 import traceback
 from decimal import Decimal
@@ -12,6 +14,7 @@ import httpx
 import pytest
 
 from ecartpay_async import AsyncClient, EcartPayError, PayoutRequest, RetryPolicy
+from ecartpay_async.sandbox import Sandbox
 
 from ._util import (
     BASE,
@@ -239,3 +242,119 @@ async def test_debug_lines_number_confirm_attempts(client, router, caplog):
     await client.payouts.confirm("p1")
     lines = [r.args for r in _lines(caplog, logging.DEBUG) if r.args[1] == path]
     assert [(a[0], a[2], a[3]) for a in lines] == [("PUT", 503, 1), ("PUT", 200, 2)]
+
+
+# -- frame locals: what an error tracker records (Sentry's include_local_variables) ------------
+
+
+def _recorded_texts(value: object, texts: list[str], seen: set[int], depth: int = 0) -> None:
+    """What a tracker serialises from one local: containers walked, everything else repr()."""
+    if id(value) in seen or depth > 8:
+        return
+    seen.add(id(value))
+    if isinstance(value, (str, bytes, bytearray)):
+        texts.append(value if isinstance(value, str) else bytes(value).decode("latin-1"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _recorded_texts(key, texts, seen, depth + 1)
+            _recorded_texts(item, texts, seen, depth + 1)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _recorded_texts(item, texts, seen, depth + 1)
+    else:
+        texts.append(repr(value))
+        texts.append(str(value))
+
+
+def _traceback_frames(exc: BaseException):
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            yield tb.tb_frame
+            tb = tb.tb_next
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack += [current.__cause__, current.__context__]
+
+
+def _leaks_in_frames(exc: BaseException, secrets: dict[str, str]) -> list[str]:
+    leaks = []
+    for frame in _traceback_frames(exc):
+        if frame.f_code.co_filename == __file__ and frame.f_code.co_name.startswith("test_"):
+            continue  # the tests themselves hold the keys on purpose
+        for name, value in frame.f_locals.items():
+            texts: list[str] = []
+            _recorded_texts(value, texts, set())
+            haystack = "\n".join(texts)
+            leaks += [
+                f"{frame.f_code.co_name}:{name} holds the {what}"
+                for what, secret in secrets.items()
+                if secret in haystack
+            ]
+    return leaks
+
+
+def _raise_holding(secret: str) -> None:
+    headers = {"headers": [("authorization", secret.encode())]}  # noqa: F841 (a local)
+    raise ValueError("boom")
+
+
+def test_the_frame_walk_finds_a_secret_held_deep_in_a_local() -> None:
+    with pytest.raises(ValueError) as info:
+        _raise_holding("sk_test_needle")
+    assert _leaks_in_frames(info.value, {"key": "sk_test_needle"}) == [
+        "_raise_holding:secret holds the key", "_raise_holding:headers holds the key",
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_no_secret_in_the_frame_locals_of_a_failure() -> None:
+    """Refused connection, 500, 401 on the key pair, a connection dropped mid-answer: real
+    loopback servers on the default transport, every traceback frame's locals searched."""
+    public, private = "pk_test_FrameLocals_pub", "sk_test_FrameLocals_priv"
+    basic = base64.b64encode(f"{public}:{private}".encode()).decode()
+    secrets = {"public key": public, "private key": private, "basic credentials": basic}
+    failures: list[BaseException] = []
+
+    async def fail(client: AsyncClient, call) -> None:
+        with pytest.raises(EcartPayError) as info:
+            await call(client)
+        failures.append(info.value)
+
+    refused = f"http://127.0.0.1:{_free_port()}"
+    async with AsyncClient(public_key=public, private_key=private, base_url=refused) as client:
+        await fail(client.with_options(max_retries=0), lambda c: c.payouts.retrieve("p1"))
+
+    faults = "payouts.retrieve:500=1,payouts.list:reset=1,payouts.confirm:drop_after_commit=1"
+    async with Sandbox(public_key=public, private_key=private, faults=faults) as sandbox:
+        async with sandbox.client(max_retries=0) as client:
+            await fail(client, lambda c: c.payouts.retrieve("p1"))
+            await fail(client, lambda c: c.payouts.list(status="paid").__anext__())
+            await fail(client, lambda c: c.payouts.confirm("p1"))
+            token = client._http.tokens._token
+            assert token is not None
+            secrets["token"] = token.get()
+        async with AsyncClient(
+            public_key=public, private_key="sk_wrong", base_url=sandbox.base_url
+        ) as wrong:
+            await fail(wrong, lambda c: c.payouts.retrieve("p1"))
+
+    assert [type(e).__name__ for e in failures] == [
+        "APIConnectionError", "InternalServerError", "APIConnectionError",
+        "APIConnectionError", "AuthenticationError",
+    ]
+    frames = [frame for failure in failures for frame in _traceback_frames(failure)]
+    assert any("_http.py" in frame.f_code.co_filename for frame in frames)  # the pipeline's
+    leaks = [leak for failure in failures for leak in _leaks_in_frames(failure, secrets)]
+    assert leaks == []

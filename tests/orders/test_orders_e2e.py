@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from types import ModuleType
 
+import httpx
 import pytest
 
 from ecartpay_async.errors import BadRequestError, ValidationError
@@ -23,11 +24,10 @@ CUSTOMER = "65c41df54ec03a5080230789"
 
 async def test_order_split_end_to_end(marketplace: ModuleType) -> None:
     async with Sandbox(email=MERCHANT, webhook_retry_scale=0.01) as sb:
-        with marketplace.WebhookReceiver(sb.webhook_secret) as receiver:
-            await marketplace.register_webhook(
-                sb.base_url, sb.public_key, sb.private_key, receiver.url
-            )
+        receiver = marketplace.Settlements(sb.webhook_secret)
+        with marketplace.serving(receiver.receiver) as url:
             async with sb.client(account_email=MERCHANT) as client:
+                await client.webhooks.register(url, marketplace.EVENTS)
                 split = OrderPayout(SELLER, 1, percent=True)
                 order = await client.orders.create(
                     customer_id=CUSTOMER,
@@ -76,7 +76,6 @@ async def test_order_split_end_to_end(marketplace: ModuleType) -> None:
                 assert isinstance(transfer.data, Payout)
                 assert transfer.data.amount == expected
                 assert transfer.data.id == found[0].id
-                assert receiver.rejected == []
 
                 refunded = await client.orders.refund(order.id, amount="100.00")
                 assert refunded.status is OrderStatus.PARTIALLY_REFUNDED
@@ -89,13 +88,16 @@ async def test_order_split_end_to_end(marketplace: ModuleType) -> None:
 
 
 async def test_receiver_rejects_forged_deliveries(marketplace: ModuleType) -> None:
-    receiver = marketplace.WebhookReceiver("whsec_real")
+    worker = marketplace.Settlements("whsec_real")
     body = b'{"event":"orders.confirmation","data":{"id":"ord_1"}}'
     headers = {
         "x-pay-timestamp": "1700000000000",
         "x-pay-webhook-id": "wh_1",
         "x-pay-signature": "SHA256=" + "0" * 64,
     }
-    assert receiver.receive(body, headers) == 401
-    assert receiver.rejected == ["signature"]
-    assert receiver.events("orders.confirmation") == []
+    transport = httpx.ASGITransport(app=worker.receiver)
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker") as http:
+        answer = await http.post("/", content=body, headers=headers)
+    assert answer.status_code == 401
+    assert "signature" in answer.json()["error"]
+    assert worker.events("orders.confirmation") == []

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from ecartpay_async import _json
+from ecartpay_async._retry import RetryPolicy
 from ecartpay_async.client import AsyncClient
 from ecartpay_async.errors import APIConnectionError, InternalServerError, ValidationError
 from ecartpay_async.models.orders import Order, OrderItem, OrderPayout, OrderStatus
-from ecartpay_async._retry import RetryPolicy
 
 pytestmark = pytest.mark.anyio
 

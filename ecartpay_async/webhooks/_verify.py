@@ -30,9 +30,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
-from . import _json
-from .errors import ValidationError, WebhookSignatureError
-from .models.webhooks import WebhookEvent, structure_event_data
+from .. import _json
+from ..errors import ValidationError, WebhookSignatureError
+from ..models.webhooks import WebhookEvent, structure_event_data
 
 __all__ = [
     "SIGNATURE_HEADER",

@@ -1,0 +1,289 @@
+"""``WebhookReceiver``: an ASGI app that verifies, deduplicates and dispatches deliveries.
+
+A plain ASGI callable, so it needs no web framework: serve it with uvicorn or
+hypercorn, or mount it in Starlette (``Mount("/webhooks/ecartpay", receiver)``) or
+FastAPI (``app.mount("/webhooks/ecartpay", receiver)``) and register the URL with
+its trailing slash, ``https://example.com/webhooks/ecartpay/`` (both frameworks
+redirect the bare path, and Ecart Pay does not follow redirects)::
+
+    receiver = WebhookReceiver(secret=WEBHOOK_SECRET, store=SQLiteDeliveryStore("hooks.db"))
+
+    @receiver.on("transfer.created")
+    async def seller_paid(event: WebhookEvent) -> None:
+        ...
+
+Each ``POST`` goes through, in order:
+
+1. **Size.** A body over ``max_body_bytes`` is refused with 413 before it is read
+   whole.
+2. **Verification** (:func:`~.verify_webhook`): a bad or missing signature, or a
+   timestamp outside ``tolerance``, is 401; a malformed header or body is 400. No
+   handler runs. Ecart Pay does not retry a 4xx.
+3. **Deduplication** by ``x-pay-webhook-id`` through the :class:`~.stores.DeliveryStore`:
+   an id handled before is acknowledged (200) without running anything; an id whose
+   handlers are running right now for another delivery gets 503, so Ecart Pay tries
+   again later, when it is either done or free.
+4. **Handlers**, in the order they were registered, for every pattern the event name
+   matches (``"transfer.created"``, ``"orders.*"``, ``"*"`` for every event).
+
+Ecart Pay waits 5 seconds for an answer. The receiver answers only after the
+handlers finished, so that a 2xx means the work is done and a failure can be
+retried; the handlers therefore run under a deadline, ``handler_timeout`` (4 s by
+default, leaving a second for the network and the rest). A handler that raises or
+runs out of time gets a 500 or a 503: the id is not recorded, and Ecart Pay's retry
+runs the handlers again, so they should be safe to repeat (which they must be
+anyway: a 2xx can be lost on its way back). Work longer than the deadline belongs
+in a queue the handler only feeds.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final, TypeVar
+
+import anyio
+
+from .. import _json
+from .._reprs import safe_repr
+from ..errors import WebhookSignatureError
+from ..models.webhooks import WebhookEvent
+from ._verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER, verify_webhook
+from .stores import Claim, DeliveryStore, MemoryDeliveryStore
+
+__all__ = ["Handler", "WebhookReceiver"]
+
+logger = logging.getLogger("ecartpay_async.webhooks")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: What a handler is: an async function of the verified event.
+Handler = Callable[[WebhookEvent], Awaitable[object]]
+H = TypeVar("H", bound=Handler)
+
+#: Ecart Pay's budget for an answer, and the part of it the handlers get by default.
+ECARTPAY_ANSWER_BUDGET: Final = 5.0
+DEFAULT_HANDLER_TIMEOUT: Final = 4.0
+DEFAULT_MAX_BODY_BYTES: Final = 1024 * 1024
+#: Seconds a claim outlives the handlers' deadline before another delivery may take it:
+#: 4 + 5 s lapse before Ecart Pay's first retry (10 s later), so a worker that died
+#: holding a claim never makes the retry wait.
+_LEASE_MARGIN: Final = 5.0
+_SIGNED_HEADERS: Final = frozenset((TIMESTAMP_HEADER, WEBHOOK_ID_HEADER, SIGNATURE_HEADER))
+
+
+class _Refused(Exception):
+    """A delivery answered without running handlers: its status and reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@safe_repr
+class WebhookReceiver:
+    """An ASGI app for Ecart Pay webhook deliveries (see the module docstring).
+
+    ``secret`` is the account's webhook secret; ``store`` remembers handled webhook
+    ids (a :class:`~.stores.MemoryDeliveryStore` by default); ``handler_timeout``
+    bounds the handlers of one delivery in seconds (under Ecart Pay's 5-second
+    budget); ``max_body_bytes`` bounds a body; ``tolerance`` is how far, in seconds,
+    a delivery's timestamp may be from now.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        store: DeliveryStore | None = None,
+        handler_timeout: float = DEFAULT_HANDLER_TIMEOUT,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        tolerance: int = 300,
+    ) -> None:
+        if not isinstance(secret, str) or not secret:
+            raise ValueError("secret must be the non-empty webhook secret")
+        if not 0 < handler_timeout < ECARTPAY_ANSWER_BUDGET:
+            raise ValueError(
+                f"handler_timeout must be between 0 and {ECARTPAY_ANSWER_BUDGET:g} seconds "
+                "(Ecart Pay stops waiting for an answer after that)"
+            )
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be at least 1")
+        self._secret = secret
+        self.store: DeliveryStore = store if store is not None else MemoryDeliveryStore()
+        self.handler_timeout = handler_timeout
+        self.max_body_bytes = max_body_bytes
+        self.tolerance = tolerance
+        self._handlers: list[tuple[str, Handler]] = []
+
+    def __repr__(self) -> str:
+        patterns = sorted({pattern for pattern, _ in self._handlers})
+        return f"WebhookReceiver(handlers for {patterns}, store={type(self.store).__name__})"
+
+    # -- registration -------------------------------------------------------------------
+
+    def on(self, *events: str) -> Callable[[H], H]:
+        """Register an async handler for events by name or ``fnmatch`` pattern::
+
+            @receiver.on("transfer.created")
+            async def paid(event: WebhookEvent) -> None: ...
+
+            @receiver.on("*")                      # every event: the catch-all
+            async def audit(event: WebhookEvent) -> None: ...
+        """
+        if not events or not all(isinstance(e, str) and e for e in events):
+            raise ValueError("on() takes one or more event names, such as 'transfer.created'")
+
+        def register(handler: H) -> H:
+            is_async = inspect.iscoroutinefunction(handler)  # a flag: no type narrowing
+            if not is_async:
+                raise TypeError(f"{handler!r} must be an async function (async def)")
+            self._handlers.extend((event, handler) for event in events)
+            return handler
+
+        return register
+
+    def handlers_for(self, event: str) -> list[Handler]:
+        """The handlers an event runs, in registration order (each handler once)."""
+        found: list[Handler] = []
+        for pattern, handler in self._handlers:
+            if fnmatch.fnmatchcase(event, pattern) and handler not in found:
+                found.append(handler)
+        return found
+
+    # -- the ASGI app --------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            raise RuntimeError(f"WebhookReceiver serves HTTP, not {scope['type']!r}")
+        if scope["method"] != "POST":
+            await _answer(send, 405, {"error": "deliveries are POST requests"},
+                          ((b"allow", b"POST"),))
+            return
+        try:
+            body = await self._read_body(scope, receive)
+            event = self._verify(body, scope)
+        except _Refused as refused:
+            logger.warning("webhook delivery refused (%d): %s", refused.status, refused.reason)
+            await _answer(send, refused.status, {"error": refused.reason})
+            return
+        status, answer = await self.handle(event)
+        extra = ((b"retry-after", b"10"),) if status == 503 else ()
+        await _answer(send, status, answer, extra)
+
+    async def handle(self, event: WebhookEvent) -> tuple[int, dict[str, str]]:
+        """Deduplicate and run the handlers of a verified event: the status and answer."""
+        claim = await self.store.claim(event.id, lease=self.handler_timeout + _LEASE_MARGIN)
+        if claim is Claim.DONE:
+            return 200, {"status": "duplicate", "webhook_id": event.id}
+        if claim is Claim.BUSY:
+            return 503, {"error": "this delivery is being handled; retry later"}
+        started = time.monotonic()
+        try:
+            with anyio.move_on_after(self.handler_timeout) as deadline:
+                for handler in self.handlers_for(event.event):
+                    await handler(event)
+        except Exception as exc:
+            await self._release(event.id)
+            # The exception's type only: its text may hold data from the event (emails);
+            # a handler that wants its errors logged in full logs them itself.
+            logger.warning("webhook %s (%s): a handler raised %s; Ecart Pay will retry",
+                           event.id, event.event, type(exc).__name__)
+            return 500, {"error": f"a handler failed ({type(exc).__name__})"}
+        except BaseException:  # cancelled (the server stopping): let the retry take the id
+            await self._release(event.id)
+            raise
+        if deadline.cancelled_caught:
+            await self._release(event.id)
+            logger.warning("webhook %s (%s): handlers ran past %.1f s; the id stays unhandled",
+                           event.id, event.event, self.handler_timeout)
+            return 503, {"error": f"handlers did not finish in {self.handler_timeout:g} s"}
+        with anyio.CancelScope(shield=True):
+            await self.store.complete(event.id)
+        logger.debug("webhook %s (%s) handled in %.3f s", event.id, event.event,
+                     time.monotonic() - started)
+        return 200, {"status": "processed", "webhook_id": event.id}
+
+    async def _release(self, webhook_id: str) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.store.release(webhook_id)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise _Refused(413, f"the body is larger than {self.max_body_bytes} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Refused(400, "the client went away before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _Refused(413, f"the body is larger than {self.max_body_bytes} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _verify(self, body: bytes, scope: Scope) -> WebhookEvent:
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            if name in _SIGNED_HEADERS and name in headers:
+                raise _Refused(400, f"the {name} header is given more than once")
+            headers[name] = raw_value.decode("latin-1")
+        try:
+            return verify_webhook(body, headers, self._secret, tolerance=self.tolerance)
+        except WebhookSignatureError as exc:
+            status = 401 if exc.check in ("signature", "timestamp") else 400
+            raise _Refused(status, str(exc)) from None
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        # Served on its own (not mounted), the receiver closes its store on shutdown.
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                close = getattr(self.store, "aclose", None)
+                if close is not None:
+                    await close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1")).strip()
+    return None
+
+
+async def _answer(
+    send: Send,
+    status: int,
+    content: dict[str, str],
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
+    body = _json.dumps(content)
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *headers,
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
