@@ -553,8 +553,13 @@ def _make_journal(journal: Journal | str | os.PathLike[str], label: str | None) 
     ``postgres`` extra; rows labelled ``label``), a path for an :class:`SQLiteJournal`,
     or a journal object."""
     if isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresJournal  # psycopg: loaded only when asked for
-
+        try:
+            from .postgres import PostgresJournal  # psycopg: loaded only when asked for
+        except ImportError as exc:
+            raise ImportError(
+                "a postgresql:// journal needs the postgres extra: "
+                "pip install 'ecartpay-async[postgres]'"
+            ) from exc
         return PostgresJournal(journal, batch=label or "default")
     if isinstance(journal, (str, os.PathLike)):
         return SQLiteJournal(journal)

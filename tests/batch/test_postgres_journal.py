@@ -51,6 +51,8 @@ async def test_an_expired_lease_is_taken_over_as_seen_before(pg_schema: str) -> 
     async with PostgresJournal(DSN, schema=pg_schema, lease=0.4) as heir:
         assert {c.status for c in await heir.claim(rows(3), "heir")} == {ClaimStatus.HELD}
         await anyio.sleep(0.6)
+        (status,) = await heir.status()
+        assert [(h.worker, h.live, h.expired) for h in status.holders] == [("dead", 0, 3)]
         taken = await heir.claim(rows(3), "heir")
         assert [c.status for c in taken] == [ClaimStatus.GRANTED] * 3
         # As it was before the takeover: `sending` by the dead worker, so the batch
