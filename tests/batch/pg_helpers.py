@@ -1,8 +1,9 @@
-"""The PostgreSQL the journal tests run on, and a schema of their own per test.
+"""The PostgreSQL the journal tests run on, and a schema or database of their own.
 
 The server is ``ECARTPAY_TEST_POSTGRES_DSN`` (default
-``postgresql://postgres@127.0.0.1:5432/test``). Without one the tests skip, unless
-``ECARTPAY_REQUIRE_POSTGRES=1`` (CI), which turns the skip into a failure.
+``postgresql://postgres@127.0.0.1:5432/test``). Without one, the modules that import
+this one are skipped with one line saying so, unless ``ECARTPAY_REQUIRE_POSTGRES=1``
+(CI), which turns the skip into an error.
 """
 
 from __future__ import annotations
@@ -13,34 +14,37 @@ from collections.abc import Iterator
 
 import pytest
 
-psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
-
 DSN = os.environ.get("ECARTPAY_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-_reachable: str | None = None
+_REQUIRED = os.environ.get("ECARTPAY_REQUIRE_POSTGRES") == "1"
 
 
-def require_server() -> None:
-    global _reachable
-    if _reachable is None:
-        try:
-            psycopg.connect(DSN, connect_timeout=3).close()
-            _reachable = ""
-        except psycopg.Error as exc:
-            _reachable = str(exc).strip().splitlines()[0]
-    if _reachable:
-        message = (
-            f"no PostgreSQL at {DSN} ({_reachable}); "
-            "set ECARTPAY_TEST_POSTGRES_DSN=postgresql://user@host:port/db to run these"
-        )
-        if os.environ.get("ECARTPAY_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+def _unavailable() -> str | None:
+    """Why the tests cannot run here, or None."""
+    try:
+        import psycopg
+    except ImportError:
+        return "the postgres extra is not installed (pip install -e '.[postgres]')"
+    try:
+        psycopg.connect(DSN, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0]
+        return (f"no PostgreSQL at {DSN} ({reason}); "
+                "set ECARTPAY_TEST_POSTGRES_DSN=postgresql://user@host:port/db to run these")
+    return None
+
+
+_why_not = _unavailable()
+if _why_not is not None:
+    if _REQUIRED:
+        raise RuntimeError(f"ECARTPAY_REQUIRE_POSTGRES=1 but {_why_not}")
+    pytest.skip(_why_not, allow_module_level=True)
+
+import psycopg  # noqa: E402 (available: checked above)
 
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """The DSN of a fresh database (for journals named by DSN alone); dropped after."""
-    require_server()
     name = f"ecartpay_test_{uuid.uuid4().hex[:10]}"
     admin = DSN.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -53,7 +57,6 @@ def pg_database() -> Iterator[str]:
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
     """A fresh schema name; the schema is dropped after the test."""
-    require_server()
     name = f"ecartpay_test_{uuid.uuid4().hex[:10]}"
     yield name
     with psycopg.connect(DSN, autocommit=True) as conn:
