@@ -496,25 +496,26 @@ class Batch(anyio.AsyncContextManagerMixin):
             return 0
         assert self._journal is not None
         claims: list[Claim] = []
+        journal_rows = [_journal_row(request) for _, request in rows]
         if not self._stop.is_set():
             try:
-                claims = await self._journal.claim(
-                    [_journal_row(request) for _, request in rows], self.run_id
-                )
+                claims = await self._journal.claim(journal_rows, self.run_id)
             except JournalError as exc:
                 self._stop(f"the journal failed: {exc}", exc)
         if not claims:
             for row, request in rows:
                 await self._emit(outcomes, self._policy.not_attempted(row, request))
             return 0
-        for (row, request), claim in zip(rows, claims, strict=True):
+        for (row, request), journal_row, claim in zip(rows, journal_rows, claims, strict=True):
             if claim.status is ClaimStatus.GRANTED:
                 await claimed.send((row, request, claim))
             elif claim.status is ClaimStatus.HELD:
                 self.held_elsewhere += not again
                 held[claim.reference_id] = (row, request)
             else:
-                await self._emit(outcomes, self._policy.refused(row, request, claim.entry))
+                await self._emit(outcomes, self._policy.refused(
+                    row, request, claim.entry, journal_row.fingerprint
+                ))
         return sum(claim.status is ClaimStatus.GRANTED for claim in claims)
 
     def _source_failed(self, error: BaseException) -> None:

@@ -126,10 +126,10 @@ _CREATE: Final[tuple[LiteralString, ...]] = (
     "CREATE INDEX IF NOT EXISTS payouts_sending ON {schema}.payouts (worker) "
     "WHERE state = 'sending'",
 )
-_COLUMNS: Final = sql.SQL(", ").join(
-    map(sql.Identifier, ("reference_id", "fingerprint", "state", "payout_id", "payout_status",
-                         "error", "worker"))
+_COLUMN_NAMES: Final = (
+    "reference_id", "fingerprint", "state", "payout_id", "payout_status", "error", "worker"
 )
+_COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, _COLUMN_NAMES))
 
 
 def default_worker_id() -> str:
@@ -392,26 +392,28 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
                 (self.batch, *_columns(rows)),
             ).fetchall()
             new = {r for (r,) in inserted}
-            known = [row for row in rows if row[0] not in new]
+            known = {row[0]: row for row in rows if row[0] not in new}
             if not known:
                 return []
-            wanted = {row[0]: row[1] for row in known}
-            found = self._execute(
+            # Only the rows the journal holds with another fingerprint come back.
+            differing = self._execute(
                 conn,
-                sql.SQL("SELECT {} FROM {} WHERE reference_id = ANY(%s)").format(_COLUMNS, table),
-                (list(wanted),),
+                sql.SQL(
+                    "SELECT {} FROM {} AS p JOIN unnest(%s::text[], %s::text[]) AS v(r, f) "
+                    "ON p.reference_id = v.r WHERE p.fingerprint <> v.f"
+                ).format(sql.SQL(", ").join(
+                    sql.SQL("p.{}").format(sql.Identifier(c)) for c in _COLUMN_NAMES
+                ), table),
+                (list(known), [row[1] for row in known.values()]),
             ).fetchall()
             conflicts: list[JournalEntry] = []
             changed: list[JournalRow] = []
-            for record in found:
+            for record in differing:
                 entry = _entry(record)
-                digest = wanted[entry.reference_id]
-                if entry.fingerprint == digest:
-                    continue
                 if entry.locked:
                     conflicts.append(entry)
                 else:  # nothing left for it yet: the content may still change
-                    changed.extend(row for row in known if row[0] == entry.reference_id)
+                    changed.append(known[entry.reference_id])
             if changed:
                 self._execute(
                     conn,

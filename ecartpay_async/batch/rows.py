@@ -230,12 +230,14 @@ class RowPolicy:
             sent.latency,
         )
 
-    def refused(self, row: int, request: PayoutRequest, entry: JournalEntry | None) -> Outcome:
+    def refused(
+        self, row: int, request: PayoutRequest, entry: JournalEntry | None, digest: str
+    ) -> Outcome:
         """The outcome of a row its claim refused: done (``skipped``), a duplicate or
         another payment (as :meth:`process` would say), or failed on another worker
         during this run (final for this run; a later run tries it again)."""
         assert entry is not None
-        early = self._check_prior(row, request, entry, fingerprint(request))
+        early = self._check_prior(row, request, entry, digest)
         if early is not None:
             return early
         error = BatchAbortedError(
