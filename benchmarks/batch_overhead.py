@@ -11,6 +11,11 @@
 * journal off / on at 50 ms latency, 64 in flight, through the harness's workers
   (target: on at least 0.95 x off).
 
+``python -m benchmarks.batch_overhead memory N`` runs ``send_batch`` over the
+in-memory sender for ``N`` rows from a generator and prints the process's peak RSS
+(run it in fresh processes, e.g. for 10,000 and 1,000,000 rows: the engine's memory
+must not grow with the rows).
+
 CPU times on a shared machine are noisy: compare medians of the same run only.
 """
 
@@ -110,8 +115,22 @@ async def _cpu_rounds(count: int) -> dict[str, list[float]]:
     return runs
 
 
+async def _memory(count: int) -> None:
+    from ecartpay_async import PayoutRequest
+    from ecartpay_async.batch import send_batch
+
+    requests = (PayoutRequest(**body) for body in payout_bodies(count, "memory"))
+    report = await send_batch(_NoSender(), requests, concurrency=64)
+    assert report.paid == count
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{count:,} rows: peak RSS {peak:.1f} MB")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "memory":
+        anyio.run(_memory, int(args[1]))
+        return
     count = int(args[0]) if args else 3000
     runs = anyio.run(_cpu_rounds, count)
     median = {kind: statistics.median(values) for kind, values in runs.items()}

@@ -90,6 +90,8 @@ class PauseGate:
 
     async def wait(self, sleep: Callable[[float], Awaitable[None]]) -> None:
         """Return once no pause is set; ``sleep`` is the caller's (tests pass a fake)."""
+        if not self._until:
+            return  # never paused: not even a clock read
         # Sleep to the deadline; go round again only if someone extended it meanwhile.
         while (delay := self._until - self._clock()) > 0:
             await sleep(delay)

@@ -4,8 +4,9 @@ Reached through ``client.payouts.batch(...)`` and ``client.payouts.send_batch(..
 the names here are for typing, for custom journals and for reading CSV files. They
 load on first use, so that building a client does not import the engine.
 
-Rooms: :mod:`.engine` (lifetime, feeder, workers), :mod:`.rows` (what happens to one
-row), :mod:`.journal` (the journal interface and the SQLite journal), :mod:`.limits`
+Rooms: :mod:`.payouts` (``client.payouts``, which starts batches), :mod:`.engine`
+(lifetime, feeder, workers), :mod:`.rows` (what happens to one row),
+:mod:`.journal` (the journal interface and the SQLite journal), :mod:`.limits`
 (rate limit, AIMD concurrency, breaker), :mod:`.source` (CSV input), :mod:`.validate`
 (rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says);
 :mod:`.postgres` (the ``postgres`` extra) the journal several hosts share.

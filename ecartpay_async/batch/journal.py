@@ -509,7 +509,10 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
         op = _Op(apply)
         try:
             self._ops.send_nowait(op)
-        except anyio.ClosedResourceError:
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            # The writer is gone. If a cancellation stopped it, it stops this caller
+            # too, here, rather than as an error; otherwise the journal was closed.
+            await anyio.lowlevel.checkpoint()
             raise JournalError(f"journal {self.path} is closed") from None
         await op.done.wait()
         if op.error is not None:

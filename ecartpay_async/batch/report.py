@@ -23,6 +23,7 @@ __all__ = ["BatchReport", "Failure", "LatencyHistogram", "ReportBuilder"]
 
 #: Failures kept with their reasons; a batch with more is broken and says so by count.
 MAX_FAILURES: Final = 10_000
+_ZERO: Final = Decimal(0)
 
 
 @safe_repr
@@ -204,11 +205,13 @@ class ReportBuilder:
         request = outcome.request
         if request is not None:
             per = self._amounts.setdefault(status, {})
-            per[request.currency] = per.get(request.currency, Decimal(0)) + request.amount
+            per[request.currency] = per.get(request.currency, _ZERO) + request.amount
         self.attempts += outcome.attempts
         self.retries += max(0, outcome.attempts - 1)
         self.recovered += outcome.recovered
-        if latency is not None:
+        if latency is not None and (outcome.attempts or outcome.recovered):
+            # Only rows that reached the API: a row that failed before its first
+            # attempt (no token) has no latency to speak of.
             self._latency.add(latency)
         if status is OutcomeStatus.FAILED:
             if len(self._failures) < self._max_failures:

@@ -186,8 +186,10 @@ class RowPolicy:
         self, request: PayoutRequest, prior: JournalEntry | None
     ) -> _Sent | _Failed | None:
         """The send (or lookup) itself, timed; None if the batch stopped meanwhile."""
-        await self._gate.wait(anyio.sleep)
         if self._rate is not None:
+            # Wait out a pause first, so that the rate limit does not bank its slots
+            # and burst when it ends (the request pipeline waits at the gate anyway).
+            await self._gate.wait(anyio.sleep)
             await self._rate.acquire()
         if self._stop.is_set():  # while this row waited for its turn
             return None

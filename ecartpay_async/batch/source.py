@@ -132,6 +132,7 @@ class CsvSource:
         totals: dict[str, Decimal] = {}
         rows = confirmations = 0
         stamp = self._file_stamp(problems)
+        problems.raise_if_any()  # a file that cannot be read has no rows to check
         try:
             for parsed in self._parse():
                 if parsed.problem is not None:

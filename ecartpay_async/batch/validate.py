@@ -29,8 +29,11 @@ class RowProblem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line is not None else f"row {self.row}"
-        return f"{where}: {self.field}: {self.reason}"
+        if self.line is not None:
+            return f"line {self.line}: {self.field}: {self.reason}"
+        if self.row == 0:  # the input as a whole (a file that cannot be read)
+            return f"{self.field}: {self.reason}"
+        return f"row {self.row}: {self.field}: {self.reason}"
 
 
 class BatchValidationError(ValidationError):

@@ -5,14 +5,14 @@
 (with the ``sandbox`` extra) runs the local emulator. Keys come from
 ``ECARTPAY_PUBLIC_KEY`` / ``ECARTPAY_PRIVATE_KEY`` and are never printed.
 
-Exit codes of ``payouts send``: 0 every row paid or pending (or skipped as done by an
-earlier run), 1 some rows failed, 2 invalid input or options (nothing sent), 3 the
-batch was stopped by a fatal error or the breaker, 130 interrupted.
+Exit codes of ``payouts send``: :data:`EXIT_CODES` (shown by ``payouts send --help``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import click
 
 from .._version import __version__
+from ._extra import is_missing_extra, needs_the_cli_extra
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,8 +41,50 @@ EXIT_INVALID: Final = 2
 EXIT_STOPPED: Final = 3
 EXIT_INTERRUPTED: Final = 130
 
+#: What each exit code of ``payouts send`` means (its --help and the README list them).
+EXIT_CODES: Final = (
+    (EXIT_OK, "every row paid, pending or skipped (done by an earlier run)"),
+    (EXIT_FAILED, "some rows failed (listed, and in --report)"),
+    (EXIT_INVALID, "invalid file, options or keys: nothing was sent"),
+    (EXIT_STOPPED, "stopped early: a fatal error, the breaker, or an address that cannot be "
+                   "reached"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+#: Where the keys come from: the command line never takes a key as an option.
+KEY_VARIABLES: Final = ("ECARTPAY_PUBLIC_KEY", "ECARTPAY_PRIVATE_KEY")
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Commands(click.Group):
+    """The root group. A command reaching for a package of the ``cli`` extra that is not
+    installed (``rich``, when only the ``sandbox`` extra brought click) names the extra
+    to install instead of showing a traceback."""
+
+    def __repr__(self) -> str:  # click's reads self.name, unset on a half-built one
+        return f"<{type(self).__name__} {getattr(self, 'name', None)!r}>"
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            if not is_missing_extra(exc):
+                raise
+            needs_the_cli_extra()
+
+
+def _send_epilog() -> str:
+    # "\b" keeps click from re-wrapping these lines into one paragraph.
+    codes = "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
+    return (
+        "\b\nEnvironment variables:\n"
+        f"  {KEY_VARIABLES[0]}, {KEY_VARIABLES[1]}\n"
+        "       your Ecart Pay keys (not needed with --sandbox; never printed)\n"
+        "  ECARTPAY_BASE_URL     the same as --base-url\n"
+        "  ECARTPAY_ENVIRONMENT  the same as --environment\n"
+        f"\n\b\nExit codes:\n{codes}"
+    )
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ecartpay-async")
 def main() -> None:
     """Ecart Pay from the command line: payouts in bulk, exactly once."""
@@ -66,7 +109,7 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 # -- payouts send ------------------------------------------------------------------------
 
 
-@payouts.command("send")
+@payouts.command("send", epilog=_send_epilog())
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--journal", metavar="PATH|DSN",
               help="SQLite file, or postgresql://... to split the batch between hosts: "
@@ -149,7 +192,8 @@ class _SendRun:
         self.err = err
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
-        client = _make_client(base_url, environment)
+        client = _make_client(base_url, environment,
+                              without_keys=", or add --sandbox to try without keys")
         if client is None:
             return EXIT_INVALID
         async with client:
@@ -185,11 +229,15 @@ class _SendRun:
         from .display import LiveProgress, render_summary, render_worker
         from .export import ReportWriter
 
+        batch_log = logging.getLogger("ecartpay_async.batch")
+        if not batch_log.handlers:
+            # The summary says why a batch stopped; Python's last-resort handler would
+            # print the batch's own warning about it too. Configured logging still gets it.
+            batch_log.addHandler(logging.NullHandler())
         try:
             batch = client.payouts.batch(self.source, **self.options)
-        except ImportError:
-            click.echo("a postgresql:// journal needs the postgres extra: "
-                       "pip install 'ecartpay-async[postgres]'", err=True)
+        except ImportError as exc:
+            click.echo(str(exc), err=True)  # a postgresql:// journal without the extra
             return EXIT_INVALID
         with contextlib.ExitStack() as files:
             writer = None
@@ -213,13 +261,31 @@ class _SendRun:
                 click.echo(exc.message, err=True)
                 return EXIT_INVALID
         report = batch.report
-        render_summary(self.out, report)
+        unreachable = _unreachable(report, client.base_url)
+        if unreachable is not None and not report.attempts:
+            # Nothing went out: the one line says all there is to say.
+            click.echo(unreachable, err=True)
+            return EXIT_STOPPED
+        render_summary(self.out, report, progress.tally)
         if batch.held_elsewhere or getattr(batch.journal, "shared", False):
             render_worker(self.out, batch)
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,
                            soft_wrap=True)
         return exit_code(report)
+
+
+def _unreachable(report: BatchReport, base_url: str) -> str | None:
+    """The line for a batch stopped because the API's address cannot be reached."""
+    from ..batch.report import describe_error
+    from ..errors import APIConnectionError
+
+    error = report.abort_error
+    if not isinstance(error, APIConnectionError):
+        return None
+    cause = describe_error(error.__cause__ or error)
+    return (f"error: cannot reach {base_url} ({cause}); "
+            "check --base-url or ECARTPAY_BASE_URL, and the network")
 
 
 def exit_code(report: BatchReport) -> int:
@@ -236,8 +302,11 @@ def _print_dry_run(
 ) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{file}: {rows:,} valid rows (dry run, nothing sent)",
-                  title_justify="left")
+    # The title is a line of its own, never wrapped: a table title wraps to the table's
+    # width and would cut the file's path in two.
+    out.print(f"{file}: {rows:,} valid rows (dry run, nothing sent)",
+              soft_wrap=True, highlight=False, markup=False)
+    table = Table()
     table.add_column("currency")
     table.add_column("total", justify="right")
     for currency, total in totals.items():
@@ -340,33 +409,49 @@ def get_command(payout_id: str, as_json: bool, base_url: str | None, environment
     sys.exit(_run_api(run))
 
 
+#: How --available-at may be written: an ISO-8601 time with its UTC offset.
+AVAILABLE_AT_FORMS: Final = "2026-12-01T09:00:00-06:00 or 2026-12-01T15:00:00Z"
+
+
+def _aware_datetime(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> datetime | None:
+    """An ISO-8601 time with its UTC offset; a bare date or time would be a guess."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        # Python 3.10's fromisoformat does not read a final "Z".
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 time; write {AVAILABLE_AT_FORMS}"
+        ) from None
+    if when.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no UTC offset; write {AVAILABLE_AT_FORMS}")
+    return when
+
+
 @payouts.command("confirm")
 @click.argument("payout_id")
-@click.option("--available-at", metavar="ISO-8601",
-              help="Credit on this date instead of now (e.g. 2026-12-01T09:00:00-06:00).")
+@click.option("--available-at", metavar="ISO-8601", callback=_aware_datetime,
+              help=f"Credit at this time instead of now, with its UTC offset: "
+                   f"{AVAILABLE_AT_FORMS}.")
 @click.option("--json", "as_json", is_flag=True, help="Print the payout as JSON.")
 @_connection_options
 def confirm_command(
-    payout_id: str, available_at: str | None, as_json: bool, base_url: str | None,
+    payout_id: str, available_at: datetime | None, as_json: bool, base_url: str | None,
     environment: str,
 ) -> None:
     """Release a pending payout now, or schedule it with --available-at."""
-    from .._convert import parse_datetime
-
     out = _console()
-    when: datetime | None = None
-    if available_at is not None:
-        try:
-            when = parse_datetime(available_at)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--available-at") from None
 
     async def run() -> int:
         client = _make_client(base_url, environment)
         if client is None:
             return EXIT_INVALID
         async with client:
-            payout = await client.payouts.confirm(payout_id, when)
+            payout = await client.payouts.confirm(payout_id, available_at)
         _show_payout(out, payout, as_json)
         return EXIT_OK
 
@@ -419,14 +504,28 @@ def _console(*, stderr: bool = False) -> Console:
     return console
 
 
-def _make_client(base_url: str | None, environment: str) -> AsyncClient | None:
+def _make_client(
+    base_url: str | None, environment: str, *, without_keys: str = ""
+) -> AsyncClient | None:
+    """The client for a command, or None after saying in one line what is wrong.
+
+    ``without_keys`` tells how to try the command with no keys, if it can be.
+    """
     from ..client import AsyncClient
     from ..errors import ConfigurationError
 
     try:
         return AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
     except ConfigurationError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        # The client says it the Python way (public_key=); here keys come from the
+        # environment only.
+        missing = [name for name in KEY_VARIABLES if not os.environ.get(name, "").strip()]
+        if missing:
+            variables = " and ".join(missing)
+            click.echo(f"error: no Ecart Pay keys: set the environment variable"
+                       f"{'s' if len(missing) > 1 else ''} {variables}{without_keys}", err=True)
+        else:
+            click.echo(f"error: {exc.message}", err=True)
         return None
 
 

@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..batch.outcome import Outcome, OutcomeStatus
+from ..models.common import PayoutStatus
 
 if TYPE_CHECKING:
     from .._pause import PauseStats
@@ -37,6 +38,11 @@ __all__ = ["LiveProgress", "Tally", "describe_pauses", "format_amounts", "summar
 #: Failures listed in the summary; the report file has them all.
 FAILURES_SHOWN: Final = 20
 _PLAIN_INTERVAL: Final = 2.0
+#: Rows finished before the plain line shows an ETA: rows finish in waves of
+#: ``concurrency``, so the first ones say nothing about the rate.
+_ETA_MIN_ROWS: Final = 100
+#: The summary's label for skipped rows whose payout still waits for a confirmation.
+STILL_PENDING: Final = "still pending"
 
 _STYLES: Final = {
     OutcomeStatus.PAID: "green",
@@ -47,22 +53,52 @@ _STYLES: Final = {
 }
 
 
+def is_still_pending(outcome: Outcome) -> bool:
+    """A row skipped because an earlier run sent it, whose payout still waits for a
+    confirmation: done for this run, not for the person waiting for the money."""
+    payout = outcome.payout
+    return (
+        outcome.status is OutcomeStatus.SKIPPED
+        and payout is not None
+        and payout.status == PayoutStatus.PENDING
+    )
+
+
 class Tally:
-    """Running counts per status, for the progress display."""
+    """Running counts per status, for the progress display and the summary.
+
+    Skipped rows still waiting for a confirmation are counted apart
+    (:attr:`still_pending`), so they are shown as pending, not hidden among the done.
+    """
 
     def __init__(self) -> None:
         self.counts = dict.fromkeys(OutcomeStatus, 0)
         self.done = 0
+        self.still_pending = 0
+        self.still_pending_amounts: dict[str, Decimal] = {}
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome.status] += 1
         self.done += 1
+        if is_still_pending(outcome):
+            assert outcome.request is not None  # skipped rows always have one
+            currency, amount = outcome.request.currency, outcome.request.amount
+            self.still_pending += 1
+            self.still_pending_amounts[currency] = (
+                self.still_pending_amounts.get(currency, Decimal(0)) + amount
+            )
 
     def line(self) -> str:
-        shown = [OutcomeStatus.PAID, OutcomeStatus.PENDING, OutcomeStatus.FAILED]
-        shown += [s for s in (OutcomeStatus.SKIPPED, OutcomeStatus.NOT_ATTEMPTED)
-                  if self.counts[s]]
-        return " ".join(f"{s}={self.counts[s]}" for s in shown)
+        counts = self.counts
+        parts = [f"{s}={counts[s]}"
+                 for s in (OutcomeStatus.PAID, OutcomeStatus.PENDING, OutcomeStatus.FAILED)]
+        if self.still_pending:
+            parts.append(f"still_pending={self.still_pending}")
+        if counts[OutcomeStatus.SKIPPED] > self.still_pending:
+            parts.append(f"skipped={counts[OutcomeStatus.SKIPPED] - self.still_pending}")
+        if counts[OutcomeStatus.NOT_ATTEMPTED]:
+            parts.append(f"not_attempted={counts[OutcomeStatus.NOT_ATTEMPTED]}")
+        return " ".join(parts)
 
 
 def describe_pauses(stats: PauseStats) -> str:
@@ -139,10 +175,9 @@ class LiveProgress:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        # Plain output ends with the summary, which says it all: no last progress line.
         if self._bar is not None:
             self._bar.stop()
-        else:
-            self._print_line()
 
     def add(self, outcome: Outcome) -> None:
         self.tally.add(outcome)
@@ -158,11 +193,12 @@ class LiveProgress:
         rate = done / (now - self._started) if now > self._started else 0.0
         of = f"/{self.total} ({done / self.total:.0%})" if self.total else ""
         eta = ""
-        if self.total and rate > 0 and done < self.total:
+        if self.total and rate > 0 and _ETA_MIN_ROWS <= done < self.total:
             eta = f" eta {(self.total - done) / rate:.0f}s"
+        shown_rate = f"{rate:,.1f}" if rate < 10 else f"{rate:,.0f}"
         paused = describe_pauses(self._pauses()) if self._pauses is not None else ""
         self.console.print(
-            f"{done}{of} rows, {rate:,.0f}/s{eta}, {self.tally.line()}"
+            f"{done}{of} rows, {shown_rate}/s{eta}, {self.tally.line()}"
             + (f", {paused}" if paused else ""),
             highlight=False,
         )
@@ -172,31 +208,46 @@ def format_amounts(amounts: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{amount:,} {currency}" for currency, amount in amounts.items()) or "-"
 
 
-def summary_table(report: BatchReport) -> Table:
-    """Rows and amounts per status, one amount column per currency."""
+def summary_table(report: BatchReport, tally: Tally | None = None) -> Table:
+    """Rows and amounts per status, one amount column per currency, and their total.
+
+    With the run's ``tally``, skipped rows still waiting for a confirmation get a row
+    of their own ("still pending"), taken out of "skipped".
+    """
     currencies = sorted({c for per in report.amounts.values() for c in per})
     table = Table(title="Payout batch", title_justify="left")
     table.add_column("status")
     table.add_column("rows", justify="right")
     for currency in currencies:
         table.add_column(currency, justify="right")
+
+    def add_row(label: Text, count: int, totals: Mapping[str, Decimal]) -> None:
+        table.add_row(label, f"{count:,}",
+                      *(f"{totals[c]:,}" if totals.get(c) else "-" for c in currencies))
+
+    still_pending = tally.still_pending if tally is not None else 0
+    still_amounts = tally.still_pending_amounts if tally is not None else {}
     for status in OutcomeStatus:
-        count = report.count(status)
-        if not count and status not in (OutcomeStatus.PAID, OutcomeStatus.FAILED):
-            continue
-        totals = report.totals(status)
-        table.add_row(
-            Text(str(status), style=_STYLES[status]),
-            f"{count:,}",
-            *(f"{totals[c]:,}" if c in totals else "-" for c in currencies),
-        )
+        count, totals = report.count(status), report.totals(status)
+        if status is OutcomeStatus.SKIPPED:
+            count -= still_pending
+            totals = {c: a - still_amounts.get(c, Decimal(0)) for c, a in totals.items()}
+        if count or status in (OutcomeStatus.PAID, OutcomeStatus.FAILED):
+            add_row(Text(str(status), style=_STYLES[status]), count, totals)
+        if status is OutcomeStatus.PENDING and still_pending:
+            add_row(Text(f"{STILL_PENDING} (sent by an earlier run)", style=_STYLES[status]),
+                    still_pending, still_amounts)
     table.add_section()
-    table.add_row("total", f"{report.total:,}", *("" for _ in currencies))
+    grand: dict[str, Decimal] = {}
+    for per in report.amounts.values():
+        for currency, amount in per.items():
+            grand[currency] = grand.get(currency, Decimal(0)) + amount
+    add_row(Text("total"), report.total, grand)
     return table
 
 
-def render_summary(console: Console, report: BatchReport) -> None:
-    console.print(summary_table(report))
+def render_summary(console: Console, report: BatchReport, tally: Tally | None = None) -> None:
+    console.print(summary_table(report, tally))
     latency = ""
     if report.latency_p50 is not None:
         latency = (
