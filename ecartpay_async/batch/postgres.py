@@ -617,9 +617,14 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
             try:
                 await self._transact(lambda conn: self._execute(
                     conn,
+                    # Rows locked this instant are skipped, not waited for: they are
+                    # being finished (by this worker's other connection: waiting could
+                    # deadlock) or looked at by a claim; the next round renews them.
                     sql.SQL(
-                        "UPDATE {} SET lease_until = clock_timestamp() + %s * interval '1 second' "
-                        "WHERE worker = ANY(%s) AND state = 'sending' AND lease_until IS NOT NULL"
+                        "UPDATE {0} SET lease_until = clock_timestamp() + %s * interval '1 second' "
+                        "WHERE reference_id IN (SELECT reference_id FROM {0} "
+                        "WHERE worker = ANY(%s) AND state = 'sending' AND lease_until IS NOT NULL "
+                        "FOR UPDATE SKIP LOCKED)"
                     ).format(table),
                     (lease, list(self._workers)),
                 ))

@@ -113,16 +113,19 @@ async def test_three_workers_split_6000_rows_through_three_kills(
         command = send_command(tmp_path / "payroll.csv", pg_database, sb)
 
         async def run_slot(slot: int) -> None:
-            for _ in range(5):  # bounded: at most three kills in all
-                async with await anyio.open_process(
-                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                ) as process:
-                    pids[slot].append(process.pid)
-                    killer.started(slot, process.pid)
-                    code = await process.wait()
-                    killer.exited(slot)
+            for run in range(5):  # bounded: at most three kills in all
+                log = tmp_path / f"worker-{slot}-{run}.log"
+                with log.open("wb") as output:
+                    async with await anyio.open_process(
+                        command, env=env, stdout=output, stderr=subprocess.STDOUT
+                    ) as process:
+                        pids[slot].append(process.pid)
+                        killer.started(slot, process.pid)
+                        code = await process.wait()
+                        killer.exited(slot)
                 if code != -signal.SIGKILL:
-                    assert code in (0, 1), f"worker {slot} exited with {code}"
+                    said = log.read_text(errors="replace")[-3000:]
+                    assert code in (0, 1), f"worker {slot} exited with {code}:\n{said}"
                     return
             raise AssertionError(f"worker {slot} was killed too often")
 
