@@ -100,6 +100,7 @@ SCHEMA_VERSION: Final = 1
 #: Seconds a claim lasts unless renewed; tests shorten it (``ECARTPAY_JOURNAL_LEASE``).
 DEFAULT_LEASE: Final = 30.0
 _MAX_GROUP: Final = 1024
+_TRANSACTION_TRIES: Final = 3
 _LINGER: Final = 0.003  # seconds a result waits for others to share its commit
 
 _CREATE: Final[tuple[LiteralString, ...]] = (
@@ -173,8 +174,16 @@ class _Session:
             self._conn = self._connect()
         conn = self._conn
         try:
-            with conn.transaction():
-                result = work(conn)
+            for attempt in range(_TRANSACTION_TRIES):
+                try:
+                    with conn.transaction():
+                        result = work(conn)
+                    break
+                except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+                    # A deadlock or serialization failure rolled it all back: the whole
+                    # transaction may simply run again.
+                    if attempt + 1 == _TRANSACTION_TRIES:
+                        raise
         except psycopg.OperationalError as exc:
             if conn.closed or conn.broken:
                 self._conn = None
