@@ -101,6 +101,8 @@ class _Shared:
         self.sender = sender
         self.tokens = tokens
         self.gate = gate
+        #: Told of every attempt of every call (telemetry); see HTTPPipeline.observers.
+        self.observers: list[AttemptObserver] = []
 
 
 class HTTPPipeline:
@@ -153,6 +155,11 @@ class HTTPPipeline:
             shared=self._shared,
             clock=self._clock,
         )
+
+    @property
+    def observers(self) -> list[AttemptObserver]:
+        """Callables told of every attempt of this client and of those derived from it."""
+        return self._shared.observers
 
     @property
     def tokens(self) -> TokenCache:
@@ -306,8 +313,13 @@ class HTTPPipeline:
             logger.debug(
                 "%s %s -> %s (attempt %d, %.1f ms)", method, path, outcome, number, duration * 1e3
             )
-        if on_attempt is not None:
-            on_attempt(Attempt(method, path, number, status, error, duration))
+        observers = self._shared.observers
+        if on_attempt is not None or observers:
+            attempt = Attempt(method, path, number, status, error, duration)
+            if on_attempt is not None:
+                on_attempt(attempt)
+            for observer in observers:
+                observer(attempt)
 
     def _pause_from(self, response: httpx.Response) -> None:
         # Every request of this client waits, not just the one that was told.

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .resources.transactions import AsyncTransactions
     from .resources.webhooks import AsyncWebhooks
     from .resources.withdrawals import AsyncWithdrawals
+    from .telemetry import Telemetry
 
 __all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
 
@@ -60,7 +61,10 @@ class AsyncClient:
     ``ecartpay_async.transport.AiohttpTransport()``) under the SDK's own fast path;
     the client closes it. ``max_retries`` and ``timeout`` can also be set per call
     and per derived client (:meth:`with_options`). ``retry_policy`` tunes the backoff;
-    the number of retries always comes from ``max_retries``.
+    the number of retries always comes from ``max_retries``. ``telemetry=True`` (the
+    ``otel`` extra) adds OpenTelemetry spans and metrics, see
+    :mod:`ecartpay_async.telemetry`; ``ECARTPAY_LOG=debug|info|warning`` turns the
+    SDK's logging to stderr on.
     """
 
     def __init__(
@@ -78,15 +82,23 @@ class AsyncClient:
         retry_policy: RetryPolicy | None = None,
         default_headers: dict[str, str] | None = None,
         account_email: str | None = None,
+        telemetry: bool | Telemetry = False,
         _pipeline: HTTPPipeline | None = None,
     ) -> None:
+        from ._logging import configure_logging_from_env  # here: keeps the import cost
+
+        configure_logging_from_env()  # ECARTPAY_LOG=debug|info|warning, read once
         self.environment = environment
         self.account_email = None if account_email is None else check_email(
             account_email, field="account_email"
         )
+        #: OpenTelemetry spans and metrics, or None (see ecartpay_async.telemetry).
+        self.telemetry: Telemetry | None = None
         if _pipeline is not None:  # with_options(): share everything but the options
             self._http = _pipeline
             self.base_url = _pipeline.base_url
+            # The shared pipeline already reports to it; batches need it for their span.
+            self.telemetry = None if isinstance(telemetry, bool) else telemetry
         else:
             self.base_url = _resolve_base_url(environment, base_url)
             public = _key(public_key, "ECARTPAY_PUBLIC_KEY", "public_key")
@@ -107,6 +119,9 @@ class AsyncClient:
                 policy=policy,
                 headers=default_headers,
             )
+            self.telemetry = _telemetry(telemetry)
+            if self.telemetry is not None:
+                self._http.observers.append(self.telemetry)
         self.payouts = BatchPayouts(self)
 
     @functools.cached_property
@@ -164,6 +179,7 @@ class AsyncClient:
         return AsyncClient(
             environment=self.environment,
             account_email=self.account_email,
+            telemetry=self.telemetry or False,
             _pipeline=pipeline,
         )
 
@@ -211,6 +227,18 @@ def _key(value: str | None, env_var: str, name: str) -> Secret:
     if not value or not value.strip():
         raise ConfigurationError(f"no {name}: pass {name}= or set {env_var}")
     return Secret(value.strip())
+
+
+def _telemetry(telemetry: bool | Telemetry) -> Telemetry | None:
+    if telemetry is False:
+        return None
+    try:
+        from .telemetry import Telemetry
+    except ImportError:
+        raise ConfigurationError(
+            "telemetry needs OpenTelemetry: pip install 'ecartpay-async[otel]'"
+        ) from None
+    return Telemetry() if telemetry is True else telemetry
 
 
 def _as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:

@@ -20,7 +20,7 @@ ROOT = Path(ecartpay_async.__file__).parent
 #: name ending in "." covers a package and everything in it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # foundations: no SDK imports but each other
-    ("_version", "_reprs", "errors", "_json", "money"),
+    ("_version", "_reprs", "errors", "_json", "money", "_logging"),
     # what the API's objects are, and the one converter
     ("models.", "_convert", "splits", "webhooks."),
     # what makes two payouts the same payment; what each failure means
@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # batches: engine, per-row policy, journals, limits, CSV, report
     ("batch.",),
     # the client: configuration, lifetime, the resources it offers
-    ("client",),
+    ("client", "telemetry"),
     # the emulator, which drives a client against itself
     ("sandbox.",),
     # the command line

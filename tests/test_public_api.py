@@ -34,6 +34,10 @@ PUBLIC: dict[str, list[str]] = {
         "BreakerConfig", "CsvSource", "CsvSummary", "Failure", "Journal", "JournalEntry",
         "JournalState", "Outcome", "OutcomeStatus", "PayoutSender", "RowProblem",
         "SQLiteJournal", "fingerprint", "is_fatal", "send_batch",
+        # around the batch: reconciliation and bulk confirmation
+        "ConfirmBatch", "ConfirmOutcome", "ConfirmReport", "ConfirmStatus", "PayoutRef",
+        "RefCsv", "ReconcileResult", "ReconcileStatus", "ReconcileSummary", "Reconciliation",
+        # several workers: claims, and the PostgreSQL journal
         "Claim", "ClaimStatus", "JournalRow", "PostgresJournal",
     ],
     "ecartpay_async.rules": [
@@ -59,6 +63,7 @@ PUBLIC: dict[str, list[str]] = {
         "FaultInjector", "FaultSpec", "FeeSchedule", "Sandbox", "SandboxState", "signature",
     ],
     "ecartpay_async.cli": ["main"],
+    "ecartpay_async.telemetry": ["Telemetry", "TracedBatch", "route_template"],
 }
 
 #: The package's modules without a leading underscore. The documented ones are the
@@ -66,7 +71,7 @@ PUBLIC: dict[str, list[str]] = {
 #: what the root exports (import those names from ``ecartpay_async``).
 MODULES = [
     "__main__", "batch", "cli", "client", "errors", "models", "money", "resources", "rules",
-    "sandbox", "splits", "transport", "webhooks",
+    "sandbox", "splits", "telemetry", "transport", "webhooks",
 ]
 
 

@@ -9,7 +9,9 @@ Rooms: :mod:`.payouts` (``client.payouts``, which starts batches), :mod:`.engine
 :mod:`.journal` (the journal interface and the SQLite journal), :mod:`.limits`
 (rate limit, AIMD concurrency, breaker), :mod:`.source` (CSV input), :mod:`.validate`
 (rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says);
-:mod:`.postgres` (the ``postgres`` extra) the journal several hosts share.
+:mod:`.postgres` (the ``postgres`` extra) the journal several hosts share. Around
+the batch: :mod:`.reconcile` (each row checked against Ecart Pay and the journal) and
+:mod:`.confirm` (pending payouts released in bulk), both on :mod:`.pool`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..rules import fingerprint, is_fatal
+    from .confirm import (
+        ConfirmBatch,
+        ConfirmOutcome,
+        ConfirmReport,
+        ConfirmStatus,
+        PayoutRef,
+        RefCsv,
+    )
     from .engine import DEFAULT_MAX_RETRIES, Batch, send_batch
     from .journal import (
         Claim,
@@ -32,6 +42,7 @@ if TYPE_CHECKING:
     from .limits import BreakerConfig
     from .outcome import Outcome, OutcomeStatus
     from .postgres import PostgresJournal
+    from .reconcile import ReconcileResult, ReconcileStatus, ReconcileSummary, Reconciliation
     from .report import BatchReport, Failure
     from .rows import PayoutSender
     from .source import CsvSource, CsvSummary
@@ -45,6 +56,10 @@ _HOMES = {
     "BreakerConfig": ".limits",
     "Claim": ".journal",
     "ClaimStatus": ".journal",
+    "ConfirmBatch": ".confirm",
+    "ConfirmOutcome": ".confirm",
+    "ConfirmReport": ".confirm",
+    "ConfirmStatus": ".confirm",
     "CsvSource": ".source",
     "CsvSummary": ".source",
     "Failure": ".report",
@@ -54,8 +69,14 @@ _HOMES = {
     "JournalState": ".journal",
     "Outcome": ".outcome",
     "OutcomeStatus": ".outcome",
+    "PayoutRef": ".confirm",
     "PayoutSender": ".rows",
     "PostgresJournal": ".postgres",  # the postgres extra (psycopg)
+    "ReconcileResult": ".reconcile",
+    "ReconcileStatus": ".reconcile",
+    "ReconcileSummary": ".reconcile",
+    "Reconciliation": ".reconcile",
+    "RefCsv": ".confirm",
     "RowProblem": ".validate",
     "SQLiteJournal": ".journal",
     "fingerprint": "..rules",
@@ -71,6 +92,10 @@ __all__ = [
     "BreakerConfig",
     "Claim",
     "ClaimStatus",
+    "ConfirmBatch",
+    "ConfirmOutcome",
+    "ConfirmReport",
+    "ConfirmStatus",
     "CsvSource",
     "CsvSummary",
     "Failure",
@@ -80,8 +105,14 @@ __all__ = [
     "JournalState",
     "Outcome",
     "OutcomeStatus",
+    "PayoutRef",
     "PayoutSender",
     "PostgresJournal",
+    "ReconcileResult",
+    "ReconcileStatus",
+    "ReconcileSummary",
+    "Reconciliation",
+    "RefCsv",
     "RowProblem",
     "SQLiteJournal",
     "fingerprint",

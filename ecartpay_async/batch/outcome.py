@@ -40,7 +40,8 @@ class Outcome:
     only for a row of an unbounded source that could not be read as a payout (its
     ``error`` is the :class:`~ecartpay_async.ValidationError`). ``attempts`` counts
     the HTTP attempts of the create; ``recovered`` is True when the payout was found
-    by its reference_id rather than answered by the create.
+    by its reference_id rather than answered by the create. ``latency`` is the
+    seconds the row spent sending (retries included), None for a row never sent.
     """
 
     row: int
@@ -50,6 +51,7 @@ class Outcome:
     error: BaseException | None = None
     attempts: int = 0
     recovered: bool = False
+    latency: float | None = None
 
     @property
     def reference_id(self) -> str | None:

@@ -228,7 +228,7 @@ class RowPolicy:
             )
         return self._finish(
             Outcome(row, status, request, payout=payout, attempts=sent.attempts,
-                    recovered=sent.recovered),
+                    recovered=sent.recovered, latency=sent.latency),
             sent.latency,
         )
 
@@ -357,7 +357,8 @@ class RowPolicy:
             state = JournalState.FAILED if means.refused else JournalState.SENDING
             await self._record(request.reference_id, state, error=describe_error(error))
         return self._finish(
-            Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=failed.attempts),
+            Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=failed.attempts,
+                    latency=failed.latency),
             failed.latency,
         )
 

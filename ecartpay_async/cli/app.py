@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -129,6 +128,10 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Run against an in-process emulator (recipients registered, balance funded).")
 @click.option("--sandbox-faults", metavar="SPEC", hidden=True,
               help='Faults for --sandbox, e.g. "5xx=0.1,429=0.05,retry_after=0.05".')
+@click.option("--yes", is_flag=True,
+              help="Production: send without asking to type the row count (for scripts).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              help="json: one JSON object per row on stderr instead of the progress display.")
 @_connection_options
 def send_command(
     file: Path,
@@ -141,6 +144,8 @@ def send_command(
     dry_run: bool,
     sandbox: bool,
     sandbox_faults: str | None,
+    yes: bool,
+    log_format: str,
     base_url: str | None,
     environment: str,
 ) -> None:
@@ -159,6 +164,10 @@ def send_command(
         _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
         _run(_show_balances, out, summary.totals, sandbox, base_url, environment)
         sys.exit(EXIT_OK)
+    from .approval import approve_send  # real money waits for the operator's approval
+
+    if not sandbox and not approve_send(file, summary, environment=environment, assume_yes=yes):
+        sys.exit(EXIT_INVALID)
     options: dict[str, Any] = {"concurrency": concurrency, "rate_limit": rate_limit}
     if journal is not None:
         options["journal"] = journal
@@ -167,6 +176,11 @@ def send_command(
     if max_retries is not None:
         options["max_retries"] = max_retries
     run = _SendRun(source, options, report_path, out, err)
+    if log_format == "json":  # rows, and the SDK's own logs if ECARTPAY_LOG is set
+        from .._logging import configure_logging_from_env
+
+        configure_logging_from_env(json_lines=True)
+        run.json_events = True
     if sandbox:
         code = _run(run.against_sandbox, sandbox_faults)
     else:
@@ -190,6 +204,7 @@ class _SendRun:
         self.report_path = report_path
         self.out = out
         self.err = err
+        self.json_events = False
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
         client = _make_client(base_url, environment,
@@ -248,10 +263,13 @@ class _SendRun:
                     click.echo(f"--report: cannot write {self.report_path}: {exc.strerror}",
                                err=True)
                     return EXIT_INVALID
+            from .events import RowEvents
+
+            events = RowEvents() if self.json_events else None
             try:
                 async with batch:
-                    with LiveProgress(self.err, batch.total,
-                                      pauses=lambda: batch.pauses) as progress:
+                    with events or LiveProgress(self.err, batch.total,
+                                                pauses=lambda: batch.pauses) as progress:
                         async for outcome in batch:
                             progress.add(outcome)
                             if writer is not None:
@@ -266,7 +284,11 @@ class _SendRun:
             # Nothing went out: the one line says all there is to say.
             click.echo(unreachable, err=True)
             return EXIT_STOPPED
-        render_summary(self.out, report, progress.tally)
+        if events is not None:
+            events.finish(report)
+        render_summary(
+            self.out, report, progress.tally if isinstance(progress, LiveProgress) else None
+        )
         if batch.held_elsewhere or getattr(batch.journal, "shared", False):
             render_worker(self.out, batch)
         if self.report_path is not None:
@@ -403,55 +425,6 @@ def get_command(payout_id: str, as_json: bool, base_url: str | None, environment
             return EXIT_INVALID
         async with client:
             payout = await client.payouts.retrieve(payout_id)
-        _show_payout(out, payout, as_json)
-        return EXIT_OK
-
-    sys.exit(_run_api(run))
-
-
-#: How --available-at may be written: an ISO-8601 time with its UTC offset.
-AVAILABLE_AT_FORMS: Final = "2026-12-01T09:00:00-06:00 or 2026-12-01T15:00:00Z"
-
-
-def _aware_datetime(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> datetime | None:
-    """An ISO-8601 time with its UTC offset; a bare date or time would be a guess."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        # Python 3.10's fromisoformat does not read a final "Z".
-        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an ISO-8601 time; write {AVAILABLE_AT_FORMS}"
-        ) from None
-    if when.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no UTC offset; write {AVAILABLE_AT_FORMS}")
-    return when
-
-
-@payouts.command("confirm")
-@click.argument("payout_id")
-@click.option("--available-at", metavar="ISO-8601", callback=_aware_datetime,
-              help=f"Credit at this time instead of now, with its UTC offset: "
-                   f"{AVAILABLE_AT_FORMS}.")
-@click.option("--json", "as_json", is_flag=True, help="Print the payout as JSON.")
-@_connection_options
-def confirm_command(
-    payout_id: str, available_at: datetime | None, as_json: bool, base_url: str | None,
-    environment: str,
-) -> None:
-    """Release a pending payout now, or schedule it with --available-at."""
-    out = _console()
-
-    async def run() -> int:
-        client = _make_client(base_url, environment)
-        if client is None:
-            return EXIT_INVALID
-        async with client:
-            payout = await client.payouts.confirm(payout_id, available_at)
         _show_payout(out, payout, as_json)
         return EXIT_OK
 

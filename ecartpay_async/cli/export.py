@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import IO, Any, Final
 
@@ -55,10 +56,19 @@ def outcome_record(outcome: Outcome) -> dict[str, Any]:
 
 class ReportWriter:
     """``with ReportWriter("report.csv") as w: w.write(outcome)``; ``.jsonl``/``.json``
-    (one JSON object a line) or anything else as CSV."""
+    (one JSON object a line) or anything else as CSV. Other per-row reports (a
+    reconciliation, confirmations) pass their own ``fields`` and ``record`` function."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        fields: Sequence[str] = FIELDS,
+        record: Callable[[Any], dict[str, Any]] = outcome_record,
+    ) -> None:
         self.path = os.fspath(path)
+        self._fields = fields
+        self._record = record
         self.json_lines = self.path.lower().endswith((".jsonl", ".ndjson", ".json"))
         self._file: IO[str] | None = None
         self._csv: Any = None
@@ -66,13 +76,13 @@ class ReportWriter:
     def __enter__(self) -> ReportWriter:
         self._file = open(self.path, "w", encoding="utf-8", newline="")
         if not self.json_lines:
-            self._csv = csv.DictWriter(self._file, fieldnames=FIELDS)
+            self._csv = csv.DictWriter(self._file, fieldnames=self._fields)
             self._csv.writeheader()
         return self
 
-    def write(self, outcome: Outcome) -> None:
+    def write(self, item: Any) -> None:
         assert self._file is not None
-        record = outcome_record(outcome)
+        record = self._record(item)
         if self._csv is not None:
             self._csv.writerow(record)
         else:

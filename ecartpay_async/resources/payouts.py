@@ -41,11 +41,14 @@ from ..rules import differences, is_retryable, is_reuse_rejection, may_have_been
 from ._base import Resource, path_id
 from ._pages import check_limit, paginate, parse_page, structure_page
 
-__all__ = ["AsyncPayouts", "SendResult", "parse_page"]
+__all__ = ["CONFIRM_REFUSALS", "AsyncPayouts", "SendResult", "is_confirmed", "parse_page"]
 
 logger = logging.getLogger("ecartpay_async")
 
 PAYOUTS = "/api/payouts"
+#: How the API may refuse to confirm a payout that is no longer pending (the sandbox
+#: answers 400): whether it was confirmed already is then read from the payout.
+CONFIRM_REFUSALS = frozenset({400, 409, 422})
 
 
 @safe_repr
@@ -270,9 +273,9 @@ class AsyncPayouts(Resource):
             except APIStatusError as exc:
                 # An earlier attempt may have confirmed it, so this one is refused:
                 # the payout's state says whether the confirmation took.
-                if uncertain and exc.status_code in (400, 409, 422):
+                if uncertain and exc.status_code in CONFIRM_REFUSALS:
                     current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
-                    if _confirmed(current, available_at):
+                    if is_confirmed(current, available_at):
                         return current
                 uncertain = uncertain or may_have_been_processed(exc)
                 raise
@@ -286,7 +289,8 @@ class AsyncPayouts(Resource):
         )
 
 
-def _confirmed(payout: Payout, available_at: datetime | None) -> bool:
+def is_confirmed(payout: Payout, available_at: datetime | None) -> bool:
+    """Whether ``payout`` shows a confirmation for ``available_at`` (None: now) took."""
     if available_at is None:
         return not payout.is_pending
     # Scheduled confirmations stay pending; the date is what was set. The API keeps

@@ -27,8 +27,8 @@ def test_describe_pauses() -> None:
 def test_the_plain_progress_line_shows_pauses() -> None:
     console = Console(record=True, width=200, force_terminal=False)
     stats = PauseStats(pauses=2, asks=5, paused_seconds=3.0)
-    with LiveProgress(console, 10, pauses=lambda: stats):
-        pass
+    with LiveProgress(console, 10, pauses=lambda: stats) as progress:
+        progress._print_line()  # the line a plain output prints every two seconds
     assert console.export_text().strip().endswith("2 pauses, 3.0s paused")
 
 
