@@ -461,14 +461,17 @@ class Batch(anyio.AsyncContextManagerMixin):
         base = size = max(8, min(self.concurrency, 256))
         async with claimed, outcomes:
             row = 0
-            async for item in _iterate(self._requests):
-                row += 1
-                chunk.append((row, to_request(item)))  # validated whole by pre-flight
-                if len(chunk) >= size:
-                    granted = await self._claim(chunk, held, claimed, outcomes)
-                    # Past rows other workers took, look further ahead per statement.
-                    size = base if granted else min(size * 2, _MAX_CLAIM_CHUNK)
-                    chunk = []
+            try:
+                async for item in _iterate(self._requests):
+                    row += 1
+                    chunk.append((row, to_request(item)))  # validated whole by pre-flight
+                    if len(chunk) >= size:
+                        granted = await self._claim(chunk, held, claimed, outcomes)
+                        # Past rows other workers took, look further ahead per statement.
+                        size = base if granted else min(size * 2, _MAX_CLAIM_CHUNK)
+                        chunk = []
+            except Exception as exc:  # rows read so far still go out
+                self._source_failed(exc)
             await self._claim(chunk, held, claimed, outcomes)
             while held and not self._stop.is_set():
                 assert self._journal is not None

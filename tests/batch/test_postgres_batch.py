@@ -107,3 +107,32 @@ async def test_a_worker_frozen_for_a_whole_lease_stops(pg_schema: str) -> None:
     assert "was not running for a whole lease" in (report.abort_reason or "")
     assert len(fake.created) < 20  # it stopped sending
     assert fake.duplicate_sends == 0
+
+
+class _ChangesUnderfoot:
+    """A finite input that reads fine twice (validation, registration), then fails
+    after five rows, as a file replaced mid-run would."""
+
+    def __init__(self, requests: list) -> None:  # type: ignore[type-arg]
+        self.requests = requests
+        self.reads = 0
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.reads += 1
+        for index, request in enumerate(self.requests):
+            if self.reads == 3 and index == 5:
+                raise OSError("the file changed")
+            yield request
+
+
+async def test_an_input_that_fails_mid_run_ends_the_claims_cleanly(pg_schema: str) -> None:
+    fake = FakePayouts()
+    source = _ChangesUnderfoot(make_requests(20))
+    journal = PostgresJournal(DSN, schema=pg_schema)
+    report = await send_batch(fake, source, journal=journal, concurrency=4)
+    assert "reading the requests failed" in (report.abort_reason or "")
+    assert len(fake.created) == 5  # the rows read before the failure, once each
+    assert fake.duplicate_sends == 0
