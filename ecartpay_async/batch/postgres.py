@@ -6,11 +6,13 @@ command with the same input and the same DSN on as many hosts as you like: each 
 claims rows in chunks and sends only what it holds, and every row is paid once,
 whichever worker dies and when.
 
-Claims and leases. A worker claims the rows of a chunk of its input with
-``SELECT ... FOR UPDATE SKIP LOCKED`` (rows another worker is claiming at that instant
-are skipped, not waited for) and marks the ones it may send ``sending`` under its
-lease, ``worker`` and ``lease_until``, in the same transaction, committed before any
-request goes out. A background task renews the worker's leases every third of the
+Claims and leases. A worker claims the rows of a chunk of its input in one
+transaction: it reads them without locks (rows done or held by another worker are
+answered from that read, so walking past other workers' rows writes nothing), locks
+those that look free with ``SELECT ... FOR UPDATE SKIP LOCKED`` (rows another worker
+is claiming at that instant are skipped, not waited for), and marks the ones it may
+send ``sending`` under its lease, ``worker`` and ``lease_until``, committed before
+any request goes out. A background task renews the worker's leases every third of the
 lease while it runs. A row leased by another worker whose lease is still live is
 ``held``: the worker asks again later and keeps going until every row of its input is
 final or taken over. A lease that expired (its worker died: SIGKILL, power loss, a
@@ -23,10 +25,11 @@ told a third of a lease before they could lapse, so it stops sending and cancels
 is in flight before any other worker may take those rows over. A worker frozen for
 longer than a whole lease (a stopped process, a paused virtual machine) stops as
 soon as it runs again; a request it had already written to the network before the
-freeze is the one case left to the API's own refusal of a reused reference_id. Any other failure to
-reach the database stops the batch with a :class:`~ecartpay_async.JournalError`;
-rows in flight keep their ``sending`` mark and are taken over, with a lookup, once
-their lease expires.
+freeze is the one case left to the API's own refusal of a reused reference_id.
+Any other failure to reach the database stops the batch with a
+:class:`~ecartpay_async.JournalError` (the next call reconnects); rows in flight keep
+their ``sending`` mark and are taken over, with a lookup, once their lease expires. A
+transaction that a deadlock or a serialization failure rolled back runs again.
 
 A row that failed while another worker ran (its ``updated_at`` is later than that
 worker's start) is final for that worker's run; rows that failed before a worker
