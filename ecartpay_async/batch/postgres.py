@@ -75,8 +75,6 @@ import contextlib
 import functools
 import math
 import os
-import socket
-import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -134,11 +132,6 @@ _COLUMN_NAMES: Final = (
     "reference_id", "fingerprint", "state", "payout_id", "payout_status", "error", "worker"
 )
 _COLUMNS: Final = sql.SQL(", ").join(map(sql.Identifier, _COLUMN_NAMES))
-
-
-def default_worker_id() -> str:
-    """``host:pid:random``: readable in the status report, unique per run."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def describe_dsn(dsn: str) -> str:
@@ -294,6 +287,8 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
         renewer while the caller's block runs, then commit what is queued and close."""
         if self._results is not None:
             raise JournalError(f"journal {self.path} is already open")
+        # A journal may serve one batch after another: each run's leases are its own.
+        self._lease_lost, self._lease_error, self._workers = [], None, set()
         try:
             self._started = await self._transact(self._open)
             self._lease_valid_until = anyio.current_time() + self.lease
