@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import postgres_scale
 from .importtime import import_times
 from .machine import machine_info
 from .processes import run_worker, server
@@ -98,6 +99,9 @@ def run(the_plan: Plan, mode: str, log: Any = _log) -> dict[str, Any]:
     results["memory"] = _memory(the_plan.memory_sizes, log)
     log("import time")
     results["import"] = import_times(the_plan.import_rounds)
+    if mode != "smoke":  # worker processes on one PostgreSQL journal (benchmarks.postgres_scale)
+        log("postgres journal: 1, 2 and 4 workers")
+        results["postgres_scale"] = postgres_scale.measure(log=log)
     results["targets"] = targets(results)
     results["duration_s"] = round(time.time() - started, 1)
     return results

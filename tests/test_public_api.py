@@ -37,6 +37,8 @@ PUBLIC: dict[str, list[str]] = {
         # around the batch: reconciliation and bulk confirmation
         "ConfirmBatch", "ConfirmOutcome", "ConfirmReport", "ConfirmStatus", "PayoutRef",
         "RefCsv", "ReconcileResult", "ReconcileStatus", "ReconcileSummary", "Reconciliation",
+        # several workers: claims, and the PostgreSQL journal
+        "Claim", "ClaimStatus", "JournalRow", "PostgresJournal",
     ],
     "ecartpay_async.rules": [
         "FAILURES", "SAME_PAYMENT", "TOKEN_PATH", "Meaning", "PayoutFate", "differences",

@@ -8,7 +8,8 @@ Rooms: :mod:`.payouts` (``client.payouts``, which starts batches), :mod:`.engine
 (lifetime, feeder, workers), :mod:`.rows` (what happens to one row),
 :mod:`.journal` (the journal interface and the SQLite journal), :mod:`.limits`
 (rate limit, AIMD concurrency, breaker), :mod:`.source` (CSV input), :mod:`.validate`
-(rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says). Around
+(rows to requests), :mod:`.report` and :mod:`.outcome` (what a batch says);
+:mod:`.postgres` (the ``postgres`` extra) the journal several hosts share. Around
 the batch: :mod:`.reconcile` (each row checked against Ecart Pay and the journal) and
 :mod:`.confirm` (pending payouts released in bulk), both on :mod:`.pool`.
 """
@@ -29,9 +30,18 @@ if TYPE_CHECKING:
         RefCsv,
     )
     from .engine import DEFAULT_MAX_RETRIES, Batch, send_batch
-    from .journal import Journal, JournalEntry, JournalState, SQLiteJournal
+    from .journal import (
+        Claim,
+        ClaimStatus,
+        Journal,
+        JournalEntry,
+        JournalRow,
+        JournalState,
+        SQLiteJournal,
+    )
     from .limits import BreakerConfig
     from .outcome import Outcome, OutcomeStatus
+    from .postgres import PostgresJournal
     from .reconcile import ReconcileResult, ReconcileStatus, ReconcileSummary, Reconciliation
     from .report import BatchReport, Failure
     from .rows import PayoutSender
@@ -44,6 +54,8 @@ _HOMES = {
     "BatchReport": ".report",
     "BatchValidationError": ".validate",
     "BreakerConfig": ".limits",
+    "Claim": ".journal",
+    "ClaimStatus": ".journal",
     "ConfirmBatch": ".confirm",
     "ConfirmOutcome": ".confirm",
     "ConfirmReport": ".confirm",
@@ -53,11 +65,13 @@ _HOMES = {
     "Failure": ".report",
     "Journal": ".journal",
     "JournalEntry": ".journal",
+    "JournalRow": ".journal",
     "JournalState": ".journal",
     "Outcome": ".outcome",
     "OutcomeStatus": ".outcome",
     "PayoutRef": ".confirm",
     "PayoutSender": ".rows",
+    "PostgresJournal": ".postgres",  # the postgres extra (psycopg)
     "ReconcileResult": ".reconcile",
     "ReconcileStatus": ".reconcile",
     "ReconcileSummary": ".reconcile",
@@ -76,6 +90,8 @@ __all__ = [
     "BatchReport",
     "BatchValidationError",
     "BreakerConfig",
+    "Claim",
+    "ClaimStatus",
     "ConfirmBatch",
     "ConfirmOutcome",
     "ConfirmReport",
@@ -85,11 +101,13 @@ __all__ = [
     "Failure",
     "Journal",
     "JournalEntry",
+    "JournalRow",
     "JournalState",
     "Outcome",
     "OutcomeStatus",
     "PayoutRef",
     "PayoutSender",
+    "PostgresJournal",
     "ReconcileResult",
     "ReconcileStatus",
     "ReconcileSummary",

@@ -19,6 +19,13 @@ Nothing keeps a row after it is yielded (the report folds it into aggregates), s
 memory stays O(concurrency) whatever the size of the input, and a slow consumer
 slows the workers instead of filling memory.
 
+Several workers: with a journal they share (:class:`~.postgres.PostgresJournal`), the
+rows of a finite input are claimed in chunks by a claim feeder (:meth:`Journal.claim`)
+instead of one by one; rows another worker holds are asked for again until they are
+final or their lease expires and they are taken over (after a lookup). If the journal
+cannot renew this worker's leases, the batch stops and cancels what is in flight
+before another worker may take it over.
+
 Finite inputs (lists, tuples, :class:`~.source.CsvSource`, anything with ``len``) are
 validated whole before anything is sent and refused with :class:`BatchValidationError`
 if any row is bad. Rows of an unbounded iterator are validated as they are pulled: a
@@ -38,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sized
 from typing import Any, Final, TypeAlias
@@ -50,7 +58,7 @@ from .._pause import PauseStats
 from ..errors import JournalError, ValidationError
 from ..models.payouts import PayoutRequest
 from ..rules import fingerprint, is_fatal
-from .journal import Journal, JournalEntry, SQLiteJournal
+from .journal import Claim, ClaimStatus, Journal, JournalEntry, JournalRow, SQLiteJournal
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, RateLimiter
 from .outcome import Outcome, OutcomeStatus
 from .report import BatchReport, ReportBuilder, describe_error
@@ -67,16 +75,22 @@ logger = logging.getLogger("ecartpay_async.batch")
 DEFAULT_MAX_RETRIES: Final = 8
 
 _REGISTER_CHUNK: Final = 500
+_MAX_CLAIM_CHUNK: Final = 512
 _CONFLICTS_LISTED: Final = 20
 
 Requests: TypeAlias = "Iterable[PayoutRequest | Any] | AsyncIterable[PayoutRequest | Any]"
+#: A claimed row for a worker: its position, the request and its claim.
+_Claimed: TypeAlias = "tuple[int, PayoutRequest, Claim]"
 
 
 class Batch(anyio.AsyncContextManagerMixin):
     """A running batch; see the module docstring. Build it with ``client.payouts.batch``.
 
     Options: ``concurrency`` (sends in flight at most), ``journal`` (a path for a
-    :class:`SQLiteJournal`, or any :class:`Journal`), ``rate_limit`` (sends started per
+    :class:`SQLiteJournal`, a ``postgresql://`` DSN for a
+    :class:`~.postgres.PostgresJournal` shared by several workers, or any
+    :class:`Journal`), ``batch_label`` (the rows' label in a PostgreSQL journal; default
+    the CSV file's name), ``rate_limit`` (sends started per
     second), ``max_retries`` and ``timeout`` (per payout), ``breaker`` (a
     :class:`BreakerConfig`, or None to never trip), ``adaptive`` (AIMD concurrency).
     """
@@ -93,22 +107,29 @@ class Batch(anyio.AsyncContextManagerMixin):
         timeout: float | httpx.Timeout | None = None,
         breaker: BreakerConfig | None = BreakerConfig(),  # noqa: B008 (frozen, shared)
         adaptive: bool = True,
+        batch_label: str | None = None,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError("concurrency must be a positive integer")
         self._payouts = payouts
         self._requests = requests
         self.concurrency = concurrency
+        if batch_label is None and isinstance(requests, CsvSource):
+            batch_label = os.path.basename(requests.path)
         self._journal: Journal | None = (
-            SQLiteJournal(journal) if isinstance(journal, (str, os.PathLike)) else journal
+            None if journal is None else _make_journal(journal, batch_label)
         )
+        #: This worker's id in the journal (``host:pid:random``).
+        self.run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        #: Rows another worker held when this one first asked for them.
+        self.held_elsewhere = 0
         self._adaptive = AdaptiveLimit(concurrency)
         self._builder = ReportBuilder()
         self._stop = StopSignal()
         self._policy = RowPolicy(
             payouts,
             self._journal,
-            run_id=uuid.uuid4().hex,
+            run_id=self.run_id,
             stop=self._stop,
             report=self._builder,
             limit=self._adaptive,
@@ -142,6 +163,10 @@ class Batch(anyio.AsyncContextManagerMixin):
     def pauses(self) -> PauseStats:
         """How often, and how long, the server made the client pause (``Retry-After``)."""
         return self._payouts.pause_gate.stats()
+
+    @property
+    def journal(self) -> Journal | None:
+        return self._journal
 
     @property
     def stop_reason(self) -> str | None:
@@ -186,6 +211,7 @@ class Batch(anyio.AsyncContextManagerMixin):
             async with contextlib.AsyncExitStack() as stack:
                 if self._journal is not None:
                     await stack.enter_async_context(self._journal)
+                    self._journal.on_lease_lost(self._policy.lease_lost)
                 await self._preflight()
                 async with self._running():
                     yield self
@@ -267,7 +293,7 @@ class Batch(anyio.AsyncContextManagerMixin):
     async def _register(self, requests: Iterable[Any]) -> None:
         assert self._journal is not None
         conflicts: list[tuple[int, JournalEntry]] = []
-        chunk: list[tuple[str, str]] = []
+        chunk: list[JournalRow] = []
         rows: dict[str, int] = {}
 
         async def flush() -> None:
@@ -279,7 +305,7 @@ class Batch(anyio.AsyncContextManagerMixin):
         for row, item in enumerate(requests, 1):
             request = to_request(item)
             assert request.reference_id is not None
-            chunk.append((request.reference_id, fingerprint(request)))
+            chunk.append(_journal_row(request))
             rows[request.reference_id] = row
             if len(chunk) >= _REGISTER_CHUNK:
                 await flush()
@@ -307,7 +333,17 @@ class Batch(anyio.AsyncContextManagerMixin):
         """Start the workers (and, for an async input, the feeder), all in one group."""
         async with outcomes, anyio.create_task_group() as group:
             requests = self._requests
-            if isinstance(requests, AsyncIterable):
+            if self._claims_rows():
+                claimed_send, claimed_receive = anyio.create_memory_object_stream[_Claimed](
+                    self.concurrency
+                )
+                with claimed_receive:
+                    group.start_soon(self._feed_claims, claimed_send, outcomes.clone())
+                    for _ in range(self._workers()):
+                        group.start_soon(
+                            self._work_claimed, claimed_receive.clone(), outcomes.clone()
+                        )
+            elif isinstance(requests, AsyncIterable):
                 work_send, work_receive = anyio.create_memory_object_stream[
                     tuple[int, Any]
                 ](self.concurrency)
@@ -397,6 +433,94 @@ class Batch(anyio.AsyncContextManagerMixin):
             return self._policy.not_attempted(row, request)
         return await self._policy.process(row, request)
 
+    # -- the claim feeder (a shared journal and a finite input) ------------------------------
+
+    def _claims_rows(self) -> bool:
+        """Claim in chunks when several workers share the journal and the input is
+        finite; otherwise each row asks the journal for itself (``begin``)."""
+        return self._journal is not None and self._journal.shared and self.total is not None
+
+    async def _work_claimed(
+        self,
+        claimed: MemoryObjectReceiveStream[_Claimed],
+        outcomes: MemoryObjectSendStream[Outcome],
+    ) -> None:
+        async with claimed, outcomes:
+            async for row, request, claim in claimed:
+                await self._emit(outcomes, await self._policy.process(row, request, claim))
+
+    async def _feed_claims(
+        self,
+        claimed: MemoryObjectSendStream[_Claimed],
+        outcomes: MemoryObjectSendStream[Outcome],
+    ) -> None:
+        """Claim the input's rows in chunks; hand granted rows to the workers; ask
+        again for rows other workers hold until each is final or taken over."""
+        held: dict[str, tuple[int, PayoutRequest]] = {}
+        chunk: list[tuple[int, PayoutRequest]] = []
+        base = size = max(8, min(self.concurrency, 256))
+        async with claimed, outcomes:
+            row = 0
+            try:
+                async for item in _iterate(self._requests):
+                    row += 1
+                    chunk.append((row, to_request(item)))  # validated whole by pre-flight
+                    if len(chunk) >= size:
+                        granted = await self._claim(chunk, held, claimed, outcomes)
+                        # Past rows other workers took, look further ahead per statement.
+                        size = base if granted else min(size * 2, _MAX_CLAIM_CHUNK)
+                        chunk = []
+            except Exception as exc:  # rows read so far still go out
+                self._source_failed(exc)
+            await self._claim(chunk, held, claimed, outcomes)
+            while held and not self._stop.is_set():
+                assert self._journal is not None
+                await anyio.sleep(self._journal.poll_interval)
+                waiting = sorted(held.values(), key=lambda item: item[0])
+                held.clear()
+                for start in range(0, len(waiting), base):
+                    await self._claim(waiting[start:start + base], held, claimed, outcomes,
+                                      again=True)
+            for row, request in sorted(held.values(), key=lambda item: item[0]):
+                await self._emit(outcomes, self._policy.not_attempted(row, request))
+
+    async def _claim(
+        self,
+        rows: list[tuple[int, PayoutRequest]],
+        held: dict[str, tuple[int, PayoutRequest]],
+        claimed: MemoryObjectSendStream[_Claimed],
+        outcomes: MemoryObjectSendStream[Outcome],
+        *,
+        again: bool = False,
+    ) -> int:
+        """Claim ``rows``: hand the granted to the workers, report the refused, and
+        keep the held in ``held`` for the next round. Returns how many were granted."""
+        if not rows:
+            return 0
+        assert self._journal is not None
+        claims: list[Claim] = []
+        journal_rows = [_journal_row(request) for _, request in rows]
+        if not self._stop.is_set():
+            try:
+                claims = await self._journal.claim(journal_rows, self.run_id)
+            except JournalError as exc:
+                self._stop(f"the journal failed: {exc}", exc)
+        if not claims:
+            for row, request in rows:
+                await self._emit(outcomes, self._policy.not_attempted(row, request))
+            return 0
+        for (row, request), journal_row, claim in zip(rows, journal_rows, claims, strict=True):
+            if claim.status is ClaimStatus.GRANTED:
+                await claimed.send((row, request, claim))
+            elif claim.status is ClaimStatus.HELD:
+                self.held_elsewhere += not again
+                held[claim.reference_id] = (row, request)
+            else:
+                await self._emit(outcomes, self._policy.refused(
+                    row, request, claim.entry, journal_row.fingerprint
+                ))
+        return sum(claim.status is ClaimStatus.GRANTED for claim in claims)
+
     def _source_failed(self, error: BaseException) -> None:
         # Rows already pulled are fine and still go out; the batch just ends early.
         if self._source_failure is None:
@@ -426,6 +550,41 @@ class _Rows:
             raise
         self._row += 1
         return self._row, item
+
+
+def _make_journal(journal: Journal | str | os.PathLike[str], label: str | None) -> Journal:
+    """The journal the ``journal`` option names: a ``postgresql://`` DSN (the
+    ``postgres`` extra; rows labelled ``label``), a path for an :class:`SQLiteJournal`,
+    or a journal object."""
+    if isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://")):
+        try:
+            from .postgres import PostgresJournal  # psycopg: loaded only when asked for
+        except ImportError as exc:
+            raise ImportError(
+                "a postgresql:// journal needs the postgres extra: "
+                "pip install 'ecartpay-async[postgres]'"
+            ) from exc
+        return PostgresJournal(journal, batch=label or "default")
+    if isinstance(journal, (str, os.PathLike)):
+        return SQLiteJournal(journal)
+    return journal
+
+
+def _journal_row(request: PayoutRequest) -> JournalRow:
+    assert request.reference_id is not None
+    return JournalRow(
+        request.reference_id, fingerprint(request), request.amount, request.currency
+    )
+
+
+async def _iterate(requests: Requests) -> AsyncIterator[Any]:
+    """Items of a sync or async iterable, pulled one at a time."""
+    if isinstance(requests, AsyncIterable):
+        async for item in requests:
+            yield item
+    else:
+        for item in requests:
+            yield item
 
 
 def _is_cancel(exc: BaseException) -> bool:

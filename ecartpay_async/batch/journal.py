@@ -12,6 +12,14 @@ A row goes ``pending -> sending -> paid | pending_confirmation | failed``:
   failed) the row is done; without one nothing was created, and the next run tries
   again (after a lookup, to be safe).
 
+Several workers: :meth:`Journal.claim` takes a chunk of rows at once for one worker
+(``run_id``). A granted row is marked ``sending`` under that worker's lease before
+anything goes out; a row another live worker holds comes back ``held`` (ask again
+later); a row that must not be sent comes back ``refused``. :class:`SQLiteJournal` is
+one host's journal (the file is locked for the run), so it never answers ``held`` and
+its lease never lapses; :class:`~.postgres.PostgresJournal` shares one batch between
+processes on several hosts.
+
 Once a row has left ``pending`` its content is locked: a later run that brings the
 same reference_id with another payment (see "the same payment" in
 :mod:`ecartpay_async.rules`) is refused with :class:`~ecartpay_async.JournalError`
@@ -51,8 +59,9 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from decimal import Decimal
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import Any, Final, Literal, NamedTuple, Protocol, runtime_checkable
 
 import anyio
 import attrs
@@ -63,8 +72,11 @@ from ..errors import JournalError
 from ..rules import fingerprint
 
 __all__ = [
+    "Claim",
+    "ClaimStatus",
     "Journal",
     "JournalEntry",
+    "JournalRow",
     "JournalState",
     "SQLiteJournal",
     "fingerprint",
@@ -108,6 +120,39 @@ class JournalEntry:
         return self.state is not JournalState.PENDING
 
 
+class JournalRow(NamedTuple):
+    """A row as a batch hands it to the journal: its key, its fingerprint and, for
+    journals that report totals, what it pays. A ``(reference_id, fingerprint)``
+    tuple is a row too. (Every field has a default so that even a half-built row,
+    ``JournalRow.__new__(JournalRow)``, can be shown.)"""
+
+    reference_id: str = ""
+    fingerprint: str = ""
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+class ClaimStatus(str, enum.Enum):
+    GRANTED = "granted"  # marked sending under this worker's lease: send it
+    HELD = "held"  # another live worker holds it: ask again later
+    REFUSED = "refused"  # done, another payment, or finished by a peer in this run
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@safe_repr
+@attrs.frozen(slots=True)
+class Claim:
+    """The answer to a claim for one row. ``entry`` is the row as it was before the
+    claim (None for a row the journal did not know); a granted row that had left
+    ``pending`` may exist at the API already and is looked up before it is sent."""
+
+    reference_id: str
+    status: ClaimStatus
+    entry: JournalEntry | None
+
+
 @runtime_checkable
 class Journal(Protocol):
     """Where a batch records each row's state (see the module docstring).
@@ -135,8 +180,9 @@ class Journal(Protocol):
         /,
     ) -> bool | None: ...
 
-    async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
-        """Record ``(reference_id, fingerprint)`` rows as pending; return the conflicts.
+    async def register(self, rows: Sequence[JournalRow]) -> list[JournalEntry]:
+        """Record rows (``JournalRow`` or ``(reference_id, fingerprint)``) as pending;
+        return the conflicts.
 
         A conflict is a locked row whose fingerprint differs; it is left unchanged.
         """
@@ -154,7 +200,29 @@ class Journal(Protocol):
         payout_status: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Record a row's result (``sending`` again for an answer that never came)."""
+        """Record a row's result (``sending`` again for an answer that never came) and
+        release its lease."""
+        ...
+
+    async def claim(self, rows: Sequence[JournalRow], run_id: str) -> list[Claim]:
+        """Claim rows for worker ``run_id``, one :class:`Claim` per row, in order; the
+        granted ones are ``sending`` (committed) under the worker's lease."""
+        ...
+
+    def on_lease_lost(self, callback: Callable[[JournalError], None]) -> None:
+        """Call ``callback`` if this worker's leases may lapse (the journal could not
+        renew them): whatever is in flight must stop before another worker takes over."""
+        ...
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds to wait before asking again for rows another worker holds."""
+        ...
+
+    @property
+    def shared(self) -> bool:
+        """Whether several workers may share the journal (the batch then claims rows
+        in chunks; a journal for one worker is asked row by row, with ``begin``)."""
         ...
 
 
@@ -453,13 +521,14 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
 
     # -- the interface -----------------------------------------------------------------
 
-    async def register(self, rows: Sequence[tuple[str, str]]) -> list[JournalEntry]:
+    async def register(self, rows: Sequence[JournalRow]) -> list[JournalEntry]:
         rows = list(rows)
 
         def apply(conn: sqlite3.Connection) -> list[JournalEntry]:
             conflicts = []
             now = _now()
-            for reference_id, digest in rows:
+            for row in rows:
+                reference_id, digest = row[0], row[1]
                 entry = _select(conn, reference_id)
                 if entry is None:
                     conn.execute(
@@ -483,30 +552,31 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
 
     async def begin(self, reference_id: str, fingerprint: str, run_id: str) -> JournalEntry | None:
         def apply(conn: sqlite3.Connection) -> JournalEntry | None:
-            entry = _select(conn, reference_id)
-            now = _now()
-            if entry is None:
-                conn.execute(
-                    "INSERT INTO payouts (reference_id, fingerprint, state, run_id, updated_at) "
-                    "VALUES (?, ?, 'sending', ?, ?)",
-                    (reference_id, fingerprint, run_id, now),
-                )
-                return None
-            refused = (
-                entry.done
-                or entry.run_id == run_id
-                or (entry.locked and entry.fingerprint != fingerprint)
-            )
-            if not refused:
-                conn.execute(
-                    "UPDATE payouts SET state = 'sending', fingerprint = ?, run_id = ?, "
-                    "updated_at = ? WHERE reference_id = ?",
-                    (fingerprint, run_id, now, reference_id),
-                )
-            return entry
+            return _begin(conn, reference_id, fingerprint, run_id).entry
 
         result: JournalEntry | None = await self._run(apply)
         return result
+
+    async def claim(self, rows: Sequence[JournalRow], run_id: str) -> list[Claim]:
+        """One host's claim: :meth:`begin` for each row, in one transaction."""
+        rows = list(rows)
+
+        def apply(conn: sqlite3.Connection) -> list[Claim]:
+            return [_begin(conn, row[0], row[1], run_id) for row in rows]
+
+        result: list[Claim] = await self._run(apply)
+        return result
+
+    def on_lease_lost(self, callback: Callable[[JournalError], None]) -> None:
+        """Never called: the file is locked for the run, so no other worker takes over."""
+
+    @property
+    def poll_interval(self) -> float:
+        return 1.0  # never needed: one host's claims are never held elsewhere
+
+    @property
+    def shared(self) -> bool:
+        return False  # the file is locked for one run
 
     async def finish(
         self,
@@ -542,6 +612,32 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
 
         result: dict[JournalState, int] = await self._run(apply)
         return result
+
+
+def _begin(conn: sqlite3.Connection, reference_id: str, digest: str, run_id: str) -> Claim:
+    """The decision of :meth:`Journal.begin` for one row, written in ``conn``."""
+    entry = _select(conn, reference_id)
+    now = _now()
+    if entry is None:
+        conn.execute(
+            "INSERT INTO payouts (reference_id, fingerprint, state, run_id, updated_at) "
+            "VALUES (?, ?, 'sending', ?, ?)",
+            (reference_id, digest, run_id, now),
+        )
+        return Claim(reference_id, ClaimStatus.GRANTED, None)
+    refused = (
+        entry.done
+        or entry.run_id == run_id
+        or (entry.locked and entry.fingerprint != digest)
+    )
+    if refused:
+        return Claim(reference_id, ClaimStatus.REFUSED, entry)
+    conn.execute(
+        "UPDATE payouts SET state = 'sending', fingerprint = ?, run_id = ?, "
+        "updated_at = ? WHERE reference_id = ?",
+        (digest, run_id, now, reference_id),
+    )
+    return Claim(reference_id, ClaimStatus.GRANTED, entry)
 
 
 def _select(conn: sqlite3.Connection, reference_id: str) -> JournalEntry | None:

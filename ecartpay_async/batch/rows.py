@@ -5,6 +5,8 @@ For each row, :meth:`RowPolicy.process`:
 1. asks the journal to claim it (``sending``, committed before anything goes out), or
    learns that it must not be sent: done by an earlier run (``skipped``), a duplicate
    in this run (``failed``), or another payment under the same reference_id (fatal);
+   a row the batch's claim feeder claimed already (a journal several workers share)
+   comes with its claim;
 2. within the concurrency limit, after any pause the server asked for and the rate
    limit, looks the payout up first if the journal saw the row go out before, else
    sends it (the send itself looks up after an ambiguous failure);
@@ -37,7 +39,7 @@ from ..errors import (
 from ..models.common import parse_status
 from ..models.payouts import Payout, PayoutRequest
 from ..rules import PayoutFate, differences, fate_of, fingerprint, is_congestion, meaning
-from .journal import Journal, JournalEntry, JournalState
+from .journal import Claim, Journal, JournalEntry, JournalState
 from .limits import AdaptiveLimit, Breaker, RateLimiter
 from .outcome import Outcome, OutcomeStatus
 from .report import ReportBuilder, describe_error
@@ -141,15 +143,28 @@ class RowPolicy:
         # after its request: the batch runs more workers than sends, and each send
         # takes one of `concurrency` slots (see `Batch._workers`).
         self._slots = journal is not None
+        # With a journal several workers share, the sends in flight, cancelled if this
+        # worker's leases may lapse (lease_lost).
+        self._leased = journal is not None and journal.shared
+        self._in_flight: set[anyio.CancelScope] = set()
+        self._lease_error: JournalError | None = None
 
-    async def process(self, row: int, request: PayoutRequest) -> Outcome:
-        if self._stop.is_set():
-            return self.not_attempted(row, request)
+    async def process(
+        self, row: int, request: PayoutRequest, claim: Claim | None = None
+    ) -> Outcome:
+        """One row, to its outcome. ``claim``: the row was claimed for this worker
+        already (granted), so the journal is not asked again."""
         reference_id = request.reference_id
         assert reference_id is not None
+        if self._stop.is_set():
+            if claim is not None:  # claimed, never sent: put the mark back
+                await self._put_back(reference_id, claim.entry)
+            return self.not_attempted(row, request)
         prior: JournalEntry | None = None
         journal = self._journal
-        if journal is not None:
+        if claim is not None:
+            prior = claim.entry
+        elif journal is not None:
             digest = fingerprint(request)
             try:
                 prior = await journal.begin(reference_id, digest, self._run_id)
@@ -182,7 +197,7 @@ class RowPolicy:
         # A row the journal saw go out may exist already: look before sending.
         lookup_first = prior is not None and prior.state is not JournalState.PENDING
         try:
-            payout, attempts, recovered = await self._send(request, lookup_first)
+            payout, attempts, recovered = await self._send_leased(request, lookup_first)
         except _Failed as failed:
             failed.latency = time.monotonic() - started
             return failed
@@ -201,11 +216,7 @@ class RowPolicy:
         journal = self._journal
         if sent is None:
             if journal is not None:  # put the mark back: nothing went out
-                await self._record(
-                    reference_id,
-                    prior.state if prior else JournalState.PENDING,
-                    error=prior.error if prior else None,
-                )
+                await self._put_back(reference_id, prior)
             return self.not_attempted(row, request)
         if isinstance(sent, _Failed):
             return await self._failed(row, request, sent)
@@ -220,6 +231,30 @@ class RowPolicy:
                     recovered=sent.recovered, latency=sent.latency),
             sent.latency,
         )
+
+    def refused(
+        self, row: int, request: PayoutRequest, entry: JournalEntry | None, digest: str
+    ) -> Outcome:
+        """The outcome of a row its claim refused: done (``skipped``), a duplicate or
+        another payment (as :meth:`process` would say), or failed on another worker
+        during this run (final for this run; a later run tries it again)."""
+        assert entry is not None
+        early = self._check_prior(row, request, entry, digest)
+        if early is not None:
+            return early
+        error = BatchAbortedError(
+            f"failed on worker {entry.run_id}: {entry.error or 'no answer'}; "
+            "a later run tries it again"
+        )
+        return self._finish(Outcome(row, OutcomeStatus.FAILED, request, error=error), api=False)
+
+    def lease_lost(self, error: JournalError) -> None:
+        """The journal cannot renew this worker's leases: stop, and cancel every send
+        in flight before another worker may take those rows over."""
+        self._lease_error = error
+        self._stop(str(error), error)
+        for scope in self._in_flight:
+            scope.cancel()
 
     def not_attempted(self, row: int, request: PayoutRequest) -> Outcome:
         outcome = Outcome(
@@ -263,6 +298,21 @@ class RowPolicy:
                 Outcome(row, OutcomeStatus.SKIPPED, request, payout=payout), api=False
             )
         return None
+
+    async def _send_leased(
+        self, request: PayoutRequest, lookup_first: bool
+    ) -> tuple[Payout, int, bool]:
+        """:meth:`_send`, cancelled by :meth:`lease_lost` when the row is leased."""
+        if not self._leased:
+            return await self._send(request, lookup_first)
+        with anyio.CancelScope() as scope:
+            self._in_flight.add(scope)
+            try:
+                return await self._send(request, lookup_first)
+            finally:
+                self._in_flight.discard(scope)
+        assert self._lease_error is not None  # cancelled by lease_lost
+        raise _Failed(self._lease_error, 0)
 
     async def _send(self, request: PayoutRequest, lookup_first: bool) -> tuple[Payout, int, bool]:
         """``(payout, attempts, recovered)``: found by lookup (a row seen before), or sent."""
@@ -310,6 +360,14 @@ class RowPolicy:
             Outcome(row, OutcomeStatus.FAILED, request, error=error, attempts=failed.attempts,
                     latency=failed.latency),
             failed.latency,
+        )
+
+    async def _put_back(self, reference_id: str, prior: JournalEntry | None) -> None:
+        """Undo a ``sending`` mark for a row that did not go out."""
+        await self._record(
+            reference_id,
+            prior.state if prior else JournalState.PENDING,
+            error=prior.error if prior else None,
         )
 
     async def _record(

@@ -110,8 +110,11 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @payouts.command("send", epilog=_send_epilog())
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite journal: makes the run resumable and never pays a row twice.")
+@click.option("--journal", metavar="PATH|DSN",
+              help="SQLite file, or postgresql://... to split the batch between hosts: "
+                   "makes the run resumable and never pays a row twice.")
+@click.option("--batch", "batch_label", metavar="NAME",
+              help="The rows' label in a PostgreSQL journal (default: the file's name).")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
               help="Payouts in flight at most.")
 @click.option("--rate-limit", type=click.FloatRange(0, min_open=True), metavar="N",
@@ -132,7 +135,8 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @_connection_options
 def send_command(
     file: Path,
-    journal: Path | None,
+    journal: str | None,
+    batch_label: str | None,
     concurrency: int,
     rate_limit: float | None,
     max_retries: int | None,
@@ -167,6 +171,8 @@ def send_command(
     options: dict[str, Any] = {"concurrency": concurrency, "rate_limit": rate_limit}
     if journal is not None:
         options["journal"] = journal
+    if batch_label is not None:
+        options["batch_label"] = batch_label
     if max_retries is not None:
         options["max_retries"] = max_retries
     run = _SendRun(source, options, report_path, out, err)
@@ -235,7 +241,7 @@ class _SendRun:
     async def _send(self, client: AsyncClient) -> int:
         from ..batch import BatchValidationError
         from ..errors import JournalError
-        from .display import LiveProgress, render_summary
+        from .display import LiveProgress, render_summary, render_worker
         from .export import ReportWriter
 
         batch_log = logging.getLogger("ecartpay_async.batch")
@@ -243,7 +249,11 @@ class _SendRun:
             # The summary says why a batch stopped; Python's last-resort handler would
             # print the batch's own warning about it too. Configured logging still gets it.
             batch_log.addHandler(logging.NullHandler())
-        batch = client.payouts.batch(self.source, **self.options)
+        try:
+            batch = client.payouts.batch(self.source, **self.options)
+        except ImportError as exc:
+            click.echo(str(exc), err=True)  # a postgresql:// journal without the extra
+            return EXIT_INVALID
         with contextlib.ExitStack() as files:
             writer = None
             if self.report_path is not None:
@@ -279,6 +289,8 @@ class _SendRun:
         render_summary(
             self.out, report, progress.tally if isinstance(progress, LiveProgress) else None
         )
+        if batch.held_elsewhere or getattr(batch.journal, "shared", False):
+            render_worker(self.out, batch)
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,
                            soft_wrap=True)
@@ -524,3 +536,7 @@ def _mount_sandbox() -> None:
 
 
 _mount_sandbox()
+
+from .status import status_command  # noqa: E402 (a command of its own module)
+
+payouts.add_command(status_command)

@@ -30,6 +30,7 @@ from ..models.common import PayoutStatus
 
 if TYPE_CHECKING:
     from .._pause import PauseStats
+    from ..batch.engine import Batch
     from ..batch.report import BatchReport
 
 __all__ = ["LiveProgress", "Tally", "describe_pauses", "format_amounts", "summary_table"]
@@ -277,3 +278,15 @@ def render_summary(console: Console, report: BatchReport, tally: Tally | None = 
 
 def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:,.0f} ms"
+
+
+def render_worker(console: Console, batch: Batch) -> None:
+    """What this worker did when several share a journal."""
+    report = batch.report
+    console.print(
+        f"worker {batch.run_id}: {report.paid + report.pending:,} payouts made here, "
+        f"{report.skipped:,} rows done elsewhere or before, {batch.held_elsewhere:,} rows "
+        "found held by other workers",
+        highlight=False,
+        soft_wrap=True,
+    )
