@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, packages_distributions, requires
@@ -90,10 +92,23 @@ def providers(module: str) -> frozenset[str]:
     return _module_owners().get(module, frozenset())
 
 
+@functools.cache
+def is_standard_library(module: str) -> bool:
+    """In the standard library, including its private modules that
+    ``sys.stdlib_module_names`` does not list (``_sysconfigdata_*``, read by sysconfig)."""
+    if module in sys.stdlib_module_names or module in sys.builtin_module_names:
+        return True
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return False
+    stdlib = {Path(sysconfig.get_path(name)).resolve() for name in ("stdlib", "platstdlib")}
+    return Path(spec.origin).resolve().parent in stdlib
+
+
 def undeclared(modules: set[str], allowed: set[str]) -> list[str]:
     problems = []
     for module in sorted(modules):
-        if module in sys.stdlib_module_names or module in sys.builtin_module_names:
+        if is_standard_library(module):
             continue
         if module == "ecartpay_async":
             continue
