@@ -4,11 +4,13 @@ Public names live here; heavier parts (the batch engine, the sandbox emulator, t
 command line) load only when used.
 """
 
+from ._retry import RetryPolicy
 from ._version import __version__
 from .client import AsyncClient
 from .errors import (
     APIConnectionError,
     APIError,
+    APIProxyError,
     APIResponseError,
     APIStatusError,
     APITimeoutError,
@@ -24,6 +26,7 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     UnprocessableEntityError,
     ValidationError,
     WebhookSignatureError,
@@ -47,11 +50,11 @@ from .models.payouts import (
     Transaction,
 )
 from .models.webhooks import WebhookEvent
-from ._retry import RetryPolicy
 
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIProxyError",
     "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
@@ -81,6 +84,7 @@ __all__ = [
     "PayoutStatus",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "Transaction",
     "UnprocessableEntityError",

@@ -1,10 +1,10 @@
 """An httpx transport that sends through an ``aiohttp.ClientSession`` (asyncio only).
 
 httpx stays the interface: the transport takes an ``httpx.Request`` and answers an
-``httpx.Response`` whose body is already read (a ``ByteStream``), with aiohttp's
-errors translated (:mod:`._errors`). What it saves is httpcore's pool, whose CPU
-cost grows with the number of connections: at 64 connections it costs several
-times a whole aiohttp request (see ``benchmarks/README.md``).
+``httpx.Response`` whose body streams from aiohttp (so the SDK can stop reading at
+``max_response_bytes``), with aiohttp's errors translated (:mod:`._errors`). What it
+saves is httpcore's pool, whose CPU cost grows with the number of connections: at 64
+connections it costs several times a whole aiohttp request (``benchmarks/README.md``).
 
 The conversion is kept lean: request headers go across as httpx already holds them
 (aiohttp adds none of its own: httpx set Host, Accept, Accept-Encoding, User-Agent
@@ -13,10 +13,12 @@ the body is left encoded for httpx to decode, so ``Content-Encoding`` stays true
 
 Limits follow ``httpx.Limits``: ``max_connections`` bounds the requests in flight
 (the transport's own limiter, which raises ``httpx.PoolTimeout`` after the
-request's ``pool`` timeout), ``keepalive_expiry`` closes idle connections.
-Timeouts follow the request's ``timeout`` extension: ``connect`` bounds the TCP and
-TLS handshake, ``read`` each wait for data; httpx's ``write`` has no aiohttp
-counterpart (a payout body fits in the socket buffer).
+request's ``pool`` timeout; a slot is held until the answer's body is closed),
+``keepalive_expiry`` closes idle connections. Timeouts follow the request's
+``timeout`` extension: ``connect`` bounds the TCP and TLS handshake, ``read`` each
+wait for data; httpx's ``write`` has no aiohttp counterpart (a payout body fits in
+the socket buffer). ``proxy`` sends through an HTTP proxy (``CONNECT`` for https
+targets, absolute URIs for http ones), as aiohttp does it.
 
 aiohttp is imported on first use, so importing the SDK does not pay for it.
 """
@@ -24,12 +26,12 @@ aiohttp is imported on first use, so importing the SDK does not pay for it.
 from __future__ import annotations
 
 import asyncio
-import ssl
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._config import DEFAULT_LIMITS, ConfiguredTransport, ssl_context
+from ._config import DEFAULT_LIMITS, Verify, ssl_context
 from ._errors import to_httpx_error
 
 if TYPE_CHECKING:
@@ -37,20 +39,28 @@ if TYPE_CHECKING:
 
 __all__ = ["AiohttpTransport"]
 
-class AiohttpTransport(ConfiguredTransport):
+_CHUNK = 64 * 1024
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
     """Send httpx requests over one lazily opened ``aiohttp.ClientSession``."""
 
     def __init__(
         self,
         *,
         limits: httpx.Limits = DEFAULT_LIMITS,
-        verify: ssl.SSLContext | bool = True,
+        verify: Verify = True,
+        proxy: httpx.Proxy | None = None,
     ) -> None:
-        super().__init__(limits=limits, verify=verify)
+        self._limits = limits
+        self._verify = verify
+        self._proxy = proxy
+        self._closed = False
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._proxy_options: dict[str, Any] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -61,7 +71,7 @@ class AiohttpTransport(ConfiguredTransport):
         keepalive = self._limits.keepalive_expiry
         connector = aiohttp.TCPConnector(
             limit=0,  # the transport's own limiter bounds the connections
-            keepalive_timeout=15.0 if keepalive is None else keepalive,
+            keepalive_timeout=DEFAULT_LIMITS.keepalive_expiry if keepalive is None else keepalive,
             ssl=ssl_context(self._verify),
         )
         session = aiohttp.ClientSession(
@@ -69,9 +79,16 @@ class AiohttpTransport(ConfiguredTransport):
             cookie_jar=aiohttp.DummyCookieJar(),  # cookies are httpx.AsyncClient's job
             auto_decompress=False,  # httpx decodes, as Content-Encoding says
             timeout=aiohttp.ClientTimeout(total=None),
-            trust_env=False,
+            trust_env=False,  # the SDK resolved proxies already (TransportConfig)
             requote_redirect_url=False,
         )
+        proxy = self._proxy
+        if proxy is not None:
+            self._proxy_options = {
+                "proxy": _url(proxy.url),
+                "proxy_auth": None if proxy.auth is None else aiohttp.BasicAuth(*proxy.auth),
+                "proxy_headers": dict(proxy.headers) or None,
+            }
         if self._limits.max_connections is not None:
             self._slots = asyncio.Semaphore(self._limits.max_connections)
         self._session, self._loop = session, loop
@@ -98,10 +115,11 @@ class AiohttpTransport(ConfiguredTransport):
         if slots is not None:
             await self._acquire(slots, timeouts.get("pool"), request)
         try:
-            return await self._send(session, request, timeouts)
-        finally:
+            return await self._send(session, request, timeouts, slots)
+        except BaseException:
             if slots is not None:
                 slots.release()
+            raise
 
     async def _acquire(
         self, slots: asyncio.Semaphore, timeout: float | None, request: httpx.Request
@@ -119,6 +137,7 @@ class AiohttpTransport(ConfiguredTransport):
         session: aiohttp.ClientSession,
         request: httpx.Request,
         timeouts: dict[str, float | None],
+        slots: asyncio.Semaphore | None,
     ) -> httpx.Response:
         body = await self._body(request)
         headers = request.headers
@@ -134,20 +153,14 @@ class AiohttpTransport(ConfiguredTransport):
                 headers=headers.multi_items(),
                 allow_redirects=False,
                 timeout=self._timeout(timeouts),
+                **self._proxy_options,
             )
-            try:
-                content = await response.read()
-            finally:
-                response.release()
         except Exception as exc:
-            error = to_httpx_error(exc, request)
-            if error is None:
-                raise
-            raise error from exc
+            raise _translated(exc, request) from exc
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
-            stream=httpx.ByteStream(content),
+            stream=_Body(response, request, slots),
             request=request,
             extensions=_extensions(response),
         )
@@ -164,6 +177,43 @@ class AiohttpTransport(ConfiguredTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+class _Body(httpx.AsyncByteStream):
+    """An aiohttp answer's body as httpx reads it; closing it frees the connection slot."""
+
+    def __init__(
+        self, response: Any, request: httpx.Request, slots: asyncio.Semaphore | None
+    ) -> None:
+        self._response = response
+        self._request = request
+        self._slots = slots
+        self._done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(_CHUNK):
+                yield chunk
+        except Exception as exc:
+            raise _translated(exc, self._request) from exc
+        self._done = True
+
+    async def aclose(self) -> None:
+        slots, self._slots = self._slots, None
+        if slots is None:
+            return  # closed already
+        try:
+            if self._done:
+                self._response.release()  # whole: the connection goes back to the pool
+            else:
+                self._response.close()  # cut short: the connection cannot be reused
+        finally:
+            slots.release()
+
+
+def _translated(exc: Exception, request: httpx.Request) -> Exception:
+    error = to_httpx_error(exc, request)
+    return exc if error is None else error
 
 
 def _url(url: httpx.URL) -> Any:

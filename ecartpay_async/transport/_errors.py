@@ -1,14 +1,18 @@
 """aiohttp's exceptions, translated into the httpx exceptions the pipeline classifies.
 
-The line that matters for never paying twice: ``ConnectError``, ``ConnectTimeout``
-and ``PoolTimeout`` mean the request never left (safe to send again); every other
-error may come after the server got the request (ambiguous: look up before resending).
+The line that matters for never paying twice: ``ConnectError``, ``ConnectTimeout``,
+``PoolTimeout`` and ``ProxyError`` mean the request never left (safe to send again);
+every other error may come after the server got the request (ambiguous: look up
+before resending).
 So only aiohttp's connector errors become connect errors, and anything unrecognised
 becomes a ``ReadError``, the ambiguous side.
 
 =====================================  =============================
 aiohttp                                httpx
 =====================================  =============================
+ClientProxyConnectionError (proxy      ProxyError
+unreachable), ClientHttpProxyError
+(proxy refused CONNECT)
 ConnectionTimeoutError                 ConnectTimeout
 SocketTimeoutError, ServerTimeoutError ReadTimeout
 ClientConnectorError (DNS, refused,    ConnectError
@@ -44,7 +48,9 @@ def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.Transpor
 
     message = str(exc) or type(exc).__name__
     kind: type[httpx.TransportError]
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+    if isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
+        kind = httpx.ProxyError
+    elif isinstance(exc, aiohttp.ConnectionTimeoutError):
         kind = httpx.ConnectTimeout
     elif isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
         kind = httpx.ReadTimeout

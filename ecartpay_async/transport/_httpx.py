@@ -1,0 +1,61 @@
+"""httpx's own transport, as several smaller pools taken in turn (any event loop; trio's path).
+
+httpcore's pool scans its connections on every request and on every release, so its
+CPU cost per request grows with the pool: at 64 connections it costs more than the
+request itself (httpx #3215, httpcore #1035). ``ShardedTransport`` keeps httpx's
+transport whole and unchanged, but splits ``max_connections`` over several
+``httpx.AsyncHTTPTransport`` instances of :data:`SHARD_SIZE` connections each and
+hands requests to them round-robin, so each scan stays short.
+"""
+
+from __future__ import annotations
+
+import math
+import ssl
+
+import httpx
+
+__all__ = ["SHARD_SIZE", "ShardedTransport"]
+
+#: Connections per shard: small enough that httpcore's per-request scans stay cheap.
+SHARD_SIZE = 8
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """``httpx.AsyncHTTPTransport`` pools of ``SHARD_SIZE`` connections, used in turn."""
+
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits,
+        verify: ssl.SSLContext,
+        proxy: httpx.Proxy | None = None,
+    ) -> None:
+        total = limits.max_connections
+        count = 1 if total is None else max(1, math.ceil(total / SHARD_SIZE))
+        keep = limits.max_keepalive_connections
+        shard_limits = httpx.Limits(
+            max_connections=None if total is None else math.ceil(total / count),
+            max_keepalive_connections=None if keep is None else math.ceil(keep / count),
+            keepalive_expiry=limits.keepalive_expiry,
+        )
+        self._shards = [
+            httpx.AsyncHTTPTransport(verify=verify, limits=shard_limits, proxy=proxy,
+                                     trust_env=False)
+            for _ in range(count)
+        ]
+        self._turn = 0
+
+    @property
+    def shards(self) -> int:
+        return len(self._shards)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        shards = self._shards
+        turn = self._turn
+        self._turn = (turn + 1) % len(shards)
+        return await shards[turn].handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            await shard.aclose()
