@@ -375,24 +375,25 @@ def _connection_error(
 ) -> APIError:
     """The SDK error for a transport failure, and whether the server may have acted on it."""
     name = type(exc).__name__
+    detail = _detail(exc)
     if isinstance(exc, ResponseTooLarge):
         return ResponseTooLargeError(
-            f"{name} on {method} {path}: {exc}", limit=exc.limit, method=method, path=path,
+            f"{name} on {method} {path}: {detail}", limit=exc.limit, method=method, path=path,
             status_code=exc.status_code,
         )
     if isinstance(exc, httpx.DecodingError):  # a body its Content-Encoding cannot decode
-        return APIResponseError(f"{name} on {method} {path}: {exc}", method=method, path=path)
+        return APIResponseError(f"{name} on {method} {path}: {detail}", method=method, path=path)
     if isinstance(exc, httpx.ProxyError):
         return APIProxyError(
-            f"{name} on {method} {path}: {exc}", proxy=getattr(exc, "proxy", ""),
+            f"{name} on {method} {path}: {detail}", proxy=getattr(exc, "proxy", ""),
             method=method, path=path,
         )
     if isinstance(exc, httpx.TimeoutException):
         error: APIConnectionError = APITimeoutError(
-            f"{name} on {method} {path}: {exc}", method=method, path=path
+            f"{name} on {method} {path}: {detail}", method=method, path=path
         )
     else:
-        error = APIConnectionError(f"{name} on {method} {path}: {exc}", method=method, path=path)
+        error = APIConnectionError(f"{name} on {method} {path}: {detail}", method=method, path=path)
     # Only failures before a byte left prove the server never saw the request: no
     # connection (ConnectError, ConnectTimeout), none free (PoolTimeout). Anything
     # later (a timeout mid-answer, the overall deadline, a reset, a stale keep-alive
@@ -402,6 +403,19 @@ def _connection_error(
         exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
     )
     return error
+
+
+def _detail(exc: BaseException) -> str:
+    """The first non-empty message down the cause chain (httpcore on trio leaves its own
+    empty and puts the reason, such as a refused certificate, a few causes down)."""
+    link: BaseException | None = exc
+    for _ in range(5):
+        if link is None:
+            break
+        if str(link):
+            return str(link)
+        link = link.__cause__ or link.__context__
+    return "no detail"
 
 
 def _status_error(response: httpx.Response, method: str, path: str) -> APIStatusError:

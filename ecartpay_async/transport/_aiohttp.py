@@ -26,13 +26,15 @@ aiohttp is imported on first use, so importing the SDK does not pay for it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import select
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._config import DEFAULT_LIMITS, Verify, ssl_context
-from ._errors import to_httpx_error
+from ._errors import to_httpx_error, written_nothing
 
 if TYPE_CHECKING:
     import aiohttp
@@ -61,6 +63,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._slots: asyncio.Semaphore | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
         self._proxy_options: dict[str, Any] = {}
+        self._forward_headers: list[tuple[str, str]] = []
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -84,11 +87,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
         proxy = self._proxy
         if proxy is not None:
-            self._proxy_options = {
-                "proxy": _url(proxy.url),
-                "proxy_auth": None if proxy.auth is None else aiohttp.BasicAuth(*proxy.auth),
-                "proxy_headers": dict(proxy.headers) or None,
-            }
+            headers = dict(proxy.headers)
+            if proxy.auth is not None:
+                pair = base64.b64encode(":".join(proxy.auth).encode()).decode("ascii")
+                headers["Proxy-Authorization"] = f"Basic {pair}"
+            # aiohttp sends proxy_headers on a CONNECT only; a forwarded (http://)
+            # request carries them itself (see _send).
+            self._proxy_options = {"proxy": _url(proxy.url), "proxy_headers": headers or None}
+            self._forward_headers = list(headers.items())
         if self._limits.max_connections is not None:
             self._slots = asyncio.Semaphore(self._limits.max_connections)
         self._session, self._loop = session, loop
@@ -145,18 +151,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             headers = headers.copy()
             del headers["transfer-encoding"]
             headers["content-length"] = str(len(body))
-        try:
-            response = await session.request(
-                request.method,
-                _url(request.url),
-                data=body or None,
-                headers=headers.multi_items(),
-                allow_redirects=False,
-                timeout=self._timeout(timeouts),
-                **self._proxy_options,
-            )
-        except Exception as exc:
-            raise _translated(exc, request) from exc
+        items = headers.multi_items()
+        if self._forward_headers and request.url.scheme == "http":
+            items += self._forward_headers
+        for retry in (False, True):
+            try:
+                response = await session.request(
+                    request.method,
+                    _url(request.url),
+                    data=body or None,
+                    headers=items,
+                    allow_redirects=False,
+                    timeout=self._timeout(timeouts),
+                    **self._proxy_options,
+                )
+                break
+            except Exception as exc:
+                # A pooled connection found closing as the request was about to be
+                # written: not a byte left, so one more try on a new connection is safe.
+                if not retry and written_nothing(exc):
+                    continue
+                raise _translated(exc, request) from exc
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
@@ -203,12 +218,29 @@ class _Body(httpx.AsyncByteStream):
         if slots is None:
             return  # closed already
         try:
-            if self._done:
+            if self._done and not _closed_by_peer(self._response):
                 self._response.release()  # whole: the connection goes back to the pool
             else:
-                self._response.close()  # cut short: the connection cannot be reused
+                self._response.close()  # cut short or closed: it cannot be reused
         finally:
             slots.release()
+
+
+def _closed_by_peer(response: Any) -> bool:
+    """Whether the server already closed (or wrote more on) a connection that just
+    delivered a whole answer: a readable idle socket. httpcore makes the same check
+    before reusing a connection; pooling it would have the next request written
+    into a closed socket, where it may or may not have been read."""
+    connection = response.connection
+    transport = None if connection is None else connection.transport
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):  # closed meanwhile
+        return True
+    return bool(readable)
 
 
 def _translated(exc: Exception, request: httpx.Request) -> Exception:
