@@ -161,6 +161,15 @@ def test_other_bad_options():
         client.with_options(max_retries=-1)
 
 
+def test_network_options_are_checked_at_construction():
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ConfigurationError, match="max_response_bytes"):
+            AsyncClient(PUBLIC, PRIVATE, max_response_bytes=bad)  # type: ignore[arg-type]
+    mock = httpx.MockTransport(lambda r: httpx.Response(200))
+    with pytest.raises(ConfigurationError, match="verify"):
+        AsyncClient(PUBLIC, PRIVATE, transport=mock, verify=False)
+
+
 def test_transport_option_is_exclusive_with_the_others():
     with pytest.raises(ConfigurationError, match="transport"):
         AsyncClient(PUBLIC, PRIVATE, transport=httpx.MockTransport(lambda r: httpx.Response(200)),
