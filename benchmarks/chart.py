@@ -22,6 +22,7 @@ def draw(results: dict[str, Any], path: Path) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import NullLocator
     except ImportError:
         return False
     scenarios = sorted(
@@ -47,6 +48,7 @@ def draw(results: dict[str, Any], path: Path) -> bool:
               f"{machine['cores']} cores, Python {machine['python']}",
     )
     axes.set_xticks(levels, [str(c) for c in levels])
+    axes.xaxis.set_minor_locator(NullLocator())
     axes.title.set_fontsize(9)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
