@@ -13,6 +13,7 @@ onward fails with :class:`ProxyFailed`, naming the proxy without its credentials
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Literal
 
@@ -91,7 +92,7 @@ class AutoTransport(httpx.AsyncBaseTransport):
         try:
             response = await transport.handle_async_request(request)
         except _PROXY_FAILURES as exc:
-            if proxy is None:
+            if proxy is None or _refused_certificate(exc):  # the origin's, through the tunnel
                 exc.request = request
                 raise
             raise ProxyFailed(
@@ -110,6 +111,17 @@ class AutoTransport(httpx.AsyncBaseTransport):
         for transport in transports:
             if transport is not None:
                 await transport.aclose()
+
+
+def _refused_certificate(exc: BaseException) -> bool:
+    link: BaseException | None = exc
+    for _ in range(6):
+        if link is None:
+            return False
+        if isinstance(link, ssl.SSLError):
+            return True
+        link = link.__cause__ or link.__context__
+    return False
 
 
 def _scrubbed(exc: Exception, proxy: httpx.Proxy) -> str:

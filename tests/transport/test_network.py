@@ -184,6 +184,21 @@ async def test_https_goes_through_a_connect_tunnel(
     assert created.posts == 1
 
 
+async def test_a_refused_certificate_through_a_tunnel_is_not_blamed_on_the_proxy(
+    anyio_backend: str, tls_api: tuple[LoopbackServer, Api]
+) -> None:
+    server, created = tls_api
+    with proxy() as carrier:
+        async with AsyncClient("pub", "priv", base_url=server.url, proxy=carrier.url,
+                               trust_env=False) as client:
+            with pytest.raises(APIConnectionError, match=r"(?i)certificate") as caught:
+                await pay(client, "tunnel-untrusted")
+    assert not isinstance(caught.value, APIProxyError)
+    assert caught.value.maybe_processed is False
+    assert carrier.tunnels >= 1  # the token request, retried: a refused handshake sent nothing
+    assert created.posts == 0
+
+
 async def test_unreachable_proxy_is_a_proxy_error_without_credentials(
     anyio_backend: str, api: tuple[LoopbackServer, Api]
 ) -> None:
