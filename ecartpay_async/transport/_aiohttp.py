@@ -237,6 +237,10 @@ def _closed_by_peer(response: Any) -> bool:
     if sock is None:
         return False
     try:
+        if hasattr(select, "poll"):  # no FD_SETSIZE limit, unlike select()
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
         readable, _, _ = select.select([sock], [], [], 0)
     except (OSError, ValueError):  # closed meanwhile
         return True
