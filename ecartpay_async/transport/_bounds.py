@@ -77,10 +77,16 @@ async def _read_within(
         response.is_stream_consumed = True
         parts = aiter(stream)
     body = bytearray()
-    async for part in parts:
-        body += part
-        if len(body) > max_bytes:
-            raise ResponseTooLarge(max_bytes, response.status_code, request=request)
+    try:
+        async for part in parts:
+            body += part
+            if len(body) > max_bytes:
+                raise ResponseTooLarge(max_bytes, response.status_code, request=request)
+    finally:
+        # Close the iterators now, not when the garbage collector finds them.
+        close = getattr(parts, "aclose", None)
+        if close is not None:
+            await close()
     # What httpx's own Response.aread() stores: .content and .json() read it from here.
     response._content = bytes(body)
 
@@ -92,13 +98,19 @@ class _Sliced(httpx.AsyncByteStream):
         self._stream = stream
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            if len(chunk) <= _SLICE:
-                yield chunk
-                continue
-            view = memoryview(chunk)
-            for start in range(0, len(chunk), _SLICE):
-                yield bytes(view[start : start + _SLICE])
+        chunks = aiter(self._stream)
+        try:
+            async for chunk in chunks:
+                if len(chunk) <= _SLICE:
+                    yield chunk
+                    continue
+                view = memoryview(chunk)
+                for start in range(0, len(chunk), _SLICE):
+                    yield bytes(view[start : start + _SLICE])
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
 
     async def aclose(self) -> None:
         await self._stream.aclose()
