@@ -75,7 +75,7 @@ async def test_connection_closed_while_idle_is_replaced(kind: str) -> None:
     with serve(behaviour) as server:
         async with sdk(server.url, kind) as client:
             assert await pay(client, "idle-1") == "paid"
-            await anyio.sleep(0.4)  # the server closes the idle connection meanwhile
+            await anyio.sleep(0.5)  # the server closes the idle connection meanwhile
             assert await pay(client, "idle-2") == "paid"
     assert behaviour.api.posts == 2
     assert behaviour.api.lookups == 0  # never ambiguous: the close was seen before sending
