@@ -48,41 +48,47 @@ def _aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
     return AiohttpTransport(limits=limits)
 
 
-def _asyncio_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    from ecartpay_async.transport import AsyncioTransport
+def _httpx_aiohttp_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    from httpx_aiohttp import AiohttpTransport  # the `bench` extra
 
-    return AsyncioTransport(limits=limits)
+    return AiohttpTransport(limits=limits)
+
+
+def _sharded_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    from ecartpay_async.transport import ShardedTransport, ssl_context
+
+    return ShardedTransport(limits=limits, verify=ssl_context(True))
 
 
 CLIENTS: dict[str, ClientSpec] = {
     "aiohttp": ClientSpec("aiohttp loop (floor)", "asyncio", _loop(loops.aiohttp_loop)),
     "httpx": ClientSpec("httpx loop, default pool", "asyncio", _loop(loops.httpx_loop)),
     "sdk": ClientSpec(
-        "SDK, default transport", "asyncio", open_sdk("auto"), payout_requests, sdk=True
+        "SDK, default (aiohttp)", "asyncio", open_sdk("auto"), payout_requests, sdk=True
     ),
-    "sdk-aiohttp": ClientSpec(
-        "SDK, AiohttpTransport", "asyncio", open_sdk("aiohttp"), payout_requests, sdk=True
+    "sdk-httpx-aiohttp": ClientSpec(
+        "SDK on httpx-aiohttp package", "asyncio", open_sdk("httpx-aiohttp"), payout_requests,
+        sdk=True,
     ),
     "sdk-httpx": ClientSpec(
         "SDK, user's httpx.AsyncClient", "asyncio", open_sdk("httpx-client"), payout_requests,
         sdk=True,
     ),
     "sdk-trio": ClientSpec(
-        "SDK on trio (httpx transport)", "trio", open_sdk("auto"), payout_requests, sdk=True
+        "SDK on trio (httpx, sharded)", "trio", open_sdk("auto"), payout_requests, sdk=True
     ),
     "t-httpcore": ClientSpec(
         "httpx.AsyncHTTPTransport direct",
         "asyncio",
         _loop(transport_loop(lambda limits: httpx.AsyncHTTPTransport(limits=limits))),
     ),
-    "t-aiohttp": ClientSpec(
-        "AiohttpTransport direct",
-        "asyncio",
-        _loop(transport_loop(_aiohttp_transport)),
+    "t-sharded": ClientSpec(
+        "ShardedTransport direct", "asyncio", _loop(transport_loop(_sharded_transport))
     ),
-    "t-asyncio": ClientSpec(
-        "AsyncioTransport direct",
-        "asyncio",
-        _loop(transport_loop(_asyncio_transport)),
+    "t-aiohttp": ClientSpec(
+        "AiohttpTransport direct", "asyncio", _loop(transport_loop(_aiohttp_transport))
+    ),
+    "t-httpx-aiohttp": ClientSpec(
+        "httpx-aiohttp package direct", "asyncio", _loop(transport_loop(_httpx_aiohttp_transport))
     ),
 }

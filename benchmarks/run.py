@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import postgres_scale
+from .chart import draw
 from .importtime import import_times
 from .machine import machine_info
 from .processes import run_worker, server
@@ -30,7 +31,7 @@ RESULTS = Path(__file__).parent / "results"
 # Clients over httpx's pool run at a tenth of the others' speed: fewer payouts keep
 # a default run within minutes (throughput and CPU per payout are rates, so medians
 # stay comparable; every run is still well past its warm-up).
-SLOW_CLIENTS = frozenset({"httpx", "sdk-httpx", "sdk-trio", "t-httpcore"})
+SLOW_CLIENTS = frozenset({"httpx", "sdk-httpx", "t-httpcore"})
 SLOW_COUNT = 1000
 
 
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(table(results))
     print(f"\nwritten to {out} in {results['duration_s']} s")
+    if not args.smoke and draw(results, RESULTS / "throughput.png"):
+        print(f"chart: {RESULTS / 'throughput.png'}")
 
 
 if __name__ == "__main__":

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import httpx
-
-if TYPE_CHECKING:
-    from ecartpay_async.transport import Preference
 
 __all__ = ["has_send_batch", "open_sdk", "payout_requests"]
 
@@ -51,12 +48,11 @@ def _sdk_client(url: str, concurrency: int, transport: str) -> Any:
     if transport == "httpx-client":  # a user's own httpx.AsyncClient: the client.send path
         return AsyncClient("pub_bench", "priv_bench", base_url=url,
                            http_client=httpx.AsyncClient(limits=limits))
-    if transport == "aiohttp":
-        from ecartpay_async.transport import AutoTransport
+    if transport == "httpx-aiohttp":  # the httpx-aiohttp package (`bench` extra)
+        from httpx_aiohttp import AiohttpTransport
 
-        prefer: Preference = "aiohttp"
         return AsyncClient("pub_bench", "priv_bench", base_url=url,
-                           transport=AutoTransport(limits=limits, prefer=prefer))
+                           transport=AiohttpTransport(limits=limits))
     return AsyncClient("pub_bench", "priv_bench", base_url=url, limits=limits)
 
 
@@ -86,7 +82,7 @@ async def _send_batch(
 
 
 def open_sdk(transport: str) -> Callable[[str, int, str | None], Any]:
-    """An opener for the SDK on ``transport`` (``auto``, ``aiohttp`` or ``httpx-client``)."""
+    """An opener for the SDK on ``transport`` (``auto``, ``httpx-aiohttp`` or ``httpx-client``)."""
 
     @asynccontextmanager
     async def open_(url: str, concurrency: int, journal: str | None) -> AsyncIterator[Runner]:

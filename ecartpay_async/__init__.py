@@ -19,6 +19,7 @@ from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIError,
+    APIProxyError,
     APIResponseError,
     APIStatusError,
     APITimeoutError,
@@ -34,6 +35,7 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     UnprocessableEntityError,
     ValidationError,
     WebhookSignatureError,
@@ -107,6 +109,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIProxyError",
     "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
@@ -137,6 +140,7 @@ __all__ = [
     "PayoutStatus",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "Transaction",
     "TransactionSummary",

@@ -29,14 +29,18 @@ from ._retry import RetryPolicy, parse_retry_after
 from ._version import __version__
 from .errors import (
     APIConnectionError,
+    APIError,
+    APIProxyError,
     APIResponseError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     RateLimitError,
+    ResponseTooLargeError,
     status_error_class,
 )
 from .rules import TOKEN_PATH, retry_token_request, status_meaning
+from .transport import DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge, exchange
 
 __all__ = ["Attempt", "HTTPPipeline", "Sender", "user_agent"]
 
@@ -63,14 +67,24 @@ class Sender(Protocol):
 
 
 class ClientSender:
-    """Sends through an ``httpx.AsyncClient`` (a user's own, or the SDK's default pool)."""
+    """Sends through a user's ``httpx.AsyncClient``, within the attempt's time and size bounds."""
 
-    def __init__(self, client: httpx.AsyncClient, *, owned: bool) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        owned: bool,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self.client = client
         self.owned = owned
+        self.max_response_bytes = max_response_bytes
 
     async def send(self, request: httpx.Request) -> httpx.Response:
-        return await self.client.send(request)
+        return await exchange(self._stream, request, self.max_response_bytes)
+
+    async def _stream(self, request: httpx.Request) -> httpx.Response:
+        return await self.client.send(request, stream=True)
 
     async def aclose(self) -> None:
         # Never close a pool the caller lent us.
@@ -287,7 +301,7 @@ class HTTPPipeline:
         started = self._clock()
         try:
             response = await self._shared.sender.send(request)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             error = _connection_error(exc, method, path)
             self._report(on_attempt, method, path, number, None, error, started)
             raise error from exc
@@ -377,21 +391,52 @@ def _excerpt(content: bytes, limit: int = 200) -> str:
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
-def _connection_error(exc: httpx.TransportError, method: str, path: str) -> APIConnectionError:
+def _connection_error(
+    exc: httpx.TransportError | httpx.DecodingError, method: str, path: str
+) -> APIError:
+    """The SDK error for a transport failure, and whether the server may have acted on it."""
+    name = type(exc).__name__
+    detail = _detail(exc)
+    if isinstance(exc, ResponseTooLarge):
+        return ResponseTooLargeError(
+            f"{name} on {method} {path}: {detail}", limit=exc.limit, method=method, path=path,
+            status_code=exc.status_code,
+        )
+    if isinstance(exc, httpx.DecodingError):  # a body its Content-Encoding cannot decode
+        return APIResponseError(f"{name} on {method} {path}: {detail}", method=method, path=path)
+    if isinstance(exc, httpx.ProxyError):
+        return APIProxyError(
+            f"{name} on {method} {path}: {detail}", proxy=getattr(exc, "proxy", ""),
+            method=method, path=path,
+        )
     if isinstance(exc, httpx.TimeoutException):
         error: APIConnectionError = APITimeoutError(
-            f"{type(exc).__name__} on {method} {path}", method=method, path=path
+            f"{name} on {method} {path}: {detail}", method=method, path=path
         )
     else:
-        error = APIConnectionError(
-            f"{type(exc).__name__} on {method} {path}: {exc}", method=method, path=path
-        )
-    # Connect failures and pool timeouts mean the request never left this machine;
-    # anything later may have reached the server and been processed.
+        error = APIConnectionError(f"{name} on {method} {path}: {detail}", method=method, path=path)
+    # Only failures before a byte left prove the server never saw the request: no
+    # connection (ConnectError, ConnectTimeout), none free (PoolTimeout). Anything
+    # later (a timeout mid-answer, the overall deadline, a reset, a stale keep-alive
+    # connection that died under the request) may have been processed: a payout is
+    # looked up before it is sent again.
     error.maybe_processed = not isinstance(
         exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
     )
     return error
+
+
+def _detail(exc: BaseException) -> str:
+    """The first non-empty message down the cause chain (httpcore on trio leaves its own
+    empty and puts the reason, such as a refused certificate, a few causes down)."""
+    link: BaseException | None = exc
+    for _ in range(5):
+        if link is None:
+            break
+        if str(link):
+            return str(link)
+        link = link.__cause__ or link.__context__
+    return "no detail"
 
 
 def _status_error(response: httpx.Response, method: str, path: str) -> APIStatusError:

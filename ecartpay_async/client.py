@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -17,7 +18,13 @@ from ._retry import RetryPolicy
 from .batch.payouts import BatchPayouts
 from .errors import ConfigurationError
 from .models.common import check_email
-from .transport import AutoTransport, TransportSender
+from .transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AutoTransport,
+    TransportConfig,
+    TransportSender,
+    Verify,
+)
 
 if TYPE_CHECKING:
     from .resources.orders import AsyncOrders
@@ -26,18 +33,26 @@ if TYPE_CHECKING:
     from .resources.withdrawals import AsyncWithdrawals
     from .telemetry import Telemetry
 
-__all__ = ["DEFAULT_LIMITS", "DEFAULT_TIMEOUT", "ENVIRONMENTS", "AsyncClient"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "ENVIRONMENTS",
+    "AsyncClient",
+]
 
 ENVIRONMENTS: Final = {
     "sandbox": "https://sandbox.ecartpay.com",
     "production": "https://ecartpay.com",
 }
 
-#: Connect fast or fail fast; give the API time to answer a payout.
+#: Connect fast or fail fast; give the API time to answer a payout. The largest phase
+#: (30 s) also bounds each whole attempt, from connect to the answer's last byte.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0, pool=30.0)
-#: Enough keep-alive connections for a 64-wide batch with room to spare.
+#: Enough keep-alive connections for a 64-wide batch with room to spare; idle ones are
+#: dropped after 4 s, before servers' usual 5 s idle timeout drops them under a request.
 DEFAULT_LIMITS: Final = httpx.Limits(
-    max_connections=128, max_keepalive_connections=128, keepalive_expiry=30.0
+    max_connections=128, max_keepalive_connections=128, keepalive_expiry=4.0
 )
 
 
@@ -55,14 +70,26 @@ class AsyncClient:
 
     Keys default to ``ECARTPAY_PUBLIC_KEY`` / ``ECARTPAY_PRIVATE_KEY``. ``base_url`` is
     an origin such as ``http://127.0.0.1:8000`` (the SDK adds ``/api/...``) and wins
-    over ``environment``. Pass ``http_client`` to send through your own
-    ``httpx.AsyncClient`` (its transport, proxies, event hooks, respx mocks); the
-    SDK then never closes it. ``transport=`` puts any httpx transport (for instance
-    ``ecartpay_async.transport.AiohttpTransport()``) under the SDK's own fast path;
-    the client closes it. ``max_retries`` and ``timeout`` can also be set per call
-    and per derived client (:meth:`with_options`). ``retry_policy`` tunes the backoff;
-    the number of retries always comes from ``max_retries``. ``telemetry=True`` (the
-    ``otel`` extra) adds OpenTelemetry spans and metrics, see
+    over ``environment``.
+
+    The network, as httpx means it: ``proxy="http://user:pass@proxy:3128"`` sends
+    every request through that proxy; otherwise, with ``trust_env`` (the default),
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` decide.
+    ``verify`` is True (certifi's CAs, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when
+    ``trust_env``), a CA bundle path, an ``ssl.SSLContext``, or False. ``timeout``
+    (seconds or an ``httpx.Timeout``) sets the phases, and its largest value bounds
+    each whole attempt from connect to the last byte. ``max_response_bytes`` bounds an
+    answer after decoding. The SDK sends through aiohttp on asyncio and through
+    httpx's own transport on trio, with the same proxies and the same CA trust.
+
+    Pass ``http_client`` to send through your own ``httpx.AsyncClient`` (its
+    transport, proxies, event hooks, respx mocks); the SDK then never closes it.
+    ``transport=`` puts any httpx transport under the SDK's own sender; the client
+    closes it. Both carry their own proxy and TLS settings, so ``proxy=`` and
+    ``verify=`` cannot be combined with them. ``max_retries`` and ``timeout`` can also
+    be set per call and per derived client (:meth:`with_options`). ``retry_policy``
+    tunes the backoff; the number of retries always comes from ``max_retries``.
+    ``telemetry=True`` (the ``otel`` extra) adds OpenTelemetry spans and metrics, see
     :mod:`ecartpay_async.telemetry`; ``ECARTPAY_LOG=debug|info|warning`` turns the
     SDK's logging to stderr on.
     """
@@ -79,6 +106,10 @@ class AsyncClient:
         http_client: httpx.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
+        verify: Verify = True,
+        trust_env: bool = True,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         retry_policy: RetryPolicy | None = None,
         default_headers: dict[str, str] | None = None,
         account_email: str | None = None,
@@ -107,6 +138,15 @@ class AsyncClient:
                 raise ConfigurationError("give at most one of http_client=, limits=, transport=")
             if max_retries < 0:
                 raise ConfigurationError("max_retries must be >= 0")
+            if not isinstance(max_response_bytes, int) or max_response_bytes <= 0:
+                raise ConfigurationError("max_response_bytes must be a positive number of bytes")
+            if (http_client is not None or transport is not None) and (
+                proxy is not None or verify is not True
+            ):
+                raise ConfigurationError(
+                    "proxy= and verify= configure the SDK's own transport: set them on the "
+                    "http_client= or transport= you pass instead"
+                )
             policy = retry_policy or RetryPolicy()
             if max_retries != policy.max_retries:
                 policy = _evolve(policy, max_retries=max_retries)
@@ -114,7 +154,10 @@ class AsyncClient:
                 base_url=self.base_url,
                 public_key=public,
                 private_key=private,
-                sender=_make_sender(http_client, limits, transport),
+                sender=_make_sender(
+                    http_client, transport, max_response_bytes,
+                    lambda: _transport_config(limits, verify, proxy, trust_env),
+                ),
                 timeout=_as_timeout(timeout),
                 policy=policy,
                 headers=default_headers,
@@ -249,15 +292,30 @@ def _evolve(policy: RetryPolicy, **changes: Any) -> RetryPolicy:
     return attrs.evolve(policy, **changes)
 
 
+def _transport_config(
+    limits: httpx.Limits | None,
+    verify: Verify,
+    proxy: str | httpx.URL | httpx.Proxy | None,
+    trust_env: bool,
+) -> TransportConfig:
+    try:
+        return TransportConfig(
+            limits=limits or DEFAULT_LIMITS, verify=verify, proxy=proxy, trust_env=trust_env
+        )
+    except (ValueError, httpx.InvalidURL) as exc:  # a malformed proxy URL, here or in the env
+        raise ConfigurationError(f"proxy: {exc}") from None
+
+
 def _make_sender(
     http_client: httpx.AsyncClient | None,
-    limits: httpx.Limits | None,
     transport: httpx.AsyncBaseTransport | None,
+    max_response_bytes: int,
+    config: Callable[[], TransportConfig],
 ) -> Sender:
     if http_client is not None:
-        return ClientSender(http_client, owned=False)
+        return ClientSender(http_client, owned=False, max_response_bytes=max_response_bytes)
     if transport is not None:
-        return TransportSender(transport)
+        return TransportSender(transport, max_response_bytes=max_response_bytes)
     # The SDK's own transport, called directly (no httpx.AsyncClient.send per request):
-    # asyncio HTTP/1.1 on asyncio, httpx's transport on trio (benchmarks/README.md).
-    return TransportSender(AutoTransport(limits=limits or DEFAULT_LIMITS))
+    # aiohttp on asyncio, httpx's transport on trio (benchmarks/README.md).
+    return TransportSender(AutoTransport(config()), max_response_bytes=max_response_bytes)

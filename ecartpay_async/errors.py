@@ -10,8 +10,10 @@
     ├── JournalError                 a batch journal that cannot be used as asked
     ├── BatchAbortedError            a batch stopped by a fatal error or the breaker
     ├── APIConnectionError           no usable answer: connection refused, reset, lost
-    │   └── APITimeoutError          connect, read, write or pool timeout
-    ├── APIResponseError             a 2xx answer that is not what the API promises
+    │   ├── APITimeoutError          a phase timed out, or the attempt's overall deadline
+    │   └── APIProxyError            the proxy refused or failed (.proxy, no credentials)
+    ├── APIResponseError             an answer that is not what the API promises
+    │   └── ResponseTooLargeError    an answer over max_response_bytes once decoded (.limit)
     └── APIStatusError               the API answered 4xx/5xx (.status_code, .body, ...)
         ├── BadRequestError          400
         ├── AuthenticationError      401, and a token request refused
@@ -33,6 +35,7 @@ from typing import Any
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIProxyError",
     "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
@@ -48,6 +51,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "UnprocessableEntityError",
     "ValidationError",
     "WebhookSignatureError",
@@ -142,11 +146,24 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out (connect, read, write, or waiting for a pooled connection)."""
+    """The request timed out: a phase (connect, read, write, waiting for a pooled
+    connection), or the whole attempt's deadline (``timeout=10``: 10 s from connect
+    to the last byte, however slowly the server trickles)."""
+
+
+class APIProxyError(APIConnectionError):
+    """The proxy could not be reached or refused to connect onward: the API never saw
+    the request. ``proxy`` is the proxy's URL without its user name or password."""
+
+    maybe_processed = False
+
+    def __init__(self, message: str, *, proxy: str = "", method: str = "", path: str = "") -> None:
+        super().__init__(message, method=method, path=path)
+        self.proxy = proxy
 
 
 class APIResponseError(APIError):
-    """A successful status whose body is not what the API promises (HTML, cut-off JSON)."""
+    """An answer whose body is not what the API promises (HTML, cut-off JSON, too large)."""
 
     def __init__(
         self, message: str, *, method: str = "", path: str = "", status_code: int = 0,
@@ -155,6 +172,24 @@ class APIResponseError(APIError):
         super().__init__(message, method=method, path=path)
         self.status_code = status_code
         self.body = body
+
+
+class ResponseTooLargeError(APIResponseError):
+    """The answer, once decoded, was larger than ``max_response_bytes`` (``limit``).
+
+    Reading stopped at the limit (an endless body or a decompression bomb costs no
+    more memory than that). The request was sent, so it may have been processed: a
+    payout is looked up before it is sent again.
+    """
+
+    maybe_processed = True
+
+    def __init__(
+        self, message: str, *, limit: int, method: str = "", path: str = "",
+        status_code: int = 0,
+    ) -> None:
+        super().__init__(message, method=method, path=path, status_code=status_code)
+        self.limit = limit
 
 
 class APIStatusError(APIError):

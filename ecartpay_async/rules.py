@@ -39,9 +39,11 @@ the token request could not reach the API     no     no         yes    no
 bad input (``ValidationError``)               no     no         no     no
 same reference_id, other payment              no     yes        yes    no
 the journal cannot be written                 no     yes        yes    no
-connection could not be made                  yes    no         no     no
+connection could not be made (or the proxy    yes    no         no     no
+  refused it)
 connection lost, timeout                      yes    yes        no     no
-2xx answer that is not valid JSON             yes    yes        no     no
+an answer that is not valid JSON, cannot be   yes    yes        no     no
+  decoded, or is over ``max_response_bytes``
 401 credentials refused, 403 forbidden        no     no         yes    no
 408 request timeout                           yes    yes        no     no
 429 too many requests                         yes    no         no     yes

@@ -18,14 +18,16 @@ import ecartpay_async
 
 PUBLIC: dict[str, list[str]] = {
     "ecartpay_async": [
-        "APIConnectionError", "APIError", "APIResponseError", "APIStatusError",
-        "APITimeoutError", "AccountTransaction", "AsyncClient", "AuthenticationError",
+        "APIConnectionError", "APIError", "APIProxyError", "APIResponseError",
+        "APIStatusError", "APITimeoutError", "AccountTransaction", "AsyncClient",
+        "AuthenticationError",
         "BadRequestError",
         "BatchAbortedError", "ConfigurationError", "ConflictError", "EcartPayError",
         "IdempotencyConflictError", "InternalServerError", "JournalError", "NotFoundError",
         "Order", "OrderItem", "OrderLine", "OrderPayout", "OrderPayoutEcho", "OrderStatus",
         "OrderTotals", "Page", "Payout", "PayoutCharge", "PayoutItem", "PayoutRequest",
-        "PayoutStatus", "PermissionDeniedError", "RateLimitError", "RetryPolicy",
+        "PayoutStatus", "PermissionDeniedError", "RateLimitError", "ResponseTooLargeError",
+        "RetryPolicy",
         "Transaction", "TransactionSummary", "UnprocessableEntityError", "ValidationError",
         "Webhook", "WebhookEvent", "WebhookSignatureError", "Withdrawal", "__version__",
     ],
@@ -56,8 +58,10 @@ PUBLIC: dict[str, list[str]] = {
         "WebhookEvent", "WebhookReceiver", "verify_webhook",
     ],
     "ecartpay_async.transport": [
-        "AiohttpTransport", "AsyncioTransport", "AutoTransport", "Preference",
-        "TransportSender", "on_asyncio",
+        "AiohttpTransport", "AttemptTimeout", "AutoTransport", "DEFAULT_LIMITS",
+        "DEFAULT_MAX_RESPONSE_BYTES", "Preference", "ProxyFailed", "ResponseTooLarge",
+        "ShardedTransport", "TransportConfig", "TransportSender", "Verify", "exchange",
+        "on_asyncio", "ssl_context",
     ],
     "ecartpay_async.sandbox": [
         "FaultInjector", "FaultSpec", "FeeSchedule", "Sandbox", "SandboxState", "signature",

@@ -1,13 +1,19 @@
-"""Transports under the request pipeline (httpx's transport interface throughout).
+"""Transports under the request pipeline: maintained HTTP stacks behind httpx's interface.
 
-- :class:`AutoTransport`: the default; picks at the first request.
-- :class:`AsyncioTransport`: HTTP/1.1 over asyncio Protocols, the fast path on asyncio.
+No HTTP is spoken here: aiohttp or httpx/httpcore do it. This package chooses and
+configures them, and bounds every attempt.
+
+- :class:`AutoTransport`: the default; aiohttp on asyncio, httpx's transport (in small
+  shards) on trio, picked at the first request; routes requests through proxies.
 - :class:`AiohttpTransport`: an ``httpx.AsyncBaseTransport`` over ``aiohttp``
-  (``prefer="aiohttp"``; aiohttp is imported at its first request).
+  (imported at its first request).
+- :class:`ShardedTransport`: ``httpx.AsyncHTTPTransport`` split into small pools.
+- :class:`TransportConfig`: limits, the one TLS context (CA policy), proxy routes.
 - :class:`TransportSender`: the pipeline's sender for a transport the SDK owns.
+- :func:`exchange`: one attempt within its deadline and ``max_response_bytes``.
 
-On trio, ``AutoTransport`` uses ``httpx.AsyncHTTPTransport``. The two asyncio
-transports load on first access, so ``import ecartpay_async`` does not import asyncio.
+``AiohttpTransport`` loads on first access, so ``import ecartpay_async`` imports
+neither asyncio nor aiohttp.
 """
 
 from __future__ import annotations
@@ -15,27 +21,35 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._auto import AutoTransport, Preference, on_asyncio
+from ._bounds import DEFAULT_MAX_RESPONSE_BYTES, exchange
+from ._config import DEFAULT_LIMITS, TransportConfig, Verify, ssl_context
+from ._exceptions import AttemptTimeout, ProxyFailed, ResponseTooLarge
+from ._httpx import ShardedTransport
 from ._sender import TransportSender
 
 if TYPE_CHECKING:
     from ._aiohttp import AiohttpTransport
-    from ._asyncio import AsyncioTransport
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "AiohttpTransport",
-    "AsyncioTransport",
+    "AttemptTimeout",
     "AutoTransport",
     "Preference",
+    "ProxyFailed",
+    "ResponseTooLarge",
+    "ShardedTransport",
+    "TransportConfig",
     "TransportSender",
+    "Verify",
+    "exchange",
     "on_asyncio",
+    "ssl_context",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "AsyncioTransport":
-        from ._asyncio import AsyncioTransport
-
-        return AsyncioTransport
     if name == "AiohttpTransport":
         from ._aiohttp import AiohttpTransport
 

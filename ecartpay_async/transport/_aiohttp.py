@@ -1,10 +1,10 @@
 """An httpx transport that sends through an ``aiohttp.ClientSession`` (asyncio only).
 
 httpx stays the interface: the transport takes an ``httpx.Request`` and answers an
-``httpx.Response`` whose body is already read (a ``ByteStream``), with aiohttp's
-errors translated (:mod:`._errors`). What it saves is httpcore's pool, whose CPU
-cost grows with the number of connections: at 64 connections it costs several
-times a whole aiohttp request (see ``benchmarks/README.md``).
+``httpx.Response`` whose body streams from aiohttp (so the SDK can stop reading at
+``max_response_bytes``), with aiohttp's errors translated (:mod:`._errors`). What it
+saves is httpcore's pool, whose CPU cost grows with the number of connections: at 64
+connections it costs several times a whole aiohttp request (``benchmarks/README.md``).
 
 The conversion is kept lean: request headers go across as httpx already holds them
 (aiohttp adds none of its own: httpx set Host, Accept, Accept-Encoding, User-Agent
@@ -13,10 +13,12 @@ the body is left encoded for httpx to decode, so ``Content-Encoding`` stays true
 
 Limits follow ``httpx.Limits``: ``max_connections`` bounds the requests in flight
 (the transport's own limiter, which raises ``httpx.PoolTimeout`` after the
-request's ``pool`` timeout), ``keepalive_expiry`` closes idle connections.
-Timeouts follow the request's ``timeout`` extension: ``connect`` bounds the TCP and
-TLS handshake, ``read`` each wait for data; httpx's ``write`` has no aiohttp
-counterpart (a payout body fits in the socket buffer).
+request's ``pool`` timeout; a slot is held until the answer's body is closed),
+``keepalive_expiry`` closes idle connections. Timeouts follow the request's
+``timeout`` extension: ``connect`` bounds the TCP and TLS handshake, ``read`` each
+wait for data; httpx's ``write`` has no aiohttp counterpart (a payout body fits in
+the socket buffer). ``proxy`` sends through an HTTP proxy (``CONNECT`` for https
+targets, absolute URIs for http ones), as aiohttp does it.
 
 aiohttp is imported on first use, so importing the SDK does not pay for it.
 """
@@ -24,33 +26,45 @@ aiohttp is imported on first use, so importing the SDK does not pay for it.
 from __future__ import annotations
 
 import asyncio
-import ssl
+import base64
+import select
+import traceback
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._config import DEFAULT_LIMITS, ConfiguredTransport, ssl_context
-from ._errors import to_httpx_error
+from ._config import DEFAULT_LIMITS, Verify, ssl_context
+from ._errors import to_httpx_error, written_nothing
 
 if TYPE_CHECKING:
     import aiohttp
 
 __all__ = ["AiohttpTransport"]
 
-class AiohttpTransport(ConfiguredTransport):
+_CHUNK = 64 * 1024
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
     """Send httpx requests over one lazily opened ``aiohttp.ClientSession``."""
 
     def __init__(
         self,
         *,
         limits: httpx.Limits = DEFAULT_LIMITS,
-        verify: ssl.SSLContext | bool = True,
+        verify: Verify = True,
+        proxy: httpx.Proxy | None = None,
     ) -> None:
-        super().__init__(limits=limits, verify=verify)
+        self._limits = limits
+        self._verify = verify
+        self._proxy = proxy
+        self._closed = False
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._timeouts: dict[tuple[float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._proxy_options: dict[str, Any] = {}
+        self._forward_headers: list[tuple[str, str]] = []
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -61,7 +75,7 @@ class AiohttpTransport(ConfiguredTransport):
         keepalive = self._limits.keepalive_expiry
         connector = aiohttp.TCPConnector(
             limit=0,  # the transport's own limiter bounds the connections
-            keepalive_timeout=15.0 if keepalive is None else keepalive,
+            keepalive_timeout=DEFAULT_LIMITS.keepalive_expiry if keepalive is None else keepalive,
             ssl=ssl_context(self._verify),
         )
         session = aiohttp.ClientSession(
@@ -69,9 +83,19 @@ class AiohttpTransport(ConfiguredTransport):
             cookie_jar=aiohttp.DummyCookieJar(),  # cookies are httpx.AsyncClient's job
             auto_decompress=False,  # httpx decodes, as Content-Encoding says
             timeout=aiohttp.ClientTimeout(total=None),
-            trust_env=False,
+            trust_env=False,  # the SDK resolved proxies already (TransportConfig)
             requote_redirect_url=False,
         )
+        proxy = self._proxy
+        if proxy is not None:
+            headers = dict(proxy.headers)
+            if proxy.auth is not None:
+                pair = base64.b64encode(":".join(proxy.auth).encode()).decode("ascii")
+                headers["Proxy-Authorization"] = f"Basic {pair}"
+            # aiohttp sends proxy_headers on a CONNECT only; a forwarded (http://)
+            # request carries them itself (see _send).
+            self._proxy_options = {"proxy": _url(proxy.url), "proxy_headers": headers or None}
+            self._forward_headers = list(headers.items())
         if self._limits.max_connections is not None:
             self._slots = asyncio.Semaphore(self._limits.max_connections)
         self._session, self._loop = session, loop
@@ -98,10 +122,11 @@ class AiohttpTransport(ConfiguredTransport):
         if slots is not None:
             await self._acquire(slots, timeouts.get("pool"), request)
         try:
-            return await self._send(session, request, timeouts)
-        finally:
+            return await self._send(session, request, timeouts, slots)
+        except BaseException:
             if slots is not None:
                 slots.release()
+            raise
 
     async def _acquire(
         self, slots: asyncio.Semaphore, timeout: float | None, request: httpx.Request
@@ -119,6 +144,7 @@ class AiohttpTransport(ConfiguredTransport):
         session: aiohttp.ClientSession,
         request: httpx.Request,
         timeouts: dict[str, float | None],
+        slots: asyncio.Semaphore | None,
     ) -> httpx.Response:
         body = await self._body(request)
         headers = request.headers
@@ -126,28 +152,35 @@ class AiohttpTransport(ConfiguredTransport):
             headers = headers.copy()
             del headers["transfer-encoding"]
             headers["content-length"] = str(len(body))
-        try:
-            response = await session.request(
-                request.method,
-                _url(request.url),
-                data=body or None,
-                headers=headers.multi_items(),
-                allow_redirects=False,
-                timeout=self._timeout(timeouts),
-            )
+        forward = self._forward_headers if request.url.scheme == "http" else []
+        for retry in (False, True):
             try:
-                content = await response.read()
-            finally:
-                response.release()
-        except Exception as exc:
-            error = to_httpx_error(exc, request)
-            if error is None:
-                raise
-            raise error from exc
+                response = await session.request(
+                    request.method,
+                    _url(request.url),
+                    data=body or None,
+                    # Built in the call, never held in a local of this frame: the list
+                    # carries the Authorization header in plain text (httpx.Headers'
+                    # repr redacts it), and error trackers record frame locals.
+                    headers=[*headers.multi_items(), *forward],
+                    allow_redirects=False,
+                    timeout=self._timeout(timeouts),
+                    **self._proxy_options,
+                )
+                break
+            except Exception as exc:
+                # A pooled connection found closing as the request was about to be
+                # written: not a byte left, so one more try on a new connection is safe.
+                if not retry and written_nothing(exc):
+                    continue
+                # aiohttp's finished frames hold the request's headers in their locals;
+                # clear them so that no error tracker finds the credentials there.
+                traceback.clear_frames(exc.__traceback__)
+                raise _translated(exc, request) from exc
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
-            stream=httpx.ByteStream(content),
+            stream=_Body(response, request, slots),
             request=request,
             extensions=_extensions(response),
         )
@@ -164,6 +197,64 @@ class AiohttpTransport(ConfiguredTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+class _Body(httpx.AsyncByteStream):
+    """An aiohttp answer's body as httpx reads it; closing it frees the connection slot."""
+
+    def __init__(
+        self, response: Any, request: httpx.Request, slots: asyncio.Semaphore | None
+    ) -> None:
+        self._response = response
+        self._request = request
+        self._slots = slots
+        self._done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(_CHUNK):
+                yield chunk
+        except Exception as exc:
+            raise _translated(exc, self._request) from exc
+        self._done = True
+
+    async def aclose(self) -> None:
+        slots, self._slots = self._slots, None
+        if slots is None:
+            return  # closed already
+        try:
+            if self._done and not _closed_by_peer(self._response):
+                self._response.release()  # whole: the connection goes back to the pool
+            else:
+                self._response.close()  # cut short or closed: it cannot be reused
+        finally:
+            slots.release()
+
+
+def _closed_by_peer(response: Any) -> bool:
+    """Whether the server already closed (or wrote more on) a connection that just
+    delivered a whole answer: a readable idle socket. httpcore makes the same check
+    before reusing a connection; pooling it would have the next request written
+    into a closed socket, where it may or may not have been read."""
+    connection = response.connection
+    transport = None if connection is None else connection.transport
+    sock = None if transport is None else transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    try:
+        if hasattr(select, "poll"):  # no FD_SETSIZE limit, unlike select()
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):  # closed meanwhile
+        return True
+    return bool(readable)
+
+
+def _translated(exc: Exception, request: httpx.Request) -> Exception:
+    error = to_httpx_error(exc, request)
+    return exc if error is None else error
 
 
 def _url(url: httpx.URL) -> Any:

@@ -1,25 +1,36 @@
-"""The SDK's default transport: its own asyncio HTTP/1.1 transport on asyncio, httpx's elsewhere.
+"""The SDK's default transport: aiohttp under httpx's interface on asyncio, httpx's own elsewhere.
 
-The choice is made at the first request, from the event loop actually running
-(``sniffio``), never at import: under trio requests go through
-``httpx.AsyncHTTPTransport``, and nothing asyncio-specific is used.
-``prefer="aiohttp"`` picks :class:`AiohttpTransport` on asyncio instead (needs the
-``fast`` extra); ``prefer="httpx"`` always uses httpx's transport.
+The stack is picked at the first request, from the event loop actually running
+(``sniffio``), never at import: under asyncio requests go through
+:class:`AiohttpTransport`, under trio through httpx's transport in small shards
+(:class:`ShardedTransport`). ``prefer="httpx"`` uses httpx's on asyncio too.
+
+Proxies are routed per URL, as ``httpx.AsyncClient`` mounts them: one inner transport
+for direct requests and one per proxy (:class:`TransportConfig` says which URL goes
+where). A request sent through a proxy that cannot be reached or refuses to connect
+onward fails with :class:`ProxyFailed`, naming the proxy without its credentials.
 """
 
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from typing import Literal
 
 import httpx
 import sniffio
 
-from ._config import DEFAULT_LIMITS
+from ._config import TransportConfig, safe_proxy_url
+from ._exceptions import ProxyFailed
+from ._httpx import ShardedTransport
 
 __all__ = ["AutoTransport", "Preference", "on_asyncio"]
 
 Preference = Literal["auto", "aiohttp", "httpx"]
+Factory = Callable[[httpx.Proxy | None], httpx.AsyncBaseTransport]
+
+# Failures that mean the proxy itself could not be used: the API was never reached.
+_PROXY_FAILURES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)
 
 
 def on_asyncio() -> bool:
@@ -31,45 +42,63 @@ def on_asyncio() -> bool:
 
 
 class AutoTransport(httpx.AsyncBaseTransport):
-    """Delegate to the fastest transport that can run here, picked at first use."""
+    """Route each request to the right proxy (or none) over the stack that fits the loop."""
 
     def __init__(
         self,
+        config: TransportConfig | None = None,
         *,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        verify: ssl.SSLContext | bool = True,
         prefer: Preference = "auto",
     ) -> None:
         if prefer not in ("auto", "aiohttp", "httpx"):
             raise ValueError(f"prefer must be 'auto', 'aiohttp' or 'httpx', not {prefer!r}")
-        self._limits = limits
-        self._verify = verify
+        self.config = config or TransportConfig()
         self._prefer = prefer
-        self._inner: httpx.AsyncBaseTransport | None = None
+        self._make: Factory | None = None
+        self._direct: httpx.AsyncBaseTransport | None = None
+        self._via: dict[int, httpx.AsyncBaseTransport] = {}  # by id() of the route's Proxy
 
     @property
     def chosen(self) -> httpx.AsyncBaseTransport | None:
-        """The transport in use, once a request has been sent."""
-        return self._inner
+        """The transport for direct requests, once a request has been sent."""
+        return self._direct
 
-    def _choose(self) -> httpx.AsyncBaseTransport:
-        # Imported here, not at the top: importing the SDK must not pay for asyncio.
+    def _factory(self) -> Factory:
+        config = self.config
+        limits, context = config.limits, config.ssl_context()
         if self._prefer != "httpx" and on_asyncio():
-            if self._prefer == "aiohttp":
-                from ._aiohttp import AiohttpTransport
+            # Imported here, not at the top: importing the SDK must not pay for aiohttp.
+            from ._aiohttp import AiohttpTransport
 
-                return AiohttpTransport(limits=self._limits, verify=self._verify)
-            from ._asyncio import AsyncioTransport
+            return lambda proxy: AiohttpTransport(limits=limits, verify=context, proxy=proxy)
+        return lambda proxy: ShardedTransport(limits=limits, verify=context, proxy=proxy)
 
-            return AsyncioTransport(limits=self._limits, verify=self._verify)
-        return httpx.AsyncHTTPTransport(limits=self._limits, verify=self._verify)
+    def _transport_for(self, proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
+        make = self._make
+        if make is None:
+            make = self._make = self._factory()
+        if proxy is None:
+            if self._direct is None:
+                self._direct = make(None)
+            return self._direct
+        transport = self._via.get(id(proxy))
+        if transport is None:
+            transport = self._via[id(proxy)] = make(proxy)
+        return transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        inner = self._inner
-        if inner is None:
-            inner = self._inner = self._choose()
+        proxy = self.config.proxy_for(request.url) if self.config.routes else None
+        transport = self._transport_for(proxy)
         try:
-            response = await inner.handle_async_request(request)
+            response = await transport.handle_async_request(request)
+        except _PROXY_FAILURES as exc:
+            if proxy is None or _refused_certificate(exc):  # the origin's, through the tunnel
+                exc.request = request
+                raise
+            raise ProxyFailed(
+                safe_proxy_url(proxy), f"{type(exc).__name__}: {_scrubbed(exc, proxy)}",
+                request=request,
+            ) from exc
         except httpx.TransportError as exc:
             exc.request = request  # httpx's transport leaves that to AsyncClient
             raise
@@ -77,6 +106,28 @@ class AutoTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        inner, self._inner = self._inner, None
-        if inner is not None:
-            await inner.aclose()
+        transports = [self._direct, *self._via.values()]
+        self._direct, self._via = None, {}
+        for transport in transports:
+            if transport is not None:
+                await transport.aclose()
+
+
+def _refused_certificate(exc: BaseException) -> bool:
+    link: BaseException | None = exc
+    for _ in range(6):
+        if link is None:
+            return False
+        if isinstance(link, ssl.SSLError):
+            return True
+        link = link.__cause__ or link.__context__
+    return False
+
+
+def _scrubbed(exc: Exception, proxy: httpx.Proxy) -> str:
+    """The error's text with the proxy's credentials blanked, should a library echo them."""
+    text = str(exc) or "no detail"
+    for secret in proxy.auth or ():
+        if secret:
+            text = text.replace(secret, "***")
+    return text

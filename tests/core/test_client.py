@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-from typing import Any
 
 import httpx
 import pytest
@@ -12,7 +11,7 @@ import respx
 import ecartpay_async
 from ecartpay_async import AsyncClient, ConfigurationError, RetryPolicy
 from ecartpay_async.client import DEFAULT_LIMITS
-from ecartpay_async.transport import AutoTransport
+from ecartpay_async.transport import AutoTransport, TransportConfig
 
 from ._util import (
     BASE,
@@ -162,6 +161,15 @@ def test_other_bad_options():
         client.with_options(max_retries=-1)
 
 
+def test_network_options_are_checked_at_construction():
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ConfigurationError, match="max_response_bytes"):
+            AsyncClient(PUBLIC, PRIVATE, max_response_bytes=bad)  # type: ignore[arg-type]
+    mock = httpx.MockTransport(lambda r: httpx.Response(200))
+    with pytest.raises(ConfigurationError, match="verify"):
+        AsyncClient(PUBLIC, PRIVATE, transport=mock, verify=False)
+
+
 def test_transport_option_is_exclusive_with_the_others():
     with pytest.raises(ConfigurationError, match="transport"):
         AsyncClient(PUBLIC, PRIVATE, transport=httpx.MockTransport(lambda r: httpx.Response(200)),
@@ -202,12 +210,12 @@ class _RecordingTransport(AutoTransport):
     It runs httpx's own transport underneath, so respx can answer its requests.
     """
 
-    made: list[tuple[_RecordingTransport, dict[str, Any]]] = []
+    made: list[tuple[_RecordingTransport, TransportConfig]] = []
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs, prefer="httpx")
+    def __init__(self, config: TransportConfig) -> None:
+        super().__init__(config, prefer="httpx")
         self.closed = False
-        _RecordingTransport.made.append((self, kwargs))
+        _RecordingTransport.made.append((self, config))
 
     async def aclose(self) -> None:
         self.closed = True
@@ -215,7 +223,9 @@ class _RecordingTransport(AutoTransport):
 
 
 @pytest.fixture
-def recording_pool(monkeypatch: pytest.MonkeyPatch) -> list[tuple[_RecordingTransport, dict]]:
+def recording_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[_RecordingTransport, TransportConfig]]:
     _RecordingTransport.made = []
     monkeypatch.setattr(ecartpay_async.client, "AutoTransport", _RecordingTransport)
     return _RecordingTransport.made
@@ -223,14 +233,15 @@ def recording_pool(monkeypatch: pytest.MonkeyPatch) -> list[tuple[_RecordingTran
 
 async def test_default_pool_has_explicit_limits_and_timeouts(recording_pool):
     client = AsyncClient(PUBLIC, PRIVATE, base_url=BASE)
-    (pool, kwargs), = recording_pool
-    limits = kwargs["limits"]
+    (pool, config), = recording_pool
+    limits = config.limits
     assert isinstance(limits, httpx.Limits)
     assert limits == DEFAULT_LIMITS
     assert limits.max_connections is not None
     assert limits.max_connections >= 64
     assert limits.max_keepalive_connections is not None
     assert limits.keepalive_expiry is not None
+    assert limits.keepalive_expiry < 5  # below common server idle timeouts
     for phase in ("connect", "read", "write", "pool"):
         assert getattr(client.timeout, phase) is not None, phase
     await client.aclose()
@@ -240,8 +251,8 @@ async def test_default_pool_has_explicit_limits_and_timeouts(recording_pool):
 async def test_explicit_limits_reach_the_default_pool(recording_pool):
     limits = httpx.Limits(max_connections=7, max_keepalive_connections=3)
     async with AsyncClient(PUBLIC, PRIVATE, base_url=BASE, limits=limits):
-        (_, kwargs), = recording_pool
-        assert kwargs["limits"] is limits
+        (_, config), = recording_pool
+        assert config.limits is limits
 
 
 async def test_async_with_closes_the_pool_it_owns(recording_pool, router):

@@ -1,19 +1,26 @@
 """Loopback servers for the transport tests: real sockets, one thread per connection.
 
 Each server binds 127.0.0.1 on a free port and runs a *behaviour* per accepted
-connection (answer properly, hang, reset, send garbage...). Hanging behaviours wait
-on the server's stop event, so closing the server ends every thread at once.
+connection (answer properly, hang, reset, send garbage, trickle...). Hanging
+behaviours wait on the server's stop event, so closing the server ends every thread
+at once. A server can speak TLS (``tls=`` a server ``ssl.SSLContext``, e.g. from a
+``trustme`` CA made by the test). :class:`Proxy` is a CONNECT and forward proxy that
+counts what it carries; :func:`api` is a tiny Ecart Pay API whose payout POST
+misbehaves as a test asks.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import select
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -22,14 +29,17 @@ Behaviour = Callable[[socket.socket, threading.Event], None]
 
 
 class LoopbackServer:
-    def __init__(self, behaviour: Behaviour, backlog: int = 64) -> None:
+    def __init__(
+        self, behaviour: Behaviour, backlog: int = 64, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.behaviour = behaviour
+        self.tls = tls
         self.stop = threading.Event()
         self.connections = 0
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=backlog)
         self._listener.settimeout(0.05)
         self.port = self._listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._threads: list[threading.Thread] = []
         self._acceptor = threading.Thread(target=self._accept, daemon=True)
         self._acceptor.start()
@@ -48,8 +58,10 @@ class LoopbackServer:
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(10)
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
             self.behaviour(conn, self.stop)
-        except OSError:
+        except OSError:  # ssl.SSLError included: a client that refused the certificate
             pass
         finally:
             conn.close()
@@ -63,8 +75,10 @@ class LoopbackServer:
 
 
 @contextmanager
-def serve(behaviour: Behaviour, backlog: int = 64) -> Iterator[LoopbackServer]:
-    server = LoopbackServer(behaviour, backlog)
+def serve(
+    behaviour: Behaviour, backlog: int = 64, tls: ssl.SSLContext | None = None
+) -> Iterator[LoopbackServer]:
+    server = LoopbackServer(behaviour, backlog, tls)
     try:
         yield server
     finally:
@@ -149,18 +163,18 @@ def reset(conn: socket.socket) -> None:
     conn.close()
 
 
-TRANSPORTS = ["auto", "aiohttp"]
+# "auto": the SDK default (aiohttp on asyncio, httpx's transport in shards on trio);
+# "httpx": httpx's transport on asyncio too.
+TRANSPORTS = ["auto", "httpx"]
 
 
 def make_transport(kind: str, backend: str, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-    """``auto``: the SDK default (asyncio transport, or httpx's on trio); ``aiohttp``."""
-    from ecartpay_async.transport import AiohttpTransport, AutoTransport
+    from ecartpay_async.transport import AutoTransport, TransportConfig
 
-    if kind == "aiohttp":
-        if backend != "asyncio":
-            pytest.skip("aiohttp runs on asyncio only")
-        return AiohttpTransport(limits=limits)
-    return AutoTransport(limits=limits)
+    if kind == "httpx" and backend != "asyncio":
+        pytest.skip("on trio the default is httpx's transport already")
+    config = TransportConfig(limits=limits, trust_env=False)
+    return AutoTransport(config, prefer="httpx" if kind == "httpx" else "auto")
 
 
 async def send(
@@ -176,3 +190,156 @@ async def send(
     response = await transport.handle_async_request(request)
     await response.aread()
     return response
+
+
+# -- a proxy -------------------------------------------------------------------------
+
+
+class Proxy:
+    """An HTTP proxy on 127.0.0.1: ``CONNECT`` tunnels and absolute-URI forwarding.
+
+    ``tunnels`` counts the CONNECTs it opened, ``forwarded`` the connections on which
+    it forwarded absolute-URI requests, ``targets`` what each asked for, and
+    ``authorizations`` the ``Proxy-Authorization`` headers it was given. With
+    ``refuse`` it answers every request with that status instead.
+    """
+
+    def __init__(self, refuse: int | None = None) -> None:
+        self.refuse = refuse
+        self.tunnels = 0
+        self.forwarded = 0
+        self.targets: list[str] = []
+        self.authorizations: list[str] = []
+        self._server = LoopbackServer(self._handle)
+        self.port = self._server.port
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._server.close()
+
+    def _handle(self, conn: socket.socket, stop: threading.Event) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        method, target, version = lines[0].split(b" ", 2)
+        self.targets.append(f"{method.decode()} {target.decode()}")
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"proxy-authorization":
+                self.authorizations.append(value.strip().decode())
+        if self.refuse is not None:
+            conn.sendall(b"HTTP/1.1 %d Refused\r\nContent-Length: 0\r\n\r\n" % self.refuse)
+            return
+        if method == b"CONNECT":
+            host, _, port = target.decode().rpartition(":")
+            upstream = socket.create_connection((host, int(port)), timeout=10)
+            self.tunnels += 1
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            _pipe(conn, upstream, stop, rest)
+            return
+        url = urlsplit(target.decode())
+        upstream = socket.create_connection((url.hostname, url.port or 80), timeout=10)
+        self.forwarded += 1
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        kept = [line for line in lines[1:] if not line.lower().startswith(b"proxy-")]
+        first = b"%s %s %s" % (method, path.encode(), version)
+        _pipe(conn, upstream, stop, b"\r\n".join([first, *kept]) + b"\r\n\r\n" + rest)
+
+
+def _pipe(client: socket.socket, upstream: socket.socket, stop: threading.Event,
+          first: bytes) -> None:
+    """Carry bytes both ways until either side closes (later requests on a kept-alive
+    connection go to the same upstream: enough for the tests)."""
+    with upstream:
+        if first:
+            upstream.sendall(first)
+        while not stop.is_set():
+            ready, _, _ = select.select([client, upstream], [], [], 0.05)
+            for sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                (upstream if sock is client else client).sendall(data)
+
+
+@contextmanager
+def proxy(refuse: int | None = None) -> Iterator[Proxy]:
+    running = Proxy(refuse)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+# -- a tiny Ecart Pay API with one misbehaving route -----------------------------------
+
+TOKEN = "a.eyJleHAiOjQxMDI0NDQ4MDAsImlhdCI6NDEwMjQ0MTIwMH0.c"
+
+Misbehaviour = Callable[[socket.socket, threading.Event], None]
+
+
+class Api:
+    """Answers the token request, payout lookups and creates; the first ``bad_posts``
+    payout POSTs are created and then answered by ``misbehave`` instead. With
+    ``close_after_answer`` each connection is closed right after one answer, without
+    the ``Connection: close`` header that would warn the client."""
+
+    def __init__(
+        self, misbehave: Misbehaviour | None = None, bad_posts: int = 1,
+        close_after_answer: bool = False,
+    ) -> None:
+        self.misbehave = misbehave
+        self.bad_posts = bad_posts
+        self.close_after_answer = close_after_answer
+        self.posts = 0
+        self.lookups = 0
+        self.payouts: dict[str, dict[str, object]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, conn: socket.socket, stop: threading.Event) -> None:
+        while not stop.is_set():
+            request = read_request(conn)
+            if request is None:
+                return
+            method, target, body = request
+            url = urlsplit(target.decode())
+            if url.path == "/api/authorizations/token":
+                conn.sendall(answer(200, json.dumps({"token": TOKEN}).encode(), _JSON))
+            elif method == b"GET" and url.path == "/api/payouts":
+                reference = parse_qs(url.query).get("reference_id", [""])[0]
+                with self._lock:
+                    self.lookups += 1
+                    found = [self.payouts[reference]] if reference in self.payouts else []
+                conn.sendall(answer(200, json.dumps(found).encode(), _JSON))
+            elif method == b"POST" and url.path == "/api/payouts":
+                payout = self._create(json.loads(body))
+                with self._lock:
+                    self.posts += 1
+                    bad = self.misbehave is not None and self.posts <= self.bad_posts
+                if bad:
+                    assert self.misbehave is not None
+                    self.misbehave(conn, stop)
+                    return
+                conn.sendall(answer(200, json.dumps(payout).encode(), _JSON))
+            else:
+                conn.sendall(answer(404, b'{"message":"no such route"}', _JSON))
+            if self.close_after_answer:
+                return
+
+    def _create(self, body: dict[str, object]) -> dict[str, object]:
+        reference = str(body.get("reference_id") or f"anon-{len(self.payouts)}")
+        payout = {
+            "id": f"po_{len(self.payouts) + 1}", "status": "paid", "reference_id": reference,
+            "email": body.get("email"), "amount": body["amount"], "currency": body["currency"],
+        }
+        with self._lock:
+            self.payouts.setdefault(reference, payout)
+            return self.payouts[reference]
+
+
+_JSON = b"Content-Type: application/json\r\n"

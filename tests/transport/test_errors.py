@@ -3,20 +3,24 @@
 The pipeline decides "never sent, safe to resend" (ConnectError, ConnectTimeout,
 PoolTimeout) against "may have been processed, look up first" (everything else) from
 these classes, so each mapping is proven against a real misbehaving loopback server,
-for the SDK's default transport on asyncio and on trio (httpx's own there) and for
-AiohttpTransport.
+for the SDK's default transport on asyncio (aiohttp) and on trio (httpx's own, sharded)
+and for httpx's transport on asyncio.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+from decimal import Decimal
 
 import anyio
 import httpx
 import pytest
 
-from .loopback import TRANSPORTS, make_transport, read_request, reset, send, serve
+from ecartpay_async import APIConnectionError, AsyncClient, PayoutRequest, RetryPolicy
+from ecartpay_async._http import Attempt
+
+from .loopback import TRANSPORTS, Api, make_transport, read_request, reset, send, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -87,12 +91,9 @@ async def test_reset_during_upload_is_a_write_error(kind: str, anyio_backend: st
         async with transport_for(kind, anyio_backend) as transport:
             with pytest.raises(httpx.TransportError) as caught:
                 await send(transport, "POST", server.url + "/", content=body)
-    if kind == "auto" and anyio_backend == "asyncio":
-        assert isinstance(caught.value, httpx.WriteError)  # the SDK's own transport
-    else:
-        # aiohttp and httpcore read the reset before they notice the failed write
-        # (ReadError, RemoteProtocolError): still on the "may have been processed" side.
-        assert isinstance(caught.value, AMBIGUOUS)
+    # aiohttp and httpcore often read the reset before they notice the failed write
+    # (ReadError, RemoteProtocolError): all on the "may have been processed" side.
+    assert isinstance(caught.value, AMBIGUOUS)
     assert not isinstance(caught.value, NEVER_SENT)
 
 
@@ -149,3 +150,77 @@ async def test_waiting_for_a_connection_is_a_pool_timeout(kind: str, anyio_backe
                 with pytest.raises(httpx.PoolTimeout):
                     await send(transport, "GET", server.url + "/", timeout=SHORT)
                 group.cancel_scope.cancel()
+
+
+# -- through the SDK: which failures of a payout POST count as "may have been processed" --
+
+
+def _reset_after_post(conn: socket.socket, stop: threading.Event) -> None:
+    reset(conn)
+
+
+def _closed_after_post(conn: socket.socket, stop: threading.Event) -> None:
+    return  # the connection closes without an answer
+
+
+def _garbage_after_post(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HELLO THERE\r\n\r\n")
+
+
+def _cut_after_post(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"id\":")
+
+
+def _silent_after_post(conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait(10)
+
+
+AFTER_POST = [_reset_after_post, _closed_after_post, _garbage_after_post, _cut_after_post,
+              _silent_after_post]
+
+
+async def _no_wait(seconds: float) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+def _sdk(url: str, kind: str, anyio_backend: str) -> AsyncClient:
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    return AsyncClient("pub", "priv", base_url=url, timeout=SHORT,
+                       transport=make_transport(kind, anyio_backend, limits),
+                       retry_policy=RetryPolicy(sleep=_no_wait))
+
+
+def _payout(reference: str) -> PayoutRequest:
+    return PayoutRequest(email="ana@example.com", reference_id=reference,
+                         amount=Decimal("3.00"), currency="MXN")
+
+
+@pytest.mark.parametrize("misbehave", AFTER_POST, ids=lambda f: f.__name__.strip("_"))
+async def test_a_post_that_reached_the_server_is_looked_up_before_resending(
+    kind: str, anyio_backend: str, misbehave: object
+) -> None:
+    api = Api(misbehave)  # type: ignore[arg-type]
+    attempts: list[Attempt] = []
+    with serve(api) as server:
+        async with _sdk(server.url, kind, anyio_backend) as client:
+            result = await client.payouts.send(
+                _payout("ambiguous-1"), max_retries=1, on_attempt=attempts.append
+            )
+    first = attempts[0].error
+    assert isinstance(first, APIConnectionError)
+    assert first.maybe_processed is True
+    assert result.recovered  # the lookup found it: not sent a second time
+    assert api.posts == 1
+    assert api.lookups == 1
+
+
+async def test_a_post_that_could_not_connect_is_never_sent(
+    kind: str, anyio_backend: str
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with _sdk(f"http://127.0.0.1:{port}", kind, anyio_backend) as client:
+        with pytest.raises(APIConnectionError) as caught:
+            await client.payouts.send(_payout("refused-1"), max_retries=0)
+    assert caught.value.maybe_processed is False

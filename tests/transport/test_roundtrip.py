@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from ecartpay_async.transport import AutoTransport
+from ecartpay_async.transport import AutoTransport, TransportConfig
 
 from .loopback import TRANSPORTS, LoopbackServer, make_transport, send
 
@@ -89,12 +89,12 @@ async def test_streamed_request_body_is_sent_whole(
 
 
 async def test_auto_picks_by_event_loop(anyio_backend: str, server: LoopbackServer) -> None:
-    transport = AutoTransport(limits=LIMITS)
+    transport = AutoTransport(TransportConfig(limits=LIMITS))
     assert transport.chosen is None
     async with transport:
         await send(transport, "GET", server.url + "/")
         chosen = type(transport.chosen).__name__
-    expected = "AsyncioTransport" if anyio_backend == "asyncio" else "AsyncHTTPTransport"
+    expected = "AiohttpTransport" if anyio_backend == "asyncio" else "ShardedTransport"
     assert chosen == expected
 
 
