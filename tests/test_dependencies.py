@@ -41,6 +41,9 @@ PROJECT = "ecartpay-async"
 PACKAGE = Path(__file__).parent.parent / "ecartpay_async"
 #: Extras that only gather others (and tools): their scenarios are their parts'.
 BUNDLES = frozenset({"all", "dev"})
+# Extras for the repository's tools, not the package: `bench` serves benchmarks/ (the
+# package never imports it), and CI installs `dev` only.
+TOOLING = frozenset({"bench"})
 
 
 # -- what an install declares ---------------------------------------------------------------
@@ -267,7 +270,9 @@ def _extras_in_marker(requirement: Requirement) -> Iterator[str]:
 
 
 def installed_extras() -> set[str]:
-    return {e for text in requires(PROJECT) or [] for e in _extras_in_marker(Requirement(text))}
+    """The package's extras, as the installed metadata declares them (tooling aside)."""
+    return {e for text in requires(PROJECT) or [] for e in _extras_in_marker(Requirement(text))
+            } - TOOLING
 
 
 def imports_of(path: Path) -> set[str]:
