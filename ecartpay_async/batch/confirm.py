@@ -47,7 +47,7 @@ from ..resources.payouts import CONFIRM_REFUSALS, is_confirmed
 from ..rules import is_fatal
 from .engine import DEFAULT_MAX_RETRIES
 from .pool import WorkerPool
-from .report import MAX_FAILURES, Failure, describe_error
+from .report import MAX_FAILURES, Failure, add_amount, describe_error, tallies_json
 from .source import normalize_header
 from .validate import BatchValidationError, ProblemList, RowProblem
 
@@ -161,10 +161,7 @@ class ConfirmReport:
         """A JSON-friendly view; amounts are strings so that no float creeps in."""
         return {
             "total": self.total,
-            "counts": {str(s): n for s, n in self.counts.items()},
-            "amounts": {
-                str(s): {c: str(a) for c, a in per.items()} for s, per in self.amounts.items()
-            },
+            **tallies_json(self.counts, self.amounts),
             "failures": [attrs.asdict(f) for f in self.failures],
         }
 
@@ -181,9 +178,7 @@ class _ReportBuilder:
         self.total += 1
         self.counts[status] = self.counts.get(status, 0) + 1
         if outcome.payout is not None:
-            per = self.amounts.setdefault(status, {})
-            currency = outcome.payout.currency
-            per[currency] = per.get(currency, Decimal(0)) + outcome.payout.amount
+            add_amount(self.amounts, status, outcome.payout.currency, outcome.payout.amount)
         if status is ConfirmStatus.FAILED and len(self.failures) < MAX_FAILURES:
             error = outcome.error
             self.failures.append(Failure(

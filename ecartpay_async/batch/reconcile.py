@@ -51,7 +51,7 @@ from ..rules import PayoutFate, differences, fate_of, is_fatal
 from .engine import DEFAULT_MAX_RETRIES, Requests
 from .journal import JournalEntry, JournalState, SQLiteJournal
 from .pool import WorkerPool
-from .report import describe_error
+from .report import add_amount, describe_error, tallies_json
 from .source import CsvSource
 from .validate import to_request
 
@@ -149,10 +149,7 @@ class ReconcileSummary:
         """A JSON-friendly view; amounts are strings so that no float creeps in."""
         return {
             "total": self.total,
-            "counts": {str(s): n for s, n in self.counts.items()},
-            "amounts": {
-                str(s): {c: str(a) for c, a in per.items()} for s, per in self.amounts.items()
-            },
+            **tallies_json(self.counts, self.amounts),
             "unmatched": self.unmatched,
             "journal_issues": self.journal_issues,
         }
@@ -169,9 +166,7 @@ class _SummaryBuilder:
         self.total += 1
         self.counts[status] = self.counts.get(status, 0) + 1
         if result.request is not None:
-            per = self.amounts.setdefault(status, {})
-            currency = result.request.currency
-            per[currency] = per.get(currency, Decimal(0)) + result.request.amount
+            add_amount(self.amounts, status, result.request.currency, result.request.amount)
         self.unmatched += not result.matched
         self.journal_issues += result.journal_issue is not None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -19,11 +19,38 @@ from .._reprs import safe_repr
 from ..errors import APIStatusError, BatchAbortedError
 from .outcome import Outcome, OutcomeStatus
 
-__all__ = ["BatchReport", "Failure", "LatencyHistogram", "ReportBuilder"]
+__all__ = [
+    "BatchReport",
+    "Failure",
+    "LatencyHistogram",
+    "ReportBuilder",
+    "add_amount",
+    "tallies_json",
+]
+
+S = TypeVar("S")
+
+
+def add_amount(
+    amounts: dict[S, dict[str, Decimal]], status: S, currency: str, amount: Decimal
+) -> None:
+    """Add ``amount`` to the total of ``status`` rows in ``currency``."""
+    per = amounts.setdefault(status, {})
+    per[currency] = per.get(currency, Decimal(0)) + amount
+
+
+def tallies_json(
+    counts: Mapping[S, int], amounts: Mapping[S, Mapping[str, Decimal]]
+) -> dict[str, Any]:
+    """Rows and amounts per status, JSON-friendly: amounts are strings, so no float creeps in."""
+    return {
+        "counts": {str(s): n for s, n in counts.items()},
+        "amounts": {str(s): {c: str(a) for c, a in per.items()} for s, per in amounts.items()},
+    }
+
 
 #: Failures kept with their reasons; a batch with more is broken and says so by count.
 MAX_FAILURES: Final = 10_000
-_ZERO: Final = Decimal(0)
 
 
 @safe_repr
@@ -165,10 +192,7 @@ class BatchReport:
         """A JSON-friendly view; amounts are strings so that no float creeps in."""
         return {
             "total": self.total,
-            "counts": {str(s): n for s, n in self.counts.items()},
-            "amounts": {
-                str(s): {c: str(a) for c, a in per.items()} for s, per in self.amounts.items()
-            },
+            **tallies_json(self.counts, self.amounts),
             "attempts": self.attempts,
             "retries": self.retries,
             "recovered": self.recovered,
@@ -204,8 +228,7 @@ class ReportBuilder:
         self._counts[status] = self._counts.get(status, 0) + 1
         request = outcome.request
         if request is not None:
-            per = self._amounts.setdefault(status, {})
-            per[request.currency] = per.get(request.currency, _ZERO) + request.amount
+            add_amount(self._amounts, status, request.currency, request.amount)
         self.attempts += outcome.attempts
         self.retries += max(0, outcome.attempts - 1)
         self.recovered += outcome.recovered
