@@ -25,7 +25,14 @@ from cattrs.gen import make_dict_structure_fn
 from .models.common import PayoutStatus
 from .money import to_decimal
 
-__all__ = ["ShapeError", "converter", "format_datetime", "parse_datetime", "structure"]
+__all__ = [
+    "ShapeError",
+    "converter",
+    "format_datetime",
+    "parse_datetime",
+    "parse_iso",
+    "structure",
+]
 
 T = TypeVar("T")
 
@@ -36,15 +43,21 @@ class ShapeError(ValueError):
     """An answer that does not fit the model it should be (raised by :func:`structure`)."""
 
 
+def parse_iso(text: str) -> datetime:
+    """ISO-8601 text as written, its offset kept (None if it has none); a final ``Z`` is
+    UTC, which Python 3.10's ``fromisoformat`` does not read."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    return datetime.fromisoformat(text)
+
+
 def parse_datetime(value: object) -> datetime:
     """ISO-8601 text (``2021-11-29T20:49:23.889Z``) or a datetime, as an aware UTC datetime."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
+        parsed = parse_iso(value)
     else:
         raise ValueError(f"expected an ISO-8601 timestamp, got {value!r}")
     if parsed.tzinfo is None:

@@ -80,10 +80,10 @@ def _aware_datetime(
     """An ISO-8601 time with its UTC offset; a bare date or time would be a guess."""
     if value is None:
         return None
-    text = value.strip()
+    from .._convert import parse_iso
+
     try:
-        # Python 3.10's fromisoformat does not read a final "Z".
-        when = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+        when = parse_iso(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not an ISO-8601 time; write {AVAILABLE_AT_FORMS}"
