@@ -6,6 +6,7 @@ import io
 import socket
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -129,11 +130,14 @@ def test_confirm_schedules_at_an_aware_time() -> None:
             return payout.id
 
         payout_id = anyio.run(create)
-        result = run(["payouts", "confirm", payout_id, "--available-at", "2026-12-01T15:00:00Z",
+        # A day after now, whatever today is: a time already past would credit at once.
+        later = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0)
+        result = run(["payouts", "confirm", payout_id,
+                      "--available-at", later.strftime("%Y-%m-%dT%H:%M:%SZ"),
                       "--json", "--base-url", sb.base_url],
                      ECARTPAY_PUBLIC_KEY=sb.public_key, ECARTPAY_PRIVATE_KEY=sb.private_key)
     assert result.exit_code == 0, result.output
-    assert '"available_at":"2026-12-01T15:00:00' in result.stdout
+    assert f'"available_at":"{later.strftime("%Y-%m-%dT%H:%M:%S")}' in result.stdout
 
 
 def test_a_file_that_cannot_be_read_is_reported_once(tmp_path: Path) -> None:
