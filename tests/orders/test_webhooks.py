@@ -19,7 +19,7 @@ import pytest
 from ecartpay_async.errors import EcartPayError, ValidationError, WebhookSignatureError
 from ecartpay_async.models.orders import Order, OrderStatus
 from ecartpay_async.models.payouts import Payout
-from ecartpay_async.webhooks import WebhookEvent, verify_webhook
+from ecartpay_async.webhooks import UnknownEventData, WebhookEvent, verify_webhook
 
 SECRET = "whsec_test_secret"
 TS = "1700000000000"
@@ -115,11 +115,13 @@ def test_other_events_keep_the_mapping() -> None:
     assert event.data == {"id": "wd_1", "amount": 1000, "note": "ñ"}
 
 
-def test_event_that_does_not_fit_its_model_stays_raw() -> None:
-    # transfer.* data without a payout's required fields: verified, kept as a mapping.
+def test_event_that_does_not_fit_its_model_is_an_unknown_event() -> None:
+    # transfer.* data without a payout's required fields: verified, typed as unknown.
     event = verify(
         OTHER_BODY.replace(b"withdrawals.created", b"transfer.created"), headers(OTHER_SIG, "wh_5")
     )
+    assert isinstance(event.data, UnknownEventData)
+    assert event.data.expected == "Payout"
     assert event.data == {"id": "wd_1", "amount": 1000, "note": "ñ"}
 
 
