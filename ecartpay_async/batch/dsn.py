@@ -54,11 +54,10 @@ def journal_kind(journal: str | os.PathLike[str]) -> JournalKind:
 
 def mask_dsn(dsn: str) -> str:
     """``dsn`` with its password replaced by ``***`` (URL or keyword form, parsed or not)."""
-    masked = _KEYWORD_PASSWORD.sub(lambda m: m.group(1) + MASK, dsn)
-    masked = _QUERY_PASSWORD.sub(lambda m: m.group(1) + MASK, masked)
-    scheme = _URL_SCHEME.match(masked)
+    scheme = _URL_SCHEME.match(dsn)
     if scheme is None:
-        return masked
+        return _KEYWORD_PASSWORD.sub(lambda m: m.group(1) + MASK, dsn)
+    masked = _QUERY_PASSWORD.sub(lambda m: m.group(1) + MASK, dsn)
     rest = masked[scheme.end():]
     at = rest.rfind("@")
     if at < 0:
@@ -71,10 +70,11 @@ def mask_dsn(dsn: str) -> str:
 
 
 def _passwords(dsn: str) -> list[str]:
-    found = [m.group(2).strip("'") for m in _KEYWORD_PASSWORD.finditer(dsn)]
-    found += [m.group(2) for m in _QUERY_PASSWORD.finditer(dsn)]
     scheme = _URL_SCHEME.match(dsn)
-    if scheme is not None:
+    if scheme is None:
+        found = [m.group(2).strip("'") for m in _KEYWORD_PASSWORD.finditer(dsn)]
+    else:
+        found = [m.group(2) for m in _QUERY_PASSWORD.finditer(dsn)]
         rest = dsn[scheme.end():]
         at = rest.rfind("@")
         if at >= 0 and ":" in rest[:at]:

@@ -85,10 +85,11 @@ async def _sqlite_counts(path: str) -> Mapping[JournalState, int]:
 
 def render_sqlite(console: Console, path: str, counts: Mapping[JournalState, int]) -> None:
     from rich.table import Table
-    from rich.text import Text
 
-    table = Table(title=Text(f"journal {path}: {sum(counts.values()):,} rows"),
-                  title_justify="left")
+    # A line of its own, never wrapped (a table title would cut the path in two).
+    console.print(f"journal {path}: {sum(counts.values()):,} rows", highlight=False,
+                  markup=False, soft_wrap=True)
+    table = Table()
     table.add_column("state")
     table.add_column("rows", justify="right")
     for state, rows in counts.items():
@@ -106,9 +107,11 @@ def render_status(console: Console, status: BatchStatus) -> None:
 
     final = sum(status.count(s) for s in (JournalState.PAID, JournalState.PENDING_CONFIRMATION,
                                           JournalState.FAILED))
-    # Text, not markup: a batch label such as "[blink]" is shown as typed.
-    table = Table(title=Text(f"batch {status.batch}: {status.rows:,} rows, {final:,} final"),
-                  title_justify="left")
+    # Plain text, not markup: a batch label such as "[blink]" is shown as typed; a line
+    # of its own, so that a long label is not cut to the table's width.
+    console.print(f"batch {status.batch}: {status.rows:,} rows, {final:,} final",
+                  highlight=False, markup=False, soft_wrap=True)
+    table = Table()
     for name in ("state", "currency", "rows", "amount"):
         table.add_column(name, justify="right" if name in ("rows", "amount") else "left")
     for total in status.totals:
