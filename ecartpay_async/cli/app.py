@@ -461,6 +461,7 @@ def _show_payout(out: Console, payout: Payout, as_json: bool) -> None:
 
 def _payouts_table(found: list[Payout]) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
     from .._convert import format_datetime
 
@@ -468,10 +469,11 @@ def _payouts_table(found: list[Payout]) -> Any:
     for name in ("id", "reference_id", "email", "amount", "currency", "status", "created_at"):
         table.add_column(name, justify="right" if name == "amount" else "left")
     for p in found:
-        table.add_row(
+        # Text cells, not markup: a reference_id such as "[blink]" is shown as it is.
+        table.add_row(*(Text(cell) for cell in (
             p.id, p.reference_id or "", p.email or p.customer_id or "", f"{p.amount:,}",
             p.currency, str(p.status), format_datetime(p.created_at) if p.created_at else "",
-        )
+        )))
     return table
 
 

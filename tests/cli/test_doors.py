@@ -238,3 +238,16 @@ def test_a_report_that_fails_mid_run_keeps_the_failure_instead_of_raising(
         writer.write(2)  # nothing more is tried
     expected = f"--report: cannot write {tmp_path / 'r.jsonl'}: No space left on device"
     assert writer.problem == expected
+
+
+def test_payouts_list_shows_markup_in_a_reference_id_as_text(tmp_path: Path) -> None:
+    from ecartpay_async.sandbox import Sandbox
+
+    rows = rows_file(tmp_path, "ana@example.com,10.00,MXN,[blink]r-1[/blink]\n")
+    with Sandbox() as sb:
+        keys = {"ECARTPAY_PUBLIC_KEY": sb.public_key, "ECARTPAY_PRIVATE_KEY": sb.private_key}
+        sent = run(["payouts", "send", str(rows), "--base-url", sb.base_url], **keys)
+        assert sent.exit_code == 0, sent.output
+        listed = run(["payouts", "list", "--base-url", sb.base_url], **keys)
+    assert listed.exit_code == 0, listed.output
+    assert "[blink]r-1[/blink]" in listed.output
