@@ -42,7 +42,9 @@ def journal_kind(journal: str | os.PathLike[str]) -> JournalKind:
     for a URL of another kind."""
     if not isinstance(journal, str):
         return "sqlite"  # a path object names a file
-    if journal.lower().startswith(_POSTGRES_SCHEMES) or _KEYWORD_DSN.match(journal):
+    if (journal.lower().startswith(_POSTGRES_SCHEMES) or _KEYWORD_DSN.match(journal)
+            or _KEYWORD_PASSWORD.search(journal)):
+        # A "password=" anywhere: a connection string, never a file to create.
         return "postgresql"
     if _URL_SCHEME.match(journal):
         raise ValueError(

@@ -77,6 +77,7 @@ def test_an_error_quoting_a_dsn_is_masked() -> None:
         ("POSTGRES://db/pay", "postgresql"),
         (KEYWORD_DSN, "postgresql"),
         ("dbname=pay", "postgresql"),
+        ("gssencmode=disable password=S3cret", "postgresql"),
         ("payroll.db", "sqlite"),
         ("runs/payroll-2026.db", "sqlite"),
         (Path("x.db"), "sqlite"),
