@@ -95,10 +95,13 @@ _SIGNED_HEADERS: Final = frozenset((TIMESTAMP_HEADER, WEBHOOK_ID_HEADER, SIGNATU
 class _Refused(Exception):
     """A delivery answered without running handlers: its status and reason."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(
+        self, status: int, reason: str, headers: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.headers = headers
 
 
 @safe_repr
@@ -197,23 +200,12 @@ class WebhookReceiver:
                           ((b"allow", b"POST"),))
             return
         try:
-            with anyio.fail_after(self.read_timeout):
-                body = await self._read_body(scope, receive)
-        except TimeoutError:
-            refused = _Refused(408, f"the body did not arrive within {self.read_timeout:g} s")
-            logger.warning("webhook delivery refused (%d): %s", refused.status, refused.reason)
-            await _answer(send, refused.status, {"error": refused.reason},
-                          ((b"connection", b"close"),))
-            return
-        except _Refused as refused:
-            logger.warning("webhook delivery refused (%d): %s", refused.status, refused.reason)
-            await _answer(send, refused.status, {"error": refused.reason})
-            return
-        try:
+            body = await self._read_body_in_time(scope, receive)
             event = self._verify(body, scope)
         except _Refused as refused:
+            # One line, no traceback: a stranger's mistake is not the server's error.
             logger.warning("webhook delivery refused (%d): %s", refused.status, refused.reason)
-            await _answer(send, refused.status, {"error": refused.reason})
+            await _answer(send, refused.status, {"error": refused.reason}, refused.headers)
             return
         status, answer = await self.handle(event)
         extra = ((b"retry-after", b"10"),) if status == 503 else ()
@@ -301,6 +293,15 @@ class WebhookReceiver:
     async def _release(self, webhook_id: str) -> None:
         with anyio.CancelScope(shield=True):
             await self.store.release(webhook_id)
+
+    async def _read_body_in_time(self, scope: Scope, receive: Receive) -> bytes:
+        """The whole body within ``read_timeout``: a client trickling it is dropped."""
+        try:
+            with anyio.fail_after(self.read_timeout):
+                return await self._read_body(scope, receive)
+        except TimeoutError:
+            raise _Refused(408, f"the body did not arrive within {self.read_timeout:g} s",
+                           ((b"connection", b"close"),)) from None
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         declared = _header(scope, b"content-length")

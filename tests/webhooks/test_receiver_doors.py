@@ -292,3 +292,28 @@ async def test_a_handler_past_ecart_pays_budget_is_reported(caplog, monkeypatch)
     body, headers = signed(PAYOUT)
     assert (await asgi_post(receiver, body, headers)).status_code == 200
     assert any("budget" in r.getMessage() for r in refusals(caplog))
+
+
+async def test_the_claim_is_renewed_while_a_handler_runs():
+    # The store another worker process would share: its lease must not lapse under a
+    # live handler. The handler waits for the renewal itself (no sleep, no timing).
+    renewed = threading.Event()
+
+    class Store(MemoryDeliveryStore):
+        async def renew(self, webhook_id: str, *, lease: float) -> None:
+            await super().renew(webhook_id, lease=lease)
+            renewed.set()
+
+    store = Store()
+    receiver = WebhookReceiver(SECRET, store=store, handler_timeout=0.1)
+
+    @receiver.on("*")
+    async def blocking(event: WebhookEvent) -> None:
+        await anyio.to_thread.run_sync(renewed.wait, 30)
+
+    body, headers = signed(PAYOUT)
+    with anyio.fail_after(30):
+        answer = await asgi_post(receiver, body, headers)
+    assert renewed.is_set()
+    assert answer.status_code == 200
+    assert "wh_1" in store
