@@ -122,7 +122,7 @@ class Batch(anyio.AsyncContextManagerMixin):
         if batch_label is None and isinstance(requests, CsvSource):
             batch_label = os.path.basename(requests.path)
         self._journal: Journal | None = (
-            None if journal is None else _make_journal(journal, batch_label, journal_schema)
+            None if journal is None else make_journal(journal, batch_label, journal_schema)
         )
         #: This worker's id in the journal (``host:pid:random``).
         self.run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -557,7 +557,7 @@ class _Rows:
         return self._row, item
 
 
-def _make_journal(
+def make_journal(
     journal: Journal | str | os.PathLike[str], label: str | None, schema: str = "ecartpay"
 ) -> Journal:
     """The journal the ``journal`` option names (:func:`.dsn.journal_kind`): a

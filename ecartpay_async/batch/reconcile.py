@@ -49,8 +49,8 @@ from ..errors import EcartPayError, JournalError, ValidationError
 from ..models.payouts import Payout, PayoutRequest
 from ..rules import PayoutFate, differences, fate_of, is_fatal
 from .dsn import journal_kind
-from .engine import DEFAULT_MAX_RETRIES, Requests
-from .journal import JournalEntry, JournalState, SQLiteJournal
+from .engine import DEFAULT_MAX_RETRIES, Requests, make_journal
+from .journal import JournalEntry, JournalState
 from .pool import WorkerPool
 from .report import add_amount, describe_error, tallies_json
 from .source import CsvSource
@@ -299,20 +299,11 @@ class Reconciliation(WorkerPool[Any, ReconcileResult]):
 def _open_reader(journal: str | os.PathLike[str], schema: str) -> Any:
     """The journal a ``journal`` string names (:func:`.dsn.journal_kind`), to be read."""
     try:
-        kind = journal_kind(journal)
-    except ValueError as exc:
+        if journal_kind(journal) == "sqlite" and not os.path.isfile(journal):
+            raise JournalError(f"no journal at {os.fspath(journal)}")
+        return make_journal(journal, None, schema)
+    except (ValueError, ImportError) as exc:  # another scheme; no postgres extra
         raise JournalError(str(exc)) from None
-    if kind == "postgresql":
-        try:
-            from .postgres import PostgresJournal  # psycopg: loaded only when asked for
-        except ImportError:
-            raise JournalError("a PostgreSQL journal needs the postgres extra: "
-                               "pip install 'ecartpay-async[postgres]'") from None
-        assert isinstance(journal, str)
-        return PostgresJournal(journal, schema=schema)
-    if not os.path.isfile(journal):
-        raise JournalError(f"no journal at {os.fspath(journal)}")
-    return SQLiteJournal(journal)
 
 
 def _status(payout: Payout | None, found: tuple[Difference, ...]) -> ReconcileStatus:
