@@ -140,8 +140,16 @@ def has_lone_surrogate(value: str) -> bool:
     return _LONE_SURROGATE.search(value) is not None
 
 
+def _raw_text(raw: RawNumber) -> str:
+    return raw.text
+
+
 def _encoder(
-    number: Callable[[Decimal], str], string: Callable[[str], str], item_sep: str, key_sep: str
+    number: Callable[[Decimal], str],
+    raw_number: Callable[[RawNumber], str],
+    string: Callable[[str], str],
+    item_sep: str,
+    key_sep: str,
 ) -> Callable[[Any], str]:
     def encode(obj: Any) -> str:
         if isinstance(obj, str):
@@ -157,7 +165,7 @@ def _encoder(
         if isinstance(obj, Decimal):
             return number(obj)
         if isinstance(obj, RawNumber):
-            return _js_raw_number_text(obj) if number is _js_number_text else obj.text
+            return raw_number(obj)
         if isinstance(obj, Mapping):
             inner = item_sep.join(string(str(k)) + key_sep + encode(v) for k, v in obj.items())
             return "{" + inner + "}"
@@ -170,8 +178,8 @@ def _encoder(
     return encode
 
 
-_dumps = _encoder(_decimal_text, _encode_str, ",", ":")
-_stringify = _encoder(_js_number_text, _js_str, ",", ":")
+_dumps = _encoder(_decimal_text, _raw_text, _encode_str, ",", ":")
+_stringify = _encoder(_js_number_text, _js_raw_number_text, _js_str, ",", ":")
 
 
 def dumps(obj: Any) -> bytes:
@@ -186,4 +194,4 @@ def stringify(obj: Any) -> str:
 
 def dumps_ascii(obj: Any) -> str:
     """Like :func:`dumps` but ASCII-only text (for logs and reports)."""
-    return _encoder(_decimal_text, _encode_str_ascii, ", ", ": ")(obj)
+    return _encoder(_decimal_text, _raw_text, _encode_str_ascii, ", ", ": ")(obj)
