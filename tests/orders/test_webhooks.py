@@ -272,3 +272,14 @@ def test_no_secret_or_signature_in_errors_or_reprs() -> None:
     event = verify(ORDER_BODY, headers(ORDER_SIG, "wh_1"))
     assert SECRET not in repr(event)
     assert ORDER_SIG not in repr(event)
+
+
+def test_numbers_stay_text_until_the_signature_matched() -> None:
+    from ecartpay_async import _json
+
+    data = _json.loads_raw('{"a":1000.00,"b":962.180,"c":1e1000000,"d":"\\ud800"}')
+    # As JavaScript writes them where that is cheap; a huge one as it came, unexpanded.
+    assert _json.stringify(data) == '{"a":1000,"b":962.18,"c":1e1000000,"d":"\\ud800"}'
+    exact = _json.exact_numbers(data)
+    assert exact["a"] == Decimal("1000.00")
+    assert exact["c"] == Decimal("1e1000000")
