@@ -408,8 +408,9 @@ def _is_currency(text: str) -> bool:
 
 
 def _detect_delimiter(header: str, names: list[str]) -> str:
-    """The delimiter whose fields in ``header`` hold every column name (``,`` if none:
-    the header's error then says what was found)."""
+    """The delimiter whose fields in ``header`` hold every column name; failing that,
+    the one that splits the header most (so the header's error lists its real names)."""
+    splits: dict[str, int] = {}
     for delimiter in DETECTED_DELIMITERS:
         try:
             fields = next(csv.reader([header], delimiter=delimiter), [])
@@ -417,4 +418,5 @@ def _detect_delimiter(header: str, names: list[str]) -> str:
             continue
         if set(names) <= {normalize_header(field) for field in fields}:
             return delimiter
-    return ","
+        splits[delimiter] = len(fields)
+    return max(splits, key=lambda delimiter: splits[delimiter], default=",")
