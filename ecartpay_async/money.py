@@ -169,7 +169,8 @@ def _unreadable(text: str, separator: str | None, hint: str) -> str:
         return f"{text!r} has a sign other than a leading '-'"
     other = next((char for char in text if char not in _NUMBER_CHARACTERS), None)
     if other is not None:
-        return f"{text!r} has {other!r}, which is not part of a number (no symbols or letters)"
+        return (f"{text!r} is not a decimal number ({other!r} is not part of one; "
+                "no currency symbols or letters)")
     if separator is None and ("," in text or text.count(".") > 1):
         return (f"{text!r} has a thousands separator or a decimal comma; "
                 f"name the number format: {hint}")
@@ -210,8 +211,7 @@ def read_amount(
 def _too_many_decimals(
     text: str, number: Decimal, written: int, places: int, currency: str | None, hint: str
 ) -> str:
-    plural = "s" if written != 1 else ""
-    reason = f"{text!r} has {written} decimal{plural}: {_allowed(currency, places)}"
+    reason = f"{text!r} has too many decimals ({written}): {_allowed(currency, places)}"
     sign, whole, fraction = _split(text)
     if written != 3 or not _THOUSANDS.fullmatch(whole):
         return reason

@@ -32,7 +32,7 @@ EXPECTED: dict[str, tuple[int, str, str]] = {
     "14_amount_too_many_decimals.csv": (3, "amount", "MXN allows 2 decimals"),
     "15_clp_with_decimals.csv": (3, "amount", "CLP allows no decimals"),
     "16_amount_thousands_comma_quoted.csv": (3, "amount", "has a thousands separator"),
-    "17_amount_currency_symbol.csv": (3, "amount", "'$', which is not part of a number"),
+    "17_amount_currency_symbol.csv": (3, "amount", "'$' is not part of one"),
     "18_amount_empty.csv": (3, "amount", "is required"),
     "19_unknown_currency.csv": (3, "currency", "unknown currency 'PESOS'"),
     "20_empty_currency.csv": (3, "currency", "is required"),

@@ -63,13 +63,13 @@ def test_trailing_zeros_past_the_minor_unit_are_refused_naming_both_readings(
         ("1\u00a0000,00", "space inside"),
         ("+5", "sign other than a leading '-'"),
         ("5-", "sign other than a leading '-'"),
-        ("$980.50", "'$', which is not part of a number"),
+        ("$980.50", "'$' is not part of one"),
         ("980.50 MXN", "space inside"),
         ("R$980", "'R'"),
         ("1,250.50", "thousands separator"),
         ("1250,50", "decimal comma"),
         ("1.250.000", "thousands separator"),
-        ("\u0661\u0662", "not part of a number"),  # Arabic-Indic digits Decimal() would read
+        ("\u0661\u0662", "is not part of one"),  # Arabic-Indic digits Decimal() would read
         ("NaN", "finite"),
         ("5.", "not a decimal number"),
     ],
@@ -130,7 +130,7 @@ async def test_str_amounts_in_a_batch_refuse_the_whole_batch_before_sending() ->
             await client.payouts.create(email="ana@example.com", reference_id="one",
                                         amount="1.250", currency="BRL")
         assert sandbox.state.payouts() == []
-    assert "row 2: amount: '1.250' has 3 decimals" in str(info.value)
+    assert "row 2: amount: '1.250' has too many decimals (3)" in str(info.value)
 
 
 # -- how spreadsheets write amounts in five Latin American locales -------------------------
