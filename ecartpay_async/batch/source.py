@@ -87,9 +87,6 @@ def parse_column_map(text: str) -> dict[str, str]:
         column, header = normalize_header(column), header.strip()
         if not equals or not header:
             raise ValueError(f"{pair.strip()!r} is not COLUMN=HEADER (such as amount=monto)")
-        if column not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-            known = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
-            raise ValueError(f"{column!r} is not a column; expected one of {known}")
         if column in mapping:
             raise ValueError(f"{column!r} is mapped twice")
         mapping[column] = header
@@ -104,10 +101,12 @@ def _checked_columns(mapping: Mapping[str, str]) -> dict[str, str]:
         if column not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
             known = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
             raise ValueError(f"{column!r} is not a column; expected one of {known}")
-        name = normalize_header(header)
-        if name in checked.values():
-            raise ValueError(f"header {header!r} is mapped to two columns")
-        checked[column] = name
+        checked[column] = normalize_header(header)
+    # Every column's header, mapped or its own, must be a different one.
+    headers = [checked.get(column, column) for column in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    shared = next((name for name in headers if headers.count(name) > 1), None)
+    if shared is not None:
+        raise ValueError(f"header {shared!r} would be two columns")
     return checked
 
 

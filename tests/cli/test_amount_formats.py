@@ -158,7 +158,8 @@ def test_an_unknown_header_shows_the_mapping_option(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "words"),
     [("amount", "is not COLUMN=HEADER"), ("monto=amount", "'monto' is not a column"),
-     ("amount=a,amount=b", "mapped twice")],
+     ("amount=a,amount=b", "mapped twice"), ("email=monto,amount=monto", "two columns"),
+     ("email=amount", "header 'amount' would be two columns")],
 )
 def test_a_bad_mapping_is_a_usage_error(tmp_path: Path, value: str, words: str) -> None:
     path = write(tmp_path, "email,amount,currency,reference_id\na@example.com,1,MXN,r\n")
@@ -183,3 +184,24 @@ def test_dry_run_shows_count_total_largest_and_smallest(tmp_path: Path) -> None:
     assert mxn == ["MXN", "3", "1,252,230.50", "1,250,000.00", "980.00"]
     clp = next(line for line in lines if "CLP" in line).replace("│", " ").split()
     assert clp == ["CLP", "1", "1,000", "1,000", "1,000"]
+
+
+def test_reconcile_reads_the_file_the_way_send_did(tmp_path: Path) -> None:
+    path = write(tmp_path, "correo;monto;moneda;referencia\n"
+                           "ana@example.com;1.250,50;BRL;rec-0001\n")
+    options = ["--decimal-separator", ",", "--columns", SPANISH_COLUMNS]
+    with Sandbox() as sandbox:
+        assert send([str(path), *options], sandbox).exit_code == 0
+        env = {"ECARTPAY_PUBLIC_KEY": sandbox.public_key,
+               "ECARTPAY_PRIVATE_KEY": sandbox.private_key}
+        result = CliRunner().invoke(
+            main, ["payouts", "reconcile", str(path), *options, "--base-url", sandbox.base_url],
+            env=env,
+        )
+        unnamed = CliRunner().invoke(
+            main, ["payouts", "reconcile", str(path), "--base-url", sandbox.base_url], env=env
+        )
+    assert result.exit_code == 0, result.output
+    assert "paid" in result.stdout
+    assert unnamed.exit_code == 2
+    assert "map your headers with --columns" in unnamed.stderr
