@@ -229,8 +229,8 @@ def _split(text: str) -> tuple[str, str, str]:
     """Sign, whole digits and fraction digits of a number with one separator."""
     sign = "-" if text.startswith("-") else ""
     body = text.removeprefix("-")
-    for separator in (".", ","):
-        if body.count(separator) == 1 and not any(s in body for s in ".," if s != separator):
+    for separator, other in ((".", ","), (",", ".")):
+        if body.count(separator) == 1 and other not in body:
             whole, fraction = body.split(separator)
             return sign, whole, fraction
     return sign, body, ""
