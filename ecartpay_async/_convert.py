@@ -23,7 +23,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn
 
 from .models.common import PayoutStatus
-from .money import to_decimal
+from .money import wire_decimal
 
 __all__ = [
     "ShapeError",
@@ -72,7 +72,7 @@ def format_datetime(value: datetime) -> str:
 
 
 def _structure_decimal(value: object, _: object) -> Decimal:
-    return to_decimal(value, field="number")
+    return wire_decimal(value, field="number")
 
 
 converter.register_structure_hook(Decimal, _structure_decimal)

@@ -4,12 +4,21 @@ Every amount in the SDK passes through :func:`to_decimal` (what a user typed) an
 :func:`check_amount` (what the currency allows). No float ever reaches arithmetic:
 a float given by a user is read through ``str()``, which yields the shortest text
 that round-trips (``0.1`` -> ``Decimal("0.1")``), never through its binary value.
+
+Text is read from its text (:func:`read_amount`, the one reader for a CSV cell, a
+command-line value or a ``str`` given to the Python API), never guessed: ``1.250``
+BRL is refused rather than paid as 1.25 when a spreadsheet meant 1250, and so are
+exponents, underscores, spaces, ``+`` signs, currency symbols and thousands
+separators, unless the caller names the number format (``decimal_separator``).
+A Decimal or an int is a value, not text: it is checked by value (``Decimal("1.250")``
+is 1.25 and fits BRL).
 """
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Final
+from typing import Final, Literal
 
 from .errors import ValidationError
 
@@ -51,9 +60,12 @@ def check_currency(value: object, *, field: str = "currency") -> str:
 def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     """Read a user's amount as an exact, finite Decimal.
 
-    Accepts Decimal, int, numeric strings, and floats (through ``str()``). Refuses
-    booleans, NaN and infinities, and anything else, naming ``field``.
+    Accepts Decimal, int, plain numeric text (:func:`read_number`), and floats
+    (through ``str()``). Refuses booleans, NaN and infinities, and anything else,
+    naming ``field``.
     """
+    if isinstance(value, str):
+        return read_number(value, field=field)
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
@@ -61,9 +73,8 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, float):
-        result = _parse(str(value), field)
-    elif isinstance(value, str):
-        result = _parse(value.strip(), field)
+        # str() of a float is Python's own rendering (1e+16), not a person's text.
+        result = Decimal(str(value))
     else:
         raise ValidationError(field, f"must be a decimal number, not {type(value).__name__}")
     if not result.is_finite():
@@ -71,11 +82,163 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
     return result
 
 
-def _parse(text: str, field: str) -> Decimal:
+def wire_decimal(value: object, *, field: str = "number") -> Decimal:
+    """A number in an API answer as an exact Decimal.
+
+    JSON numbers arrive as Decimal or int already; a number the API sends as a
+    string is read in JSON's own number syntax (exponents allowed), because it is
+    the API's rendering of a value, not a person's text.
+    """
+    if isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValidationError(field, f"{value!r} is not a decimal number") from None
+        if not result.is_finite():
+            raise ValidationError(field, f"must be a finite number, not {value!r}")
+        return result
+    return to_decimal(value, field=field)
+
+
+#: The two number formats an operator can name: the decimal separator, the other
+#: character being the thousands separator (between groups of three digits).
+DecimalSeparator = Literal[".", ","]
+DECIMAL_SEPARATORS: Final[tuple[DecimalSeparator, ...]] = (".", ",")
+
+#: How the Python API settles an ambiguous text amount (the CLI names its option).
+PYTHON_FORMAT_HINT: Final = (
+    "pass a Decimal, or read the text with "
+    "ecartpay_async.money.read_amount(text, currency, decimal_separator=',' or '.')"
+)
+
+# Without a named format: digits, optionally '.' and more digits; a leading '-' only.
+_PLAIN: Final = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?")
+# With one: the other separator only between groups of three digits.
+_GROUPED: Final[dict[str, re.Pattern[str]]] = {
+    ",": re.compile(r"(-?)([1-9][0-9]{0,2}(?:\.[0-9]{3})+|[0-9]+)(?:,([0-9]+))?"),
+    ".": re.compile(r"(-?)([1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?"),
+}
+_NOT_FINITE: Final = re.compile(r"[+-]?(?:s?nan|inf|infinity)", re.IGNORECASE)
+_EXPONENT: Final = re.compile(r"[0-9.,]e[+-]?[0-9]", re.IGNORECASE)
+_NUMBER_CHARACTERS: Final = frozenset("0123456789.,-")
+# A whole part that could be the thousands of a number whose '.' or ',' groups digits.
+_THOUSANDS: Final = re.compile(r"[1-9][0-9]{0,2}")
+
+
+def read_number(
+    text: str,
+    *,
+    decimal_separator: DecimalSeparator | None = None,
+    field: str = "amount",
+    hint: str = PYTHON_FORMAT_HINT,
+) -> Decimal:
+    """Text as the exact Decimal it spells, keeping every fractional digit written.
+
+    Without ``decimal_separator`` only plain numbers are read (``1250``, ``1250.5``,
+    ``-3``). With ``","``, ``1.250,50`` is 1250.50 and ``.`` may only separate groups
+    of three digits (``1.25,00`` is refused); with ``"."``, ``1,250.50`` is 1250.50.
+    Anything else is refused naming ``field`` and why; ``hint`` says how to name the
+    format (the command line and the Python API say it differently).
+    """
+    stripped = text.strip()
+    pattern = _PLAIN if decimal_separator is None else _GROUPED.get(decimal_separator)
+    if pattern is None:
+        raise ValidationError("decimal_separator", f"must be '.' or ',', not {decimal_separator!r}")
+    match = pattern.fullmatch(stripped)
+    if match is None:
+        raise ValidationError(field, _unreadable(stripped, decimal_separator, hint))
+    sign, whole, fraction = match.groups()
+    whole = whole.replace(",", "").replace(".", "")
+    return Decimal(f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}")
+
+
+def _unreadable(text: str, separator: str | None, hint: str) -> str:
+    """Why ``text`` is not a number in the format named (or the plain one)."""
+    if not text:
+        return "is empty"
+    if _NOT_FINITE.fullmatch(text):
+        return f"must be a finite number, not {text!r}"
+    if _EXPONENT.search(text):
+        return (f"{text!r} is in scientific notation (a spreadsheet's rounded display); "
+                "write the amount's digits in full")
+    if "_" in text:
+        return f"{text!r} has an underscore; write the digits only"
+    if any(char.isspace() for char in text):
+        return f"{text!r} has a space inside; write the digits only"
+    if "+" in text or "-" in text[1:]:
+        return f"{text!r} has a sign other than a leading '-'"
+    other = next((char for char in text if char not in _NUMBER_CHARACTERS), None)
+    if other is not None:
+        return (f"{text!r} is not a decimal number ({other!r} is not part of one; "
+                "no currency symbols or letters)")
+    if separator is None and ("," in text or text.count(".") > 1):
+        return (f"{text!r} has a thousands separator or a decimal comma; "
+                f"name the number format: {hint}")
+    if separator is not None:
+        grouping = "," if separator == "." else "."
+        example = "1.250,50" if separator == "," else "1,250.50"
+        return (f"{text!r} is not a number with {separator!r} as the decimal separator "
+                f"and {grouping!r} only between groups of three digits (such as {example})")
+    return f"{text!r} is not a decimal number (write it as 1250 or 1250.50)"
+
+
+def read_amount(
+    text: str,
+    currency: str | None,
+    *,
+    decimal_separator: DecimalSeparator | None = None,
+    field: str = "amount",
+    allow_zero: bool = False,
+    hint: str = PYTHON_FORMAT_HINT,
+) -> Decimal:
+    """A text amount in ``currency`` (a code already checked), read from its text.
+
+    The text may carry at most as many fractional digits as the currency allows,
+    even zeros: ``1.250`` BRL is refused (is it 1.25, or 1250 with a thousands
+    separator?), ``1.000`` CLP too. Then the value is checked as :func:`check_amount`
+    does. The format is :func:`read_number`'s.
+    """
+    number = read_number(text, decimal_separator=decimal_separator, field=field, hint=hint)
+    places = MAX_MINOR_UNIT if currency is None else minor_unit(currency)
+    exponent = number.as_tuple().exponent
+    written = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if written > places:
+        raise ValidationError(field, _too_many_decimals(text.strip(), number, written, places,
+                                                        currency, hint))
+    return check_amount(number, currency, field=field, allow_zero=allow_zero)
+
+
+def _too_many_decimals(
+    text: str, number: Decimal, written: int, places: int, currency: str | None, hint: str
+) -> str:
+    reason = f"{text!r} has too many decimals ({written}): {_allowed(currency, places)}"
+    sign, whole, fraction = _split(text)
+    if written != 3 or not _THOUSANDS.fullmatch(whole):
+        return reason
+    # Three digits after a single separator: the other reading is a thousands separator.
     try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValidationError(field, f"{text!r} is not a decimal number") from None
+        fitted = number.quantize(_QUANTA[places])
+    except InvalidOperation:  # more digits than the decimal context holds
+        fitted = number
+    as_value = fitted if fitted == number else number
+    as_thousands = f"{sign}{whole}{fraction}"
+    return f"{reason}; is it {as_value} or {as_thousands}? name the number format: {hint}"
+
+
+def _split(text: str) -> tuple[str, str, str]:
+    """Sign, whole digits and fraction digits of a number with one separator."""
+    sign = "-" if text.startswith("-") else ""
+    body = text.removeprefix("-")
+    for separator, other in ((".", ","), (",", ".")):
+        if body.count(separator) == 1 and other not in body:
+            whole, fraction = body.split(separator)
+            return sign, whole, fraction
+    return sign, body, ""
+
+
+def _allowed(currency: str | None, places: int) -> str:
+    unit = f"{places} decimals" if places else "no decimals"
+    return f"{currency} allows {unit}" if currency else f"amounts allow at most {unit}"
 
 
 def minor_unit(currency: str) -> int:
@@ -88,11 +251,16 @@ def check_amount(
 ) -> Decimal:
     """Return ``value`` as a positive Decimal quantized to the currency's minor unit.
 
+    Text is read by :func:`read_amount` (its fractional digits count, even zeros);
+    a Decimal, int or float is a value (``Decimal("1.250")`` is 1.25).
+
     ``currency=None`` checks against the largest minor unit any currency has. Raises
     :class:`ValidationError` naming ``field`` when the amount is not a number, not
     finite, not positive, or carries more decimals than the currency allows
     (``1.005`` MXN, ``10.5`` CLP). Nothing is ever rounded away.
     """
+    if isinstance(value, str):
+        return read_amount(value, currency, field=field, allow_zero=allow_zero)
     amount = to_decimal(value, field=field)
     if amount < 0 or (amount == 0 and not allow_zero):
         raise ValidationError(field, f"must be greater than 0, got {amount}")
@@ -102,9 +270,8 @@ def check_amount(
     except InvalidOperation:  # more digits than the decimal context holds
         raise ValidationError(field, f"{amount} is too large") from None
     if quantized != amount:
-        unit = f"{places} decimals" if places else "no decimals"
-        where = f"{currency} allows" if currency else "amounts allow at most"
-        raise ValidationError(field, f"{amount} has too many decimals: {where} {unit}")
+        allowed = _allowed(currency, places)
+        raise ValidationError(field, f"{amount} has too many decimals: {allowed}")
     return quantized
 
 

@@ -23,11 +23,12 @@ import click
 from .._version import __version__
 from ._extra import is_missing_extra, needs_the_cli_extra
 from ._params import POSITIVE_FINITE, checked_journal, non_empty
+from .csv_options import csv_format_options, csv_source
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..batch import BatchReport, CsvSource
+    from ..batch import BatchReport, CsvSource, CsvSummary
     from ..client import AsyncClient
     from ..models.payouts import Payout
 
@@ -126,7 +127,9 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Retries per payout (default 8).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one line per row: .csv, or .jsonl for JSON Lines.")
-@click.option("--dry-run", is_flag=True, help="Validate the file and show totals; send nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Validate the file and show, per currency, the rows, the total and the "
+                   "largest and smallest amount; send nothing.")
 @click.option("--sandbox", is_flag=True,
               help="Run against an in-process emulator (recipients registered, balance funded).")
 @click.option("--sandbox-faults", metavar="SPEC", hidden=True,
@@ -135,6 +138,7 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Production: send without asking to type the row count (for scripts).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               help="json: one JSON object per row on stderr instead of the progress display.")
+@csv_format_options
 @_connection_options
 def send_command(
     file: Path,
@@ -150,22 +154,25 @@ def send_command(
     sandbox_faults: str | None,
     yes: bool,
     log_format: str,
+    decimal_separator: str | None,
+    delimiter: str | None,
+    columns: dict[str, str],
     base_url: str | None,
     environment: str,
 ) -> None:
     """Pay every row of FILE.csv (columns email, amount, currency, reference_id and
     optionally require_confirmation)."""
-    from ..batch import BatchValidationError, CsvSource
+    from ..batch import BatchValidationError
 
     out, err = _console(), _console(stderr=True)
-    source = CsvSource(file)
+    source = csv_source(file, decimal_separator, delimiter, columns)
     try:
         summary = source.validate()
     except BatchValidationError as exc:
         click.echo(exc.message, err=True)
         sys.exit(EXIT_INVALID)
     if dry_run:
-        _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
+        _print_dry_run(out, file, summary)
         _run(_show_balances, out, summary.totals, sandbox, base_url, environment)
         sys.exit(EXIT_OK)
     from .approval import approve_send  # real money waits for the operator's approval
@@ -330,21 +337,23 @@ def exit_code(report: BatchReport) -> int:
     return EXIT_OK
 
 
-def _print_dry_run(
-    out: Console, file: Path, rows: int, totals: dict[str, Any], confirmations: int
-) -> None:
+def _print_dry_run(out: Console, file: Path, summary: CsvSummary) -> None:
     from rich.table import Table
 
     # The title is a line of its own, never wrapped: a table title wraps to the table's
     # width and would cut the file's path in two.
-    out.print(f"{file}: {rows:,} valid rows (dry run, nothing sent)",
+    out.print(f"{file}: {summary.rows:,} valid rows (dry run, nothing sent)",
               soft_wrap=True, highlight=False, markup=False)
+    # Largest and smallest beside the total: an amount read 1000x off stands out.
     table = Table()
     table.add_column("currency")
-    table.add_column("total", justify="right")
-    for currency, total in totals.items():
-        table.add_row(currency, f"{total:,}")
+    for name in ("rows", "total", "largest", "smallest"):
+        table.add_column(name, justify="right")
+    for currency, amounts in summary.currencies.items():
+        table.add_row(currency, f"{amounts.rows:,}", f"{amounts.total:,}",
+                      f"{amounts.largest:,}", f"{amounts.smallest:,}")
     out.print(table)
+    confirmations = summary.require_confirmation
     if confirmations:
         out.print(f"{confirmations:,} rows require confirmation (they will stay pending)",
                   highlight=False)

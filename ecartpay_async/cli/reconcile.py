@@ -26,6 +26,7 @@ from .app import (
     _run_api,
     payouts,
 )
+from .csv_options import csv_format_options, csv_source
 
 __all__ = ["FIELDS", "reconcile_command", "result_record"]
 
@@ -88,6 +89,7 @@ def result_record(result: ReconcileResult) -> dict[str, Any]:
               help="Write one line per row: .csv, or .jsonl for JSON Lines.")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
               help="Lookups in flight at most.")
+@csv_format_options
 @_connection_options
 def reconcile_command(
     file: Path,
@@ -95,15 +97,18 @@ def reconcile_command(
     schema: str,
     report_path: Path | None,
     concurrency: int,
+    decimal_separator: str | None,
+    delimiter: str | None,
+    columns: dict[str, str],
     base_url: str | None,
     environment: str,
 ) -> None:
     """Check every row of FILE.csv against Ecart Pay: paid as expected, pending, not
     sent, failed or mismatched (exit 0 when every row matches, 1 otherwise)."""
-    from ..batch import BatchValidationError, CsvSource
+    from ..batch import BatchValidationError
     from ..errors import JournalError
 
-    source = CsvSource(file)
+    source = csv_source(file, decimal_separator, delimiter, columns)
     try:
         rows = source.validate().rows
     except BatchValidationError as exc:

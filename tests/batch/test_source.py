@@ -10,6 +10,7 @@ import pytest
 
 from ecartpay_async.batch import BatchValidationError, CsvSource
 from ecartpay_async.batch.source import parse_bool
+from ecartpay_async.errors import ValidationError
 
 
 def write(tmp_path: Path, text: str, *, bom: bool = False, name: str = "p.csv") -> Path:
@@ -113,3 +114,40 @@ def test_the_example_payroll_is_valid() -> None:
     assert summary.rows >= 2000
     assert set(summary.totals) == {"MXN"}
     assert 0 < summary.require_confirmation < summary.rows // 10
+
+
+def test_the_delimiter_is_found_from_the_header(tmp_path: Path) -> None:
+    tab = write(tmp_path, "Email\tAmount\tCurrency\tReference ID\r\n"
+                          "ana@example.com\t1.250,50\tBRL\tt-1\r\n", bom=True, name="t.csv")
+    semicolon = write(tmp_path, "\n;;;\nemail;amount;currency;reference_id\n"
+                                "ana@example.com;1.250,50;BRL;s-1\n", name="s.csv")
+    for path in (tab, semicolon):
+        [request] = list(CsvSource(path, decimal_separator=","))
+        assert request.amount == Decimal("1250.50")
+    # Given outright, it is used as given: this header has no ';' columns.
+    with pytest.raises(BatchValidationError, match="missing columns"):
+        CsvSource(tab, delimiter=";").validate()
+
+
+def test_the_summary_has_each_currencys_range(tmp_path: Path) -> None:
+    path = write(tmp_path, "email,amount,currency,reference_id\n"
+                           "a@example.com,5,MXN,r-1\nb@example.com,5000,MXN,r-2\n"
+                           "c@example.com,70,MXN,r-3\nd@example.com,9,USD,r-4\n")
+    summary = CsvSource(path).validate()
+    mxn = summary.currencies["MXN"]
+    assert (mxn.rows, mxn.total, mxn.largest, mxn.smallest) == (
+        3, Decimal("5075.00"), Decimal("5000.00"), Decimal("5.00"))
+    assert summary.totals == {"MXN": Decimal("5075.00"), "USD": Decimal("9.00")}
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"decimal_separator": ";"}, "decimal_separator"), ({"delimiter": "ab"}, "delimiter"),
+     ({"delimiter": '"'}, "delimiter"), ({"columns": {"amont": "monto"}}, "columns")],
+)
+def test_bad_format_options_are_refused_at_once(
+    tmp_path: Path, options: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        CsvSource(tmp_path / "p.csv", **options)  # type: ignore[arg-type]
+    assert info.value.field == field
