@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final, NoReturn
 
+from ._reprs import safe_repr
+
 __all__ = [
     "JSONDecodeError",
     "RawNumber",
@@ -41,6 +43,7 @@ def loads(data: str | bytes) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
+@safe_repr
 class RawNumber:
     """A JSON number as the text it had: converting it waits until it is wanted."""
 

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._options import positive_finite
+from .._reprs import safe_repr
 from ..batch.dsn import journal_kind, mask_dsn
 from ..errors import ConfigurationError
 
 __all__ = ["POSITIVE_FINITE", "OptionRefused", "checked_journal", "non_empty", "shown_journal"]
 
 
+@safe_repr
 class OptionRefused(click.ClickException):
     """An option's value refused: one line (``Error: --rate-limit: ...``), exit 2."""
 
@@ -26,6 +28,9 @@ class OptionRefused(click.ClickException):
     def __init__(self, param: click.Parameter | None, reason: str) -> None:
         name = param.opts[0] if param is not None and param.opts else "option"
         super().__init__(f"{name}: {reason}")
+
+    def __str__(self) -> str:
+        return getattr(self, "message", "")  # a half-built one still prints
 
 
 if TYPE_CHECKING:

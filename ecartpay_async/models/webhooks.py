@@ -41,6 +41,7 @@ class Webhook(ExtraFields):
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
+@safe_repr
 class UnknownEventData(Mapping[str, Any]):
     """The ``data`` of an event that does not fit the model its name promises (a
     ``transfer.created`` without a payout's fields, say): still the decoded mapping
