@@ -125,7 +125,7 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="At most N payouts started per second.")
 @click.option("--max-retries", type=click.IntRange(0, 50), default=None,
               help="Retries per payout (default 8).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
               help="Write one line per row: .csv, or .jsonl for JSON Lines.")
 @click.option("--dry-run", is_flag=True,
               help="Validate the file and show, per currency, the rows, the total and the "

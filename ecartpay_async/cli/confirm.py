@@ -103,7 +103,7 @@ def _aware_datetime(
               help="Confirm every row of this CSV (payout_id or reference_id column).")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
               help="With --from: confirmations in flight at most.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
               help="With --from: one line per row, .csv or .jsonl.")
 @_connection_options
 def confirm_command(

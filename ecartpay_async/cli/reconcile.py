@@ -85,7 +85,7 @@ def result_record(result: ReconcileResult) -> dict[str, Any]:
                    "where it and Ecart Pay disagree.")
 @click.option("--schema", default="ecartpay", show_default=True, callback=non_empty,
               help="The PostgreSQL schema holding the journal.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
               help="Write one line per row: .csv, or .jsonl for JSON Lines.")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
               help="Lookups in flight at most.")

@@ -252,3 +252,25 @@ def test_payouts_list_shows_markup_in_a_reference_id_as_text(tmp_path: Path) -> 
         listed = run(["payouts", "list", "--base-url", sb.base_url], **keys)
     assert listed.exit_code == 0, listed.output
     assert "[blink]r-1[/blink]" in listed.output
+
+
+@pytest.mark.parametrize("command", ["send", "reconcile", "confirm"])
+def test_a_report_path_that_is_a_directory_is_one_line_and_nothing_is_done(
+    command: str, tmp_path: Path
+) -> None:
+    from ecartpay_async.sandbox import Sandbox
+
+    rows = rows_file(tmp_path)
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    with Sandbox() as sb:
+        keys = {"ECARTPAY_PUBLIC_KEY": sb.public_key, "ECARTPAY_PRIVATE_KEY": sb.private_key}
+        args = {
+            "send": ["payouts", "send", str(rows)],
+            "reconcile": ["payouts", "reconcile", str(rows)],
+            "confirm": ["payouts", "confirm", "--from", str(rows)],
+        }[command]
+        result = run([*args, "--base-url", sb.base_url, "--report", str(folder)], **keys)
+        assert sb.state.payouts() == []
+    assert result.exit_code == 2
+    assert one_line(result) == f"--report: cannot write {folder}: Is a directory"
