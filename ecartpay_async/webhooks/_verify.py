@@ -102,8 +102,9 @@ def verify_webhook(
         raise _rejected("body", "the body is nested too deeply") from None
     matched = False
     for text in dict.fromkeys((data_text, rebuilt)):
-        # surrogatepass: text from the body itself, which held a lone \ud800 escaped.
-        signed = prefix + text.encode("utf-8", "surrogatepass")
+        # Both texts encode: the body was strict UTF-8, and stringify escapes a lone
+        # surrogate the body held as \ud800 the way JavaScript does.
+        signed = prefix + text.encode("utf-8")
         expected = hmac.new(key, signed, hashlib.sha256).hexdigest()
         matched |= hmac.compare_digest(expected, digest)
     if not matched:
