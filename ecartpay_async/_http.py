@@ -23,6 +23,7 @@ import httpx
 
 from . import _json
 from ._auth import Secret, TokenCache, basic_credentials
+from ._options import check_timeout
 from ._pause import PauseGate
 from ._reprs import safe_repr
 from ._retry import RetryPolicy, parse_retry_after
@@ -260,6 +261,7 @@ class HTTPPipeline:
         headers = dict(self._headers)
         if content is not None:
             headers["Content-Type"] = "application/json"
+        check_timeout(timeout)  # a per-call timeout of 0 would fail after sending
         if timeout is None:
             timeouts = self._timeouts
         elif isinstance(timeout, httpx.Timeout):

@@ -13,6 +13,7 @@ import httpx
 
 from ._auth import Secret
 from ._http import ClientSender, HTTPPipeline, Sender
+from ._options import check_limits, check_timeout
 from ._reprs import safe_repr
 from ._retry import RetryPolicy
 from .batch.payouts import BatchPayouts
@@ -138,6 +139,7 @@ class AsyncClient:
                 raise ConfigurationError("give at most one of http_client=, limits=, transport=")
             if max_retries < 0:
                 raise ConfigurationError("max_retries must be >= 0")
+            check_limits(limits)
             if not isinstance(max_response_bytes, int) or max_response_bytes <= 0:
                 raise ConfigurationError("max_response_bytes must be a positive number of bytes")
             if (http_client is not None or transport is not None) and (
@@ -285,6 +287,7 @@ def _telemetry(telemetry: bool | Telemetry) -> Telemetry | None:
 
 
 def _as_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    check_timeout(timeout)
     return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 

@@ -20,7 +20,7 @@ ROOT = Path(ecartpay_async.__file__).parent
 #: name ending in "." covers a package and everything in it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # foundations: no SDK imports but each other
-    ("_version", "_reprs", "errors", "_json", "money", "_logging"),
+    ("_version", "_reprs", "errors", "_json", "money", "_logging", "_options"),
     # what the API's objects are, and the one converter
     ("models.", "_convert", "splits", "webhooks."),
     # what makes two payouts the same payment; what each failure means

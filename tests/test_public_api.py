@@ -55,7 +55,7 @@ PUBLIC: dict[str, list[str]] = {
     "ecartpay_async.webhooks": [
         "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WEBHOOK_ID_HEADER", "Claim",
         "DeliveryStore", "Handler", "MemoryDeliveryStore", "SQLiteDeliveryStore",
-        "WebhookEvent", "WebhookReceiver", "verify_webhook",
+        "UnknownEventData", "WebhookEvent", "WebhookReceiver", "verify_webhook",
     ],
     "ecartpay_async.transport": [
         "AiohttpTransport", "AttemptTimeout", "AutoTransport", "DEFAULT_LIMITS",

@@ -58,6 +58,7 @@ from .._pause import PauseStats
 from ..errors import JournalError, ValidationError
 from ..models.payouts import PayoutRequest
 from ..rules import fingerprint, is_fatal
+from .dsn import journal_kind
 from .journal import Claim, ClaimStatus, Journal, JournalEntry, JournalRow, SQLiteJournal
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, RateLimiter
 from .outcome import Outcome, OutcomeStatus
@@ -90,7 +91,8 @@ class Batch(anyio.AsyncContextManagerMixin):
     :class:`SQLiteJournal`, a ``postgresql://`` DSN for a
     :class:`~.postgres.PostgresJournal` shared by several workers, or any
     :class:`Journal`), ``batch_label`` (the rows' label in a PostgreSQL journal; default
-    the CSV file's name), ``rate_limit`` (sends started per
+    the CSV file's name), ``journal_schema`` (the PostgreSQL schema holding it,
+    ``ecartpay`` by default), ``rate_limit`` (sends started per
     second), ``max_retries`` and ``timeout`` (per payout), ``breaker`` (a
     :class:`BreakerConfig`, or None to never trip), ``adaptive`` (AIMD concurrency).
     """
@@ -108,16 +110,19 @@ class Batch(anyio.AsyncContextManagerMixin):
         breaker: BreakerConfig | None = BreakerConfig(),  # noqa: B008 (frozen, shared)
         adaptive: bool = True,
         batch_label: str | None = None,
+        journal_schema: str = "ecartpay",
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError("concurrency must be a positive integer")
+        if batch_label is not None and not batch_label.strip():
+            raise ValueError("batch_label must be a non-empty label")
         self._payouts = payouts
         self._requests = requests
         self.concurrency = concurrency
         if batch_label is None and isinstance(requests, CsvSource):
             batch_label = os.path.basename(requests.path)
         self._journal: Journal | None = (
-            None if journal is None else _make_journal(journal, batch_label)
+            None if journal is None else make_journal(journal, batch_label, journal_schema)
         )
         #: This worker's id in the journal (``host:pid:random``).
         self.run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -552,11 +557,15 @@ class _Rows:
         return self._row, item
 
 
-def _make_journal(journal: Journal | str | os.PathLike[str], label: str | None) -> Journal:
-    """The journal the ``journal`` option names: a ``postgresql://`` DSN (the
-    ``postgres`` extra; rows labelled ``label``), a path for an :class:`SQLiteJournal`,
-    or a journal object."""
-    if isinstance(journal, str) and journal.startswith(("postgresql://", "postgres://")):
+def make_journal(
+    journal: Journal | str | os.PathLike[str], label: str | None, schema: str = "ecartpay"
+) -> Journal:
+    """The journal the ``journal`` option names (:func:`.dsn.journal_kind`): a
+    PostgreSQL DSN (the ``postgres`` extra; rows labelled ``label``, tables in
+    ``schema``), a path for an :class:`SQLiteJournal`, or a journal object."""
+    if not isinstance(journal, (str, os.PathLike)):
+        return journal
+    if journal_kind(journal) == "postgresql":
         try:
             from .postgres import PostgresJournal  # psycopg: loaded only when asked for
         except ImportError as exc:
@@ -564,10 +573,9 @@ def _make_journal(journal: Journal | str | os.PathLike[str], label: str | None) 
                 "a postgresql:// journal needs the postgres extra: "
                 "pip install 'ecartpay-async[postgres]'"
             ) from exc
-        return PostgresJournal(journal, batch=label or "default")
-    if isinstance(journal, (str, os.PathLike)):
-        return SQLiteJournal(journal)
-    return journal
+        assert isinstance(journal, str)  # journal_kind: a path object is a file
+        return PostgresJournal(journal, batch=label or "default", schema=schema)
+    return SQLiteJournal(journal)
 
 
 def _journal_row(request: PayoutRequest) -> JournalRow:

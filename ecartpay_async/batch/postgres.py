@@ -90,6 +90,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from .._reprs import safe_repr
 from ..errors import JournalError
+from .dsn import hide_password, mask_dsn
 from .journal import Claim, ClaimStatus, JournalEntry, JournalRow, JournalState
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def describe_dsn(dsn: str) -> str:
     try:
         info = conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
-        return "postgresql://(invalid DSN)"
+        return f"{mask_dsn(dsn)} (invalid DSN)"
     host = info.get("host") or "localhost"
     port = f":{info['port']}" if info.get("port") else ""
     user = f"{info['user']}@" if info.get("user") else ""
@@ -328,9 +329,9 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
             if not durable:
                 conn.execute("SET synchronous_commit TO off")
         except psycopg.Error as exc:
-            raise JournalError(
-                f"cannot reach the journal {self.path}: {_first_line(exc)}"
-            ) from None
+            # libpq quotes a DSN it cannot parse, password and all.
+            reason = hide_password(_first_line(exc), self._dsn)
+            raise JournalError(f"cannot reach the journal {self.path}: {reason}") from None
         return conn
 
     def _open(self, conn: psycopg.Connection[Any]) -> datetime:

@@ -48,8 +48,9 @@ from .._reprs import safe_repr
 from ..errors import EcartPayError, JournalError, ValidationError
 from ..models.payouts import Payout, PayoutRequest
 from ..rules import PayoutFate, differences, fate_of, is_fatal
-from .engine import DEFAULT_MAX_RETRIES, Requests
-from .journal import JournalEntry, JournalState, SQLiteJournal
+from .dsn import journal_kind
+from .engine import DEFAULT_MAX_RETRIES, Requests, make_journal
+from .journal import JournalEntry, JournalState
 from .pool import WorkerPool
 from .report import add_amount, describe_error, tallies_json
 from .source import CsvSource
@@ -205,7 +206,8 @@ class Reconciliation(WorkerPool[Any, ReconcileResult]):
     """A running reconciliation; build it with ``client.payouts.reconcile(...)``.
 
     Options: ``concurrency`` (lookups in flight), ``journal`` (the path of a SQLite
-    journal, or an open journal with ``get``), ``rate_limit`` (lookups started per
+    journal, a PostgreSQL DSN with ``journal_schema``, or an open journal with
+    ``get``), ``rate_limit`` (lookups started per
     second), ``max_retries`` and ``timeout`` (per lookup). Memory stays
     O(concurrency) whatever the number of rows. Leaving the ``async with`` block
     normally checks every remaining row; :attr:`summary` is final after it.
@@ -221,17 +223,16 @@ class Reconciliation(WorkerPool[Any, ReconcileResult]):
         rate_limit: float | None = None,
         max_retries: int | None = DEFAULT_MAX_RETRIES,
         timeout: float | httpx.Timeout | None = None,
+        journal_schema: str = "ecartpay",
     ) -> None:
         super().__init__(requests, self._check, concurrency=concurrency, rate_limit=rate_limit)
         self._payouts = payouts
         self._max_retries = max_retries
         self._timeout = timeout
-        self._owned_journal: SQLiteJournal | None = None
+        self._owned_journal: Any = None  # a journal this run opens and closes
         self._journal: JournalReader | None
         if isinstance(journal, (str, os.PathLike)):
-            if not os.path.isfile(journal):
-                raise JournalError(f"no journal at {os.fspath(journal)}")
-            self._owned_journal = SQLiteJournal(journal)
+            self._owned_journal = _open_reader(journal, journal_schema)
             self._journal = self._owned_journal
         else:
             self._journal = journal
@@ -293,6 +294,16 @@ class Reconciliation(WorkerPool[Any, ReconcileResult]):
             journal=entry,
             journal_issue=None if self._journal is None else journal_issue(entry, payout),
         )
+
+
+def _open_reader(journal: str | os.PathLike[str], schema: str) -> Any:
+    """The journal a ``journal`` string names (:func:`.dsn.journal_kind`), to be read."""
+    try:
+        if journal_kind(journal) == "sqlite" and not os.path.isfile(journal):
+            raise JournalError(f"no journal at {os.fspath(journal)}")
+        return make_journal(journal, None, schema)
+    except (ValueError, ImportError) as exc:  # another scheme; no postgres extra
+        raise JournalError(str(exc)) from None
 
 
 def _status(payout: Payout | None, found: tuple[Difference, ...]) -> ReconcileStatus:

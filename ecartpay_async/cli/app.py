@@ -22,6 +22,7 @@ import click
 
 from .._version import __version__
 from ._extra import is_missing_extra, needs_the_cli_extra
+from ._params import POSITIVE_FINITE, checked_journal, non_empty
 from .csv_options import csv_format_options, csv_source
 
 if TYPE_CHECKING:
@@ -111,18 +112,20 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @payouts.command("send", epilog=_send_epilog())
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--journal", metavar="PATH|DSN",
+@click.option("--journal", metavar="PATH|DSN", callback=checked_journal,
               help="SQLite file, or postgresql://... to split the batch between hosts: "
                    "makes the run resumable and never pays a row twice.")
-@click.option("--batch", "batch_label", metavar="NAME",
+@click.option("--batch", "batch_label", metavar="NAME", callback=non_empty,
               help="The rows' label in a PostgreSQL journal (default: the file's name).")
+@click.option("--schema", default="ecartpay", show_default=True, callback=non_empty,
+              help="The PostgreSQL schema holding the journal.")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
               help="Payouts in flight at most.")
-@click.option("--rate-limit", type=click.FloatRange(0, min_open=True), metavar="N",
+@click.option("--rate-limit", type=POSITIVE_FINITE, metavar="N",
               help="At most N payouts started per second.")
 @click.option("--max-retries", type=click.IntRange(0, 50), default=None,
               help="Retries per payout (default 8).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
               help="Write one line per row: .csv, or .jsonl for JSON Lines.")
 @click.option("--dry-run", is_flag=True,
               help="Validate the file and show, per currency, the rows, the total and the "
@@ -141,6 +144,7 @@ def send_command(
     file: Path,
     journal: str | None,
     batch_label: str | None,
+    schema: str,
     concurrency: int,
     rate_limit: float | None,
     max_retries: int | None,
@@ -178,6 +182,7 @@ def send_command(
     options: dict[str, Any] = {"concurrency": concurrency, "rate_limit": rate_limit}
     if journal is not None:
         options["journal"] = journal
+        options["journal_schema"] = schema
     if batch_label is not None:
         options["batch_label"] = batch_label
     if max_retries is not None:
@@ -281,11 +286,17 @@ class _SendRun:
                             progress.add(outcome)
                             if writer is not None:
                                 writer.write(outcome)
+                                if writer.failure is not None and not batch.stopped:
+                                    batch.stop("the report cannot be written")
             except (BatchValidationError, JournalError) as exc:
                 # Raised before anything was sent (pre-flight or opening the journal).
                 click.echo(exc.message, err=True)
                 return EXIT_INVALID
         report = batch.report
+        if writer is not None and writer.problem is not None:
+            click.echo(f"{writer.problem}; the batch stopped (rows sent so far are in "
+                       "the journal and on Ecart Pay)", err=True)
+            return EXIT_STOPPED
         unreachable = _unreachable(report, client.base_url)
         if unreachable is not None and not report.attempts:
             # Nothing went out: the one line says all there is to say.
@@ -300,7 +311,7 @@ class _SendRun:
             render_worker(self.out, batch)
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,
-                           soft_wrap=True)
+                           soft_wrap=True, markup=False)
         return exit_code(report)
 
 
@@ -459,6 +470,7 @@ def _show_payout(out: Console, payout: Payout, as_json: bool) -> None:
 
 def _payouts_table(found: list[Payout]) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
     from .._convert import format_datetime
 
@@ -466,10 +478,11 @@ def _payouts_table(found: list[Payout]) -> Any:
     for name in ("id", "reference_id", "email", "amount", "currency", "status", "created_at"):
         table.add_column(name, justify="right" if name == "amount" else "left")
     for p in found:
-        table.add_row(
+        # Text cells, not markup: a reference_id such as "[blink]" is shown as it is.
+        table.add_row(*(Text(cell) for cell in (
             p.id, p.reference_id or "", p.email or p.customer_id or "", f"{p.amount:,}",
             p.currency, str(p.status), format_datetime(p.created_at) if p.created_at else "",
-        )
+        )))
     return table
 
 

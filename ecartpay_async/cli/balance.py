@@ -65,7 +65,7 @@ def print_balances(out: Console, totals: Mapping[str, Decimal], balances: Balanc
 
     if balances.unavailable is not None:
         out.print(f"balance: not available ({balances.unavailable})", style="dim",
-                  highlight=False, soft_wrap=True)
+                  highlight=False, soft_wrap=True, markup=False)
         return
     table = Table(title="balance (GET /api/transactions/summary)", title_justify="left")
     for name in ("currency", "available", "this batch", "left after it"):

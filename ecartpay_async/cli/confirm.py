@@ -63,7 +63,7 @@ def outcome_record(outcome: ConfirmOutcome) -> dict[str, Any]:
         or (ref.reference_id if ref else None) or "",
         "status": str(outcome.status),
         "payout_status": str(payout.status) if payout else "",
-        "amount": str(payout.amount) if payout else "",
+        "amount": payout.amount if payout else "",
         "currency": payout.currency if payout else "",
         "error_type": type(error).__name__ if error else "",
         "error": describe_error(error) if error else "",
@@ -103,7 +103,7 @@ def _aware_datetime(
               help="Confirm every row of this CSV (payout_id or reference_id column).")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
               help="With --from: confirmations in flight at most.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
               help="With --from: one line per row, .csv or .jsonl.")
 @_connection_options
 def confirm_command(
@@ -158,10 +158,10 @@ def confirm_from_file(
         return EXIT_INVALID
     out = _console()
     _console(stderr=True).print(f"confirming {rows:,} rows from {file}...", highlight=False,
-                                soft_wrap=True)
+                                soft_wrap=True, markup=False)
 
     async def run() -> int:
-        from .export import ReportWriter
+        from .export import ReportStopped, ReportWriter
         from .summary import print_problems, print_status_table
 
         client = _make_client(base_url, environment)
@@ -178,10 +178,19 @@ def confirm_from_file(
                 except OSError as exc:
                     click.echo(f"--report: cannot write {report_path}: {exc.strerror}", err=True)
                     return EXIT_INVALID
-            async with client, batch:
-                async for outcome in batch:
-                    if writer is not None:
-                        writer.write(outcome)
+            try:
+                async with client, batch:
+                    async for outcome in batch:
+                        if writer is not None:
+                            writer.write(outcome)
+                            if writer.failure is not None:
+                                raise ReportStopped  # confirm nothing more unrecorded
+            except ReportStopped:
+                pass  # said below
+        if writer is not None and writer.problem is not None:
+            click.echo(f"{writer.problem}; stopped (rows confirmed so far are on Ecart Pay)",
+                       err=True)
+            return EXIT_INVALID
         report = batch.report
         print_status_table(
             out,
@@ -194,7 +203,8 @@ def confirm_from_file(
             f"  row {f.row} {f.reference_id or ''}: {f.reason}" for f in report.failures
         ))
         if report_path is not None:
-            out.print(f"report written to {report_path}", highlight=False, soft_wrap=True)
+            out.print(f"report written to {report_path}", highlight=False, soft_wrap=True,
+                      markup=False)
         return EXIT_OK if report.ok else EXIT_FAILED
 
     return _run_api(run)

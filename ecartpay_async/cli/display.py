@@ -289,4 +289,5 @@ def render_worker(console: Console, batch: Batch) -> None:
         "found held by other workers",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )

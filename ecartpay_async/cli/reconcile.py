@@ -15,6 +15,7 @@ import click
 
 from ..batch.reconcile import ReconcileResult, ReconcileStatus, describe_result
 from ..batch.report import describe_error
+from ._params import checked_journal, non_empty, shown_journal
 from .app import (
     EXIT_FAILED,
     EXIT_INVALID,
@@ -57,13 +58,13 @@ _STYLES: Final = {
 
 
 def result_record(result: ReconcileResult) -> dict[str, Any]:
-    """A result as a flat record with :data:`FIELDS` (amounts as exact strings)."""
+    """A result as a flat record with :data:`FIELDS` (amounts as exact Decimals)."""
     request, payout, entry = result.request, result.payout, result.journal
     return {
         "row": result.row,
         "reference_id": result.reference_id or "",
         "email": (request.email or request.customer_id or "") if request else "",
-        "amount": str(request.amount) if request else "",
+        "amount": request.amount if request else "",
         "currency": request.currency if request else "",
         "status": str(result.status),
         "matched": result.matched,
@@ -79,9 +80,12 @@ def result_record(result: ReconcileResult) -> dict[str, Any]:
 
 @payouts.command("reconcile")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path),
-              help="The run's SQLite journal: also report where it and Ecart Pay disagree.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--journal", metavar="PATH|DSN", callback=checked_journal,
+              help="The run's journal (a SQLite file, or postgresql://...): also report "
+                   "where it and Ecart Pay disagree.")
+@click.option("--schema", default="ecartpay", show_default=True, callback=non_empty,
+              help="The PostgreSQL schema holding the journal.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
               help="Write one line per row: .csv, or .jsonl for JSON Lines.")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=32, show_default=True,
               help="Lookups in flight at most.")
@@ -89,7 +93,8 @@ def result_record(result: ReconcileResult) -> dict[str, Any]:
 @_connection_options
 def reconcile_command(
     file: Path,
-    journal: Path | None,
+    journal: str | None,
+    schema: str,
     report_path: Path | None,
     concurrency: int,
     decimal_separator: str | None,
@@ -111,10 +116,10 @@ def reconcile_command(
         sys.exit(EXIT_INVALID)
     out = _console()
     _console(stderr=True).print(f"checking {rows:,} rows of {file} against Ecart Pay...",
-                                highlight=False, soft_wrap=True)
+                                highlight=False, soft_wrap=True, markup=False)
 
     async def run() -> int:
-        from .export import ReportWriter
+        from .export import ReportStopped, ReportWriter
         from .summary import LISTED, print_problems, print_status_table
 
         client = _make_client(base_url, environment)
@@ -124,7 +129,7 @@ def reconcile_command(
         async with client:
             try:
                 reconciliation = client.payouts.reconcile(
-                    source, concurrency=concurrency, journal=journal
+                    source, concurrency=concurrency, journal=journal, journal_schema=schema
                 )
             except JournalError as exc:
                 click.echo(f"--journal: {exc.message}", err=True)
@@ -145,11 +150,18 @@ def reconcile_command(
                         async for result in results:
                             if writer is not None:
                                 writer.write(result)
+                                if writer.failure is not None:
+                                    raise ReportStopped  # the lookups stop with the report
                             if not result.matched and len(problems) < LISTED:
                                 problems.append(_problem_line(result))
                 except JournalError as exc:
                     click.echo(f"--journal: {exc.message}", err=True)
                     return EXIT_INVALID
+                except ReportStopped:
+                    pass  # said below
+        if writer is not None and writer.problem is not None:
+            click.echo(writer.problem, err=True)
+            return EXIT_INVALID
         summary = reconciliation.summary
         print_status_table(
             out,
@@ -164,10 +176,12 @@ def reconcile_command(
                 f"{issues:,} {'row disagrees' if issues == 1 else 'rows disagree'} with Ecart Pay"
                 if issues else "agrees with Ecart Pay on every row"
             )
-            out.print(f"journal {journal}: {verdict}", highlight=False, soft_wrap=True)
+            out.print(f"journal {shown_journal(journal)}: {verdict}", highlight=False,
+                      soft_wrap=True, markup=False)
         print_problems(out, "Rows that do not match", summary.unmatched, problems)
         if report_path is not None:
-            out.print(f"report written to {report_path}", highlight=False, soft_wrap=True)
+            out.print(f"report written to {report_path}", highlight=False, soft_wrap=True,
+                      markup=False)
         if summary.matched:
             out.print(f"all {summary.total:,} row{'' if summary.total == 1 else 's'} match",
                       highlight=False)

@@ -178,7 +178,8 @@ def build_app(
         found, created = state.upsert_account(await body(request))
         answer = found.to_json()
         if created:
-            # The only place a generated private key is ever shown: to its creator.
+            # The only place generated keys are ever shown: to their creator.
+            answer["public_key"] = found.public_key
             answer["private_key"] = found.private_key
         return json_response(answer, 201 if created else 200)
 

@@ -55,12 +55,8 @@ class Account:
     balances: dict[str, Decimal] = field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "email": self.email,
-            "public_key": self.public_key,
-            "balances": dict(self.balances),
-        }
+        # No key of either half: the state route is readable by anyone who can reach it.
+        return {"id": self.id, "email": self.email, "balances": dict(self.balances)}
 
 
 @safe_repr

@@ -7,7 +7,7 @@
 - :class:`DeliveryStore` and its two stores, in memory and in SQLite (:mod:`.stores`).
 """
 
-from ..models.webhooks import WebhookEvent
+from ..models.webhooks import UnknownEventData, WebhookEvent
 from ._verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER, verify_webhook
 from .receiver import Handler, WebhookReceiver
 from .stores import Claim, DeliveryStore, MemoryDeliveryStore, SQLiteDeliveryStore
@@ -21,6 +21,7 @@ __all__ = [
     "Handler",
     "MemoryDeliveryStore",
     "SQLiteDeliveryStore",
+    "UnknownEventData",
     "WebhookEvent",
     "WebhookReceiver",
     "verify_webhook",

@@ -13,6 +13,11 @@ first the exact text of the ``data`` value as it appears there, then the
 ``JSON.stringify`` re-serialization of the decoded value (for a body that was
 re-indented or re-escaped on the way). Each candidate is compared in constant time.
 
+Nothing costly happens before the signature matches: the body is read with every
+number kept as its text (:func:`~ecartpay_async._json.loads_raw`, linear time), so a
+stranger's ``{"data":{"amount":1e1000000}}`` is refused as fast as any other forgery.
+Only an authentic body has its numbers converted (exact Decimals) and is typed.
+
 Note that the signature covers ``data`` but not ``event``: a receiver should act on
 the verified data (and its ids), and treat ``webhook_id`` as the delivery's
 idempotency key, since Ecart Pay retries deliveries.
@@ -22,13 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 from .. import _json
 from ..errors import ValidationError, WebhookSignatureError
@@ -56,11 +59,9 @@ def _rejected(check: str, message: str) -> WebhookSignatureError:
     return WebhookSignatureError(check, f"webhook rejected ({check}): {message}")
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-_DECODER: Final = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_DECODER: Final = _json.raw_decoder()
+#: Timestamps in seconds have 10 digits until 2286; in milliseconds, 13.
+_SECONDS_DIGITS: Final = 11
 
 
 def verify_webhook(
@@ -81,8 +82,10 @@ def verify_webhook(
     Any failure raises :class:`~ecartpay_async.errors.WebhookSignatureError` whose
     ``check`` names it: ``missing_header``, ``bad_format`` (a header that cannot be
     read), ``body`` (not a JSON object with ``event`` and ``data``), ``signature``,
-    or ``timestamp`` (an authentic delivery outside the tolerance: a replay or a
-    skewed clock). Messages never contain the secret or any signature.
+    ``timestamp`` (an authentic delivery outside the tolerance: a replay, a
+    skewed clock, or a time in seconds instead of milliseconds), or ``unicode`` (an
+    authentic body holding half of a UTF-16 surrogate pair). Messages never contain
+    the secret, any signature or the body.
     """
     if not isinstance(secret, str) or not secret:
         raise ValidationError("secret", "must be the non-empty webhook secret")
@@ -93,10 +96,16 @@ def verify_webhook(
 
     key = secret.encode("utf-8")
     prefix = f"{timestamp_text}.{webhook_id}.".encode()
-    candidates = dict.fromkeys((data_text, _json.stringify(data)))
+    try:
+        rebuilt = _json.stringify(data)
+    except RecursionError:
+        raise _rejected("body", "the body is nested too deeply") from None
     matched = False
-    for text in candidates:
-        expected = hmac.new(key, prefix + text.encode("utf-8"), hashlib.sha256).hexdigest()
+    for text in dict.fromkeys((data_text, rebuilt)):
+        # Both texts encode: the body was strict UTF-8, and stringify escapes a lone
+        # surrogate the body held as \ud800 the way JavaScript does.
+        signed = prefix + text.encode("utf-8")
+        expected = hmac.new(key, signed, hashlib.sha256).hexdigest()
         matched |= hmac.compare_digest(expected, digest)
     if not matched:
         raise _rejected("signature", "x-pay-signature does not match the body and headers")
@@ -104,10 +113,21 @@ def verify_webhook(
     sent_ms = int(timestamp_text)
     current = time.time() if now is None else now
     if abs(current - sent_ms / 1000) > tolerance:
+        if len(timestamp_text) < _SECONDS_DIGITS and abs(current - sent_ms) <= tolerance:
+            raise _rejected("timestamp", f"x-pay-timestamp {timestamp_text} is in seconds; "
+                                         "Ecart Pay sends milliseconds since the epoch")
         raise _rejected("timestamp", f"x-pay-timestamp is more than {tolerance} s away from now")
     sent = datetime.fromtimestamp(sent_ms // 1000, timezone.utc) + timedelta(
         milliseconds=sent_ms % 1000
     )
+    # Authentic: now the numbers may cost what they cost, and the text is checked.
+    try:
+        data = _json.exact_numbers(data)
+    except (ValueError, ArithmeticError) as exc:
+        raise _rejected("body", f"a number in data cannot be read ({exc})") from None
+    if _holds_lone_surrogate(data) or _json.has_lone_surrogate(event):
+        raise _rejected("unicode", "the body holds a lone UTF-16 surrogate (\\ud800-\\udfff), "
+                                   "text no UTF-8 can carry")
     return WebhookEvent(
         event=event,
         id=webhook_id,
@@ -151,6 +171,16 @@ def _read_body(body: bytes) -> tuple[str, Any, str]:
         raise _rejected("body", "the body has no 'data' member")
     data, data_text = members["data"]
     return event[0], data, data_text
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _json.has_lone_surrogate(value)
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
 
 
 def _skip(text: str, pos: int) -> int:

@@ -7,8 +7,12 @@ succeeded; a failure *releases* the claim so that the retry runs them again.
 
 A claim is a lease: it lapses after ``lease`` seconds, so an id claimed by a worker
 that died mid-handler is taken over by the next delivery instead of being stuck.
+A live worker *renews* its claim while its handlers run (a store's optional
+``renew`` method; both stores here have it), so a slow handler never loses it.
 While a claim is held, a second delivery of the same id (Ecart Pay retrying after a
 slow answer) is told :attr:`Claim.BUSY` and the handlers do not run twice at once.
+A store of your own without ``renew`` still works; its claims then last ``lease``
+seconds whatever the handlers do.
 
 :class:`MemoryDeliveryStore` is the default (one process, forgotten on restart);
 :class:`SQLiteDeliveryStore` keeps the ids in a file, for a worker that restarts or
@@ -99,6 +103,11 @@ class MemoryDeliveryStore:
     async def release(self, webhook_id: str) -> None:
         self._leases.pop(webhook_id, None)
 
+    async def renew(self, webhook_id: str, *, lease: float) -> None:
+        """Extend a claim still held (the handlers are still running)."""
+        if webhook_id in self._leases:
+            self._leases[webhook_id] = self._clock() + lease
+
     def __contains__(self, webhook_id: object) -> bool:
         """Whether ``webhook_id`` was handled (for tests and inspection)."""
         return webhook_id in self._done
@@ -157,6 +166,15 @@ class SQLiteDeliveryStore:
             self._execute,
             "DELETE FROM webhook_deliveries WHERE webhook_id = ? AND done_at IS NULL",
             (webhook_id,),
+        )
+
+    async def renew(self, webhook_id: str, *, lease: float) -> None:
+        """Extend a claim still held (the handlers are still running)."""
+        await anyio.to_thread.run_sync(
+            self._execute,
+            "UPDATE webhook_deliveries SET lease_until = ? "
+            "WHERE webhook_id = ? AND done_at IS NULL AND lease_until IS NOT NULL",
+            (self._clock() + lease, webhook_id),
         )
 
     def _claim(self, webhook_id: str, lease: float) -> Claim:

@@ -19,7 +19,7 @@ import pytest
 from ecartpay_async.errors import EcartPayError, ValidationError, WebhookSignatureError
 from ecartpay_async.models.orders import Order, OrderStatus
 from ecartpay_async.models.payouts import Payout
-from ecartpay_async.webhooks import WebhookEvent, verify_webhook
+from ecartpay_async.webhooks import UnknownEventData, WebhookEvent, verify_webhook
 
 SECRET = "whsec_test_secret"
 TS = "1700000000000"
@@ -115,11 +115,13 @@ def test_other_events_keep_the_mapping() -> None:
     assert event.data == {"id": "wd_1", "amount": 1000, "note": "ñ"}
 
 
-def test_event_that_does_not_fit_its_model_stays_raw() -> None:
-    # transfer.* data without a payout's required fields: verified, kept as a mapping.
+def test_event_that_does_not_fit_its_model_is_an_unknown_event() -> None:
+    # transfer.* data without a payout's required fields: verified, typed as unknown.
     event = verify(
         OTHER_BODY.replace(b"withdrawals.created", b"transfer.created"), headers(OTHER_SIG, "wh_5")
     )
+    assert isinstance(event.data, UnknownEventData)
+    assert event.data.expected == "Payout"
     assert event.data == {"id": "wd_1", "amount": 1000, "note": "ñ"}
 
 
@@ -270,3 +272,14 @@ def test_no_secret_or_signature_in_errors_or_reprs() -> None:
     event = verify(ORDER_BODY, headers(ORDER_SIG, "wh_1"))
     assert SECRET not in repr(event)
     assert ORDER_SIG not in repr(event)
+
+
+def test_numbers_stay_text_until_the_signature_matched() -> None:
+    from ecartpay_async import _json
+
+    data = _json.loads_raw('{"a":1000.00,"b":962.180,"c":1e1000000,"d":"\\ud800"}')
+    # As JavaScript writes them where that is cheap; a huge one as it came, unexpanded.
+    assert _json.stringify(data) == '{"a":1000,"b":962.18,"c":1e1000000,"d":"\\ud800"}'
+    exact = _json.exact_numbers(data)
+    assert exact["a"] == Decimal("1000.00")
+    assert exact["c"] == Decimal("1e1000000")

@@ -404,6 +404,8 @@ async def test_control_state_reset_accounts(
     emails = {a["email"]: a for a in state["accounts"]}
     assert emails["ana@example.com"]["balances"] == {"MXN": Decimal("10.50")}
     assert sb.private_key not in json.dumps(state, default=str)
+    assert sb.public_key not in json.dumps(state, default=str)
+    assert all("public_key" not in account for account in state["accounts"])
     funded = await http.post(
         "/_sandbox/accounts", json={"email": "ana@example.com", "credit": {"MXN": "5"}}
     )

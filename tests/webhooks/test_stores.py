@@ -64,6 +64,21 @@ async def test_a_lapsed_lease_is_taken_over(make_store):
     assert await store.claim("wh_1", lease=10) is Claim.CLAIMED
 
 
+async def test_a_renewed_claim_outlives_its_first_lease(make_store):
+    clock = Clock()
+    store = make_store(clock)
+    assert await store.claim("wh_1", lease=10) is Claim.CLAIMED
+    clock.now += 9
+    await store.renew("wh_1", lease=10)  # the handlers still run: the receiver renews
+    clock.now += 9
+    assert await store.claim("wh_1", lease=10) is Claim.BUSY
+    await store.complete("wh_1")
+    await store.renew("wh_1", lease=10)  # too late to matter: never undoes "done"
+    assert await store.claim("wh_1", lease=10) is Claim.DONE
+    await store.renew("wh_never", lease=10)  # nothing to renew: no claim appears
+    assert await store.claim("wh_never", lease=10) is Claim.CLAIMED
+
+
 async def test_release_never_forgets_a_handled_id(make_store):
     store = make_store(Clock())
     await store.claim("wh_1", lease=10)
