@@ -12,7 +12,7 @@ can rely on:
   Before each block ``client`` is an open ``AsyncClient`` on the sandbox (the quick
   start's, as the sections after it assume).
 - ``ECARTPAY_PUBLIC_KEY``, ``ECARTPAY_PRIVATE_KEY`` and ``ECARTPAY_BASE_URL`` point
-  at the sandbox, and ``environment="sandbox"`` means it too.
+  at the sandbox, as after pasting what ``sandbox serve`` prints.
 - Names a reader's own program would hold are given: :func:`surroundings`.
 - Both kinds run in a scratch directory holding a copy of ``examples/``; shell blocks
   run line by line with bash, and a line must exit 0.
@@ -36,7 +36,6 @@ import anyio
 import attrs
 import pytest
 
-from ecartpay_async import client as client_module
 from ecartpay_async.client import AsyncClient
 from ecartpay_async.sandbox import Sandbox
 from ecartpay_async.sandbox.webhooks import signature
@@ -115,7 +114,6 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         monkeypatch.setenv("ECARTPAY_PUBLIC_KEY", sandbox.public_key)
         monkeypatch.setenv("ECARTPAY_PRIVATE_KEY", sandbox.private_key)
         monkeypatch.setenv("ECARTPAY_BASE_URL", sandbox.base_url)
-        monkeypatch.setitem(client_module.ENVIRONMENTS, "sandbox", sandbox.base_url)
         # Shell blocks run this interpreter's `python` and `ecartpay-async`, on this tree.
         monkeypatch.setenv("PATH", os.pathsep.join(
             (str(Path(sys.executable).parent), os.environ.get("PATH", ""))
