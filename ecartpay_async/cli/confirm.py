@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
@@ -90,7 +90,31 @@ def _aware_datetime(
         ) from None
     if when.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no UTC offset; write {AVAILABLE_AT_FORMS}")
+    if when <= datetime.now(timezone.utc) and not _release_now_anyway(value):
+        # A wrong year would credit every held payout at once: never without a yes.
+        raise click.BadParameter(
+            f"{value!r} is in the past: the payouts would be credited at once; "
+            "check the date, or leave --available-at out to release them now"
+        )
     return when
+
+
+def _release_now_anyway(value: str) -> bool:
+    """On a terminal, the operator may say a past --available-at is meant; elsewhere no."""
+    if not on_a_terminal():
+        return False
+    try:
+        return click.confirm(
+            f"--available-at {value} is in the past: the payouts would be credited now. "
+            "Release them now?", default=False, err=True,
+        )
+    except click.Abort:  # Ctrl-C or end of input at the question
+        return False
+
+
+def on_a_terminal() -> bool:
+    """Whether someone is there to answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 @payouts.command("confirm")
