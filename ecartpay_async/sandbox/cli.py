@@ -51,6 +51,8 @@ def sandbox_group() -> None:
 )
 @click.option("--list-shape", type=click.Choice(LIST_SHAPES), default="envelope", show_default=True)
 @click.option("--webhook-secret", help="Webhook signing secret (generated if omitted).")
+@click.option("--profile", "profile", metavar="FILE",
+              help="Behave as a probed API did (a file written by `ecartpay-async probe`).")
 def serve(
     host: str,
     port: int,
@@ -63,6 +65,7 @@ def serve(
     reuse_behavior: str,
     list_shape: str,
     webhook_secret: str | None,
+    profile: str | None,
 ) -> None:
     """Serve the sandbox until interrupted."""
     try:
@@ -88,6 +91,7 @@ def serve(
             reuse_behavior=reuse_behavior,  # type: ignore[arg-type]
             list_shape=list_shape,  # type: ignore[arg-type]
             webhook_secret=webhook_secret,
+            profile=profile,
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -113,6 +117,8 @@ def serve(
             click.echo(_export("ECARTPAY_WEBHOOK_SECRET", sandbox.webhook_secret))
         if faults:
             click.echo(f"# faults: {sandbox.faults.spec}")
+        if profile:
+            click.echo(f"# behaving as the profile {profile} says")
         click.echo("Press Ctrl-C to stop.", err=True)
         stop.wait()
     finally:
