@@ -162,6 +162,9 @@ def send_command(
         sys.exit(EXIT_INVALID)
     if dry_run:
         _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
+        from .dry_run import warn_lookalikes
+
+        warn_lookalikes(out, source)
         _run(_show_balances, out, summary.totals, sandbox, base_url, environment)
         sys.exit(EXIT_OK)
     from .approval import approve_send  # real money waits for the operator's approval
