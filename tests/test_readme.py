@@ -15,7 +15,8 @@ can rely on:
   at the sandbox, as after pasting what ``sandbox serve`` prints.
 - Names a reader's own program would hold are given: :func:`surroundings`.
 - Both kinds run in a scratch directory holding a copy of ``examples/``; shell blocks
-  run line by line with bash, and a line must exit 0.
+  run command by command with bash (a line ending in ``\\`` continues on the next, as
+  in a terminal), and each command must exit 0.
 """
 
 from __future__ import annotations
@@ -153,11 +154,23 @@ async def _run_python(block: Block, namespace: dict[str, Any], where: str) -> No
         await result
 
 
-async def _run_shell(block: Block, where: str) -> None:
-    for offset, line in enumerate(block.code.splitlines()):
-        command = line.strip()
-        if not command or command.startswith("#"):
+def shell_commands(code: str) -> Iterator[tuple[int, str]]:
+    """Each command of a shell block and its line offset; ``\\`` continues a line."""
+    start, parts = 0, []
+    for offset, line in enumerate(code.splitlines()):
+        if not parts:
+            start = offset
+        if line.rstrip().endswith("\\"):
+            parts.append(line.rstrip()[:-1])
             continue
+        command = " ".join([*parts, line]).strip()
+        parts = []
+        if command and not command.startswith("#"):
+            yield start, command
+
+
+async def _run_shell(block: Block, where: str) -> None:
+    for offset, command in shell_commands(block.code):
         result = await anyio.run_process(
             ["bash", "-c", command], check=False, stdin=subprocess.DEVNULL,
         )

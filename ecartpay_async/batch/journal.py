@@ -74,6 +74,7 @@ from ..rules import fingerprint
 __all__ = [
     "Claim",
     "ClaimStatus",
+    "Forgotten",
     "Journal",
     "JournalEntry",
     "JournalRow",
@@ -118,6 +119,21 @@ class JournalEntry:
     def locked(self) -> bool:
         """Whether the row may have reached the API, so its content must not change."""
         return self.state is not JournalState.PENDING
+
+
+@attrs.frozen(slots=True)
+class Forgotten:
+    """What :meth:`SQLiteJournal.forget` / ``PostgresJournal.forget`` did: ``rows`` in
+    the batch, ``unfinished`` of them (``pending`` or ``sending``: not sent yet, or
+    perhaps in flight), and whether they were deleted."""
+
+    rows: int
+    unfinished: int
+    forgotten: bool
+
+
+#: The states a finished batch has none of: rows never sent, and rows maybe in flight.
+UNFINISHED_STATES: Final = ("pending", "sending")
 
 
 class JournalRow(NamedTuple):
@@ -596,6 +612,25 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
             )
 
         await self._run(apply)
+
+    async def forget(self, *, force: bool = False) -> Forgotten:
+        """Delete every row, once the batch is finished (no row ``pending`` or
+        ``sending``) or with ``force``; otherwise delete nothing. A SQLite journal holds
+        one batch: this empties it, so the same reference_ids may be sent again (the
+        API's uniqueness and the lookup before a resend still guard each one)."""
+
+        def apply(conn: sqlite3.Connection) -> Forgotten:
+            rows, unfinished = conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE state IN (?, ?)) FROM payouts",
+                UNFINISHED_STATES,
+            ).fetchone()
+            if unfinished and not force:
+                return Forgotten(rows, unfinished, forgotten=False)
+            conn.execute("DELETE FROM payouts")
+            return Forgotten(rows, unfinished, forgotten=True)
+
+        result: Forgotten = await self._run(apply)
+        return result
 
     # -- reading (for tools and tests) ------------------------------------------------
 
