@@ -274,7 +274,8 @@ def _resolve_base_url(environment: str, base_url: str | None) -> str:
             url is None or url.scheme not in ("http", "https") or not url.host
             or url.query or url.fragment
         ):
-            raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}")
+            raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}",
+                                     field="base_url")
         return base_url.rstrip("/")
     try:
         return ENVIRONMENTS[environment]
@@ -287,7 +288,7 @@ def _resolve_base_url(environment: str, base_url: str | None) -> str:
 def _key(value: str | None, env_var: str, name: str) -> Secret:
     value = value if value is not None else os.environ.get(env_var)
     if not value or not value.strip():
-        raise ConfigurationError(f"no {name}: pass {name}= or set {env_var}")
+        raise ConfigurationError(f"no {name}: pass {name}= or set {env_var}", field=name)
     return Secret(value.strip())
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -22,6 +21,7 @@ import click
 
 from .._version import __version__
 from ._extra import is_missing_extra, needs_the_cli_extra
+from .wording import KEY_VARIABLES, counted, say_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,8 +49,6 @@ EXIT_CODES: Final = (
                    "reached"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
-#: Where the keys come from: the command line never takes a key as an option.
-KEY_VARIABLES: Final = ("ECARTPAY_PUBLIC_KEY", "ECARTPAY_PRIVATE_KEY")
 
 
 class _Commands(click.Group):
@@ -68,6 +66,15 @@ class _Commands(click.Group):
             if not is_missing_extra(exc):
                 raise
             needs_the_cli_extra()
+        except click.ClickException as exc:
+            # click's own layout (usage, then the hint), with "error:" as every command
+            # of ours writes it rather than click's "Error:".
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+                click.echo(f"Try '{exc.ctx.command_path} {exc.ctx.help_option_names[0]}' "
+                           "for help.\n", err=True)
+            say_error(exc.format_message())
+            sys.exit(exc.exit_code)
 
 
 def _send_epilog() -> str:
@@ -153,12 +160,24 @@ def send_command(
     optionally require_confirmation)."""
     from ..batch import BatchValidationError, CsvSource
 
+    json_stderr = None
+    if log_format == "json":  # every line on stderr a JSON object, whatever happens
+        from .events import MessagesAsJson
+
+        json_stderr = MessagesAsJson(sys.stderr)
+        sys.stderr = json_stderr  # a text stream, as TextIO is
+
+        def restore(wrapper: MessagesAsJson = json_stderr) -> None:
+            wrapper.close()
+            sys.stderr = wrapper.stream
+
+        click.get_current_context().call_on_close(restore)
     out, err = _console(), _console(stderr=True)
     source = CsvSource(file)
     try:
         summary = source.validate()
     except BatchValidationError as exc:
-        click.echo(exc.message, err=True)
+        say_error(exc.message)
         sys.exit(EXIT_INVALID)
     if dry_run:
         _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
@@ -183,7 +202,7 @@ def send_command(
         from .._logging import configure_logging_from_env
 
         configure_logging_from_env(json_lines=True)
-        run.json_events = True
+        run.json_run_id = json_stderr.run_id if json_stderr is not None else None
     if sandbox:
         code = _run(run.against_sandbox, sandbox_faults)
     else:
@@ -207,7 +226,7 @@ class _SendRun:
         self.report_path = report_path
         self.out = out
         self.err = err
-        self.json_events = False
+        self.json_run_id: str | None = None  # --log-format json: rows as JSON lines
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
         client = _make_client(base_url, environment,
@@ -221,13 +240,12 @@ class _SendRun:
         try:
             from ..sandbox import Sandbox
         except ImportError:
-            click.echo("--sandbox needs the sandbox extra: "
-                       "pip install 'ecartpay-async[sandbox]'", err=True)
+            say_error("--sandbox needs the sandbox extra: pip install 'ecartpay-async[sandbox]'")
             return EXIT_INVALID
         try:
             emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None)
         except ValueError as exc:
-            click.echo(f"--sandbox-faults: {exc}", err=True)
+            say_error(f"--sandbox-faults: {exc}")
             return EXIT_INVALID
         async with emulator:
             self.err.print("Running against the in-process sandbox (no real money moves).")
@@ -236,7 +254,8 @@ class _SendRun:
             payouts = emulator.state.payouts()
             references = {p.reference_id for p in payouts}
             self.out.print(
-                f"sandbox: {len(payouts):,} payouts recorded for {len(references):,} reference_ids",
+                f"sandbox: {counted(len(payouts), 'payout')} recorded for "
+                f"{counted(len(references), 'reference_id')}",
                 highlight=False,
             )
         return code
@@ -255,7 +274,7 @@ class _SendRun:
         try:
             batch = client.payouts.batch(self.source, **self.options)
         except ImportError as exc:
-            click.echo(str(exc), err=True)  # a postgresql:// journal without the extra
+            say_error(str(exc))  # a postgresql:// journal without the extra
             return EXIT_INVALID
         with contextlib.ExitStack() as files:
             writer = None
@@ -263,12 +282,11 @@ class _SendRun:
                 try:
                     writer = files.enter_context(ReportWriter(self.report_path))
                 except OSError as exc:
-                    click.echo(f"--report: cannot write {self.report_path}: {exc.strerror}",
-                               err=True)
+                    say_error(f"--report: cannot write {self.report_path}: {exc.strerror}")
                     return EXIT_INVALID
             from .events import RowEvents
 
-            events = RowEvents() if self.json_events else None
+            events = RowEvents(run_id=self.json_run_id) if self.json_run_id else None
             try:
                 async with batch:
                     with events or LiveProgress(self.err, batch.total,
@@ -279,7 +297,7 @@ class _SendRun:
                                 writer.write(outcome)
             except (BatchValidationError, JournalError) as exc:
                 # Raised before anything was sent (pre-flight or opening the journal).
-                click.echo(exc.message, err=True)
+                say_error(exc.message)
                 return EXIT_INVALID
         report = batch.report
         unreachable = _unreachable(report, client.base_url)
@@ -329,7 +347,7 @@ def _print_dry_run(
 
     # The title is a line of its own, never wrapped: a table title wraps to the table's
     # width and would cut the file's path in two.
-    out.print(f"{file}: {rows:,} valid rows (dry run, nothing sent)",
+    out.print(f"{file}: {counted(rows, 'valid row')} (dry run, nothing sent)",
               soft_wrap=True, highlight=False, markup=False)
     table = Table()
     table.add_column("currency")
@@ -338,7 +356,9 @@ def _print_dry_run(
         table.add_row(currency, f"{total:,}")
     out.print(table)
     if confirmations:
-        out.print(f"{confirmations:,} rows require confirmation (they will stay pending)",
+        requires = "requires" if confirmations == 1 else "require"
+        out.print(f"{counted(confirmations, 'row')} {requires} confirmation "
+                  "(they will stay pending)",
                   highlight=False)
 
 
@@ -363,7 +383,9 @@ async def _show_balances(
         try:
             api = AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
         except ConfigurationError as exc:
-            balances = Balances(unavailable=exc.message)
+            from .wording import configuration_problem
+
+            balances = Balances(unavailable=configuration_problem(exc))
         else:
             async with api:
                 balances = await fetch_balances(api, currencies)
@@ -489,19 +511,14 @@ def _make_client(
     """
     from ..client import AsyncClient
     from ..errors import ConfigurationError
+    from .wording import configuration_problem
 
     try:
         return AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
     except ConfigurationError as exc:
-        # The client says it the Python way (public_key=); here keys come from the
-        # environment only.
-        missing = [name for name in KEY_VARIABLES if not os.environ.get(name, "").strip()]
-        if missing:
-            variables = " and ".join(missing)
-            click.echo(f"error: no Ecart Pay keys: set the environment variable"
-                       f"{'s' if len(missing) > 1 else ''} {variables}{without_keys}", err=True)
-        else:
-            click.echo(f"error: {exc.message}", err=True)
+        # The client says it the Python way (public_key=); here, in options and variables.
+        problem = configuration_problem(exc, base_url=base_url, without_keys=without_keys)
+        click.echo(f"error: {problem}", err=True)
         return None
 
 

@@ -30,6 +30,7 @@ from .app import (
     _show_payout,
     payouts,
 )
+from .wording import counted, say_error
 
 __all__ = ["FIELDS", "confirm_command", "confirm_from_file", "outcome_record"]
 
@@ -178,11 +179,11 @@ def confirm_from_file(
     try:
         rows = source.validate()
     except BatchValidationError as exc:
-        click.echo(exc.message, err=True)
+        say_error(exc.message)
         return EXIT_INVALID
     out = _console()
-    _console(stderr=True).print(f"confirming {rows:,} rows from {file}...", highlight=False,
-                                soft_wrap=True)
+    _console(stderr=True).print(f"confirming {counted(rows, 'row')} from {file}...",
+                                highlight=False, soft_wrap=True)
 
     async def run() -> int:
         from .export import ReportWriter
@@ -200,7 +201,7 @@ def confirm_from_file(
                         ReportWriter(report_path, fields=FIELDS, record=outcome_record)
                     )
                 except OSError as exc:
-                    click.echo(f"--report: cannot write {report_path}: {exc.strerror}", err=True)
+                    say_error(f"--report: cannot write {report_path}: {exc.strerror}")
                     return EXIT_INVALID
             async with client, batch:
                 async for outcome in batch:

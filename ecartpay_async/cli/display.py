@@ -22,11 +22,12 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from ..batch.outcome import Outcome, OutcomeStatus
 from ..models.common import PayoutStatus
+from .wording import counted
 
 if TYPE_CHECKING:
     from .._pause import PauseStats
@@ -115,8 +116,10 @@ class _PauseColumn(ProgressColumn):
     """Whether the server asked the client to wait, read at every refresh (the bar
     redraws during a pause, when no row finishes)."""
 
-    def __init__(self, pauses: Callable[[], PauseStats]) -> None:
-        super().__init__()
+    def __init__(
+        self, pauses: Callable[[], PauseStats], table_column: Column | None = None
+    ) -> None:
+        super().__init__(table_column=table_column)
         self._pauses = pauses
 
     def render(self, task: Task) -> Text:
@@ -154,18 +157,27 @@ class LiveProgress:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         if console.is_terminal:
+            # Done/total, percent, rate and ETA never shrink (done/total must stay
+            # readable at 80 columns); the bar shrinks first, then the tally and the
+            # pauses wrap onto more lines.
+            def fixed() -> Column:
+                return Column(no_wrap=True)
+
+            def wraps() -> Column:
+                return Column(overflow="fold", ratio=1, min_width=10)
+
             columns: list[ProgressColumn | str] = [
-                TextColumn("[bold]payouts"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TaskProgressColumn(),
-                _RateColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[tally]}"),
+                TextColumn("[bold]payouts", table_column=fixed()),
+                BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=3)),
+                MofNCompleteColumn(table_column=fixed()),
+                TaskProgressColumn(table_column=fixed()),
+                _RateColumn(table_column=fixed()),
+                TextColumn("ETA", table_column=fixed()),
+                TimeRemainingColumn(table_column=fixed()),
+                TextColumn("{task.fields[tally]}", table_column=wraps()),
             ]
             if pauses is not None:
-                columns.append(_PauseColumn(pauses))
+                columns.append(_PauseColumn(pauses, table_column=wraps()))
             self._bar = Progress(*columns, console=console, transient=False)
 
     def __enter__(self) -> LiveProgress:
@@ -255,8 +267,9 @@ def render_summary(console: Console, report: BatchReport, tally: Tally | None = 
             f"p99 {_ms(report.latency_p99)}"
         )
     console.print(
-        f"{report.duration:.1f} s, {report.rate:,.0f} rows/s; {report.attempts:,} attempts "
-        f"({report.retries:,} retries), {report.recovered:,} recovered by reference_id lookup"
+        f"{report.duration:.1f} s, {report.rate:,.0f} rows/s; "
+        f"{counted(report.attempts, 'attempt')} ({counted(report.retries, 'retry', 'retries')}), "
+        f"{report.recovered:,} recovered by reference_id lookup"
         f"{latency}",
         highlight=False,
         soft_wrap=True,
@@ -284,9 +297,9 @@ def render_worker(console: Console, batch: Batch) -> None:
     """What this worker did when several share a journal."""
     report = batch.report
     console.print(
-        f"worker {batch.run_id}: {report.paid + report.pending:,} payouts made here, "
-        f"{report.skipped:,} rows done elsewhere or before, {batch.held_elsewhere:,} rows "
-        "found held by other workers",
+        f"worker {batch.run_id}: {counted(report.paid + report.pending, 'payout')} made here, "
+        f"{counted(report.skipped, 'row')} done elsewhere or before, "
+        f"{counted(batch.held_elsewhere, 'row')} found held by other workers",
         highlight=False,
         soft_wrap=True,
     )

@@ -33,7 +33,8 @@ import httpx
 from .. import _json
 from ..money import MINOR_UNITS
 from ..sandbox.profile import ProfileSettings, SandboxProfile
-from .app import EXIT_INVALID, EXIT_OK, KEY_VARIABLES, _connection_options, _run, main
+from .app import EXIT_INVALID, EXIT_OK, _connection_options, _run, main
+from .wording import KEY_VARIABLES
 
 __all__ = ["Plan", "probe_command", "read_profile"]
 

@@ -25,6 +25,7 @@ from .app import (
     _run_api,
     payouts,
 )
+from .wording import counted, say_error
 
 __all__ = ["FIELDS", "reconcile_command", "result_record"]
 
@@ -102,10 +103,10 @@ def reconcile_command(
     try:
         rows = source.validate().rows
     except BatchValidationError as exc:
-        click.echo(exc.message, err=True)
+        say_error(exc.message)
         sys.exit(EXIT_INVALID)
     out = _console()
-    _console(stderr=True).print(f"checking {rows:,} rows of {file} against Ecart Pay...",
+    _console(stderr=True).print(f"checking {counted(rows, 'row')} of {file} against Ecart Pay...",
                                 highlight=False, soft_wrap=True)
 
     async def run() -> int:
@@ -122,7 +123,7 @@ def reconcile_command(
                     source, concurrency=concurrency, journal=journal
                 )
             except JournalError as exc:
-                click.echo(f"--journal: {exc.message}", err=True)
+                say_error(f"--journal: {exc.message}")
                 return EXIT_INVALID
             with contextlib.ExitStack() as files:
                 writer = None
@@ -132,8 +133,7 @@ def reconcile_command(
                             ReportWriter(report_path, fields=FIELDS, record=result_record)
                         )
                     except OSError as exc:
-                        click.echo(f"--report: cannot write {report_path}: {exc.strerror}",
-                                   err=True)
+                        say_error(f"--report: cannot write {report_path}: {exc.strerror}")
                         return EXIT_INVALID
                 try:
                     async with reconciliation as results:
@@ -143,7 +143,7 @@ def reconcile_command(
                             if not result.matched and len(problems) < LISTED:
                                 problems.append(_problem_line(result))
                 except JournalError as exc:
-                    click.echo(f"--journal: {exc.message}", err=True)
+                    say_error(f"--journal: {exc.message}")
                     return EXIT_INVALID
         summary = reconciliation.summary
         print_status_table(

@@ -36,12 +36,13 @@ def status_command(journal: str, batch_label: str | None, schema: str) -> None:
     from ..errors import JournalError
 
     if not journal.startswith(("postgresql://", "postgres://")):
-        click.echo("--journal: status reads a PostgreSQL journal (postgresql://...)", err=True)
+        click.echo("error: --journal: status reads a PostgreSQL journal (postgresql://...)",
+                   err=True)
         sys.exit(2)
     try:
         from ..batch.postgres import batch_status
     except ImportError:
-        click.echo("this needs the postgres extra: pip install 'ecartpay-async[postgres]'",
+        click.echo("error: this needs the postgres extra: pip install 'ecartpay-async[postgres]'",
                    err=True)
         sys.exit(2)
     try:
