@@ -167,6 +167,9 @@ class Claim:
     reference_id: str
     status: ClaimStatus
     entry: JournalEntry | None
+    #: A refused row another worker finished after this worker started (a peer of the
+    #: same run), rather than one done before it.
+    during_run: bool = False
 
 
 @runtime_checkable

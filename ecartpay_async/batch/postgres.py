@@ -531,7 +531,8 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
                              bool(before_start))
             if status is ClaimStatus.GRANTED:
                 granted[entry.reference_id] = digest
-            claims[entry.reference_id] = Claim(entry.reference_id, status, entry)
+            claims[entry.reference_id] = Claim(entry.reference_id, status, entry,
+                                               during_run=not before_start)
         if lock:
             for reference_id in digests.keys() - granted.keys() - claims.keys():
                 claims[reference_id] = Claim(reference_id, ClaimStatus.HELD, None)

@@ -311,7 +311,8 @@ class _SendRun:
             self.out, report, progress.tally if isinstance(progress, LiveProgress) else None
         )
         if batch.held_elsewhere or getattr(batch.journal, "shared", False):
-            render_worker(self.out, batch)
+            render_worker(self.out, batch,
+                          progress.tally if isinstance(progress, LiveProgress) else None)
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,
                            soft_wrap=True)
