@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..batch import BatchReport, CsvSource
     from ..client import AsyncClient
     from ..models.payouts import Payout
+    from .export import ReportWriter
 
 __all__ = ["main"]
 
@@ -207,6 +208,11 @@ def send_command(
         code = _run(run.against_sandbox, sandbox_faults)
     else:
         code = _run(run.against_api, base_url, environment)
+    if code == EXIT_INTERRUPTED:
+        from .interrupt import say_interrupted
+
+        say_interrupted(run.tally, run.total, report_path, run.report_rows,
+                        click.get_current_context(), journal=journal, sandbox=sandbox)
     sys.exit(code)
 
 
@@ -227,6 +233,11 @@ class _SendRun:
         self.out = out
         self.err = err
         self.json_run_id: str | None = None  # --log-format json: rows as JSON lines
+        from .display import Tally
+
+        self.tally = Tally()  # the counts so far, whatever the display (Ctrl-C says them)
+        self.total: int | None = None
+        self.report_rows: int | None = None  # rows the report lists, once it is closed
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
         client = _make_client(base_url, environment,
@@ -260,6 +271,11 @@ class _SendRun:
             )
         return code
 
+    def _count_report(self, writer: Callable[[], ReportWriter | None]) -> None:
+        # Runs after the report is closed (its rows all written), Ctrl-C or not.
+        opened = writer()
+        self.report_rows = None if opened is None else opened.rows
+
     async def _send(self, client: AsyncClient) -> int:
         from ..batch import BatchValidationError
         from ..errors import JournalError
@@ -278,6 +294,7 @@ class _SendRun:
             return EXIT_INVALID
         with contextlib.ExitStack() as files:
             writer = None
+            files.callback(self._count_report, lambda: writer)
             if self.report_path is not None:
                 try:
                     writer = files.enter_context(ReportWriter(self.report_path))
@@ -289,10 +306,12 @@ class _SendRun:
             events = RowEvents(run_id=self.json_run_id) if self.json_run_id else None
             try:
                 async with batch:
+                    self.total = batch.total
                     with events or LiveProgress(self.err, batch.total,
                                                 pauses=lambda: batch.pauses) as progress:
                         async for outcome in batch:
                             progress.add(outcome)
+                            self.tally.add(outcome)
                             if writer is not None:
                                 writer.write(outcome)
             except (BatchValidationError, JournalError) as exc:

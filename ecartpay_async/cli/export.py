@@ -1,8 +1,10 @@
 """Per-row report files: one line per input row, CSV or JSON Lines by extension.
 
-Rows are written as they finish (``row`` gives the input position), so writing a
-report costs no memory whatever the size of the batch. Amounts are written as exact
-decimal text; errors by their safe message (SDK errors never carry a secret).
+Rows are listed in the input's order (``row`` gives the position): each is written as
+soon as every row before it is, so the file holds only rows out of order, never the
+whole batch. A run cut short (Ctrl-C, a stop) still lists every row it handled, in
+order, at close. Amounts are written as exact decimal text; errors by their safe
+message (SDK errors never carry a secret).
 """
 
 from __future__ import annotations
@@ -72,6 +74,10 @@ class ReportWriter:
         self.json_lines = self.path.lower().endswith((".jsonl", ".ndjson", ".json"))
         self._file: IO[str] | None = None
         self._csv: Any = None
+        self._next_row = 1  # the input row to list next
+        self._waiting: dict[int, dict[str, Any]] = {}  # rows finished ahead of it
+        #: Rows listed so far.
+        self.rows = 0
 
     def __enter__(self) -> ReportWriter:
         self._file = open(self.path, "w", encoding="utf-8", newline="")
@@ -81,12 +87,24 @@ class ReportWriter:
         return self
 
     def write(self, item: Any) -> None:
-        assert self._file is not None
+        """List ``item`` (anything with a ``row``) once the rows before it are listed."""
         record = self._record(item)
+        row = getattr(item, "row", None)
+        if not isinstance(row, int) or row < self._next_row:
+            self._put(record)  # no position, or one already passed: as it comes
+            return
+        self._waiting[row] = record
+        while self._next_row in self._waiting:
+            self._put(self._waiting.pop(self._next_row))
+            self._next_row += 1
+
+    def _put(self, record: dict[str, Any]) -> None:
+        assert self._file is not None
         if self._csv is not None:
             self._csv.writerow(record)
         else:
             self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.rows += 1
 
     def __exit__(
         self,
@@ -95,5 +113,9 @@ class ReportWriter:
         tb: TracebackType | None,
     ) -> None:
         if self._file is not None:
+            # Rows finished while an earlier one never did (a cut-short run): in order.
+            for row in sorted(self._waiting):
+                self._put(self._waiting[row])
+            self._waiting.clear()
             self._file.close()
             self._file = None
