@@ -141,3 +141,15 @@ def test_a_bad_profile_is_refused_with_its_reason(tmp_path: Path) -> None:
     bad.write_text("{}", encoding="utf-8")
     with pytest.raises(ValueError, match="not a sandbox profile"):
         Sandbox(profile=bad)
+
+
+def test_a_retry_after_and_an_unreadable_list_are_reported_as_seen(tmp_path: Path) -> None:
+    # The list answers 429 with Retry-After every time: the probe says so, and leaves
+    # the list's shape out of the profile (the emulator keeps its default).
+    with Sandbox(faults="payouts.list:429=1,retry_after=7", seed=1) as sb:
+        result = probe(sb, tmp_path / "p.json", "--yes")
+    assert result.exit_code == 0, result.output
+    profile = load_profile(tmp_path / "p.json")
+    assert "Retry-After 7" in profile.findings["Retry-After"]
+    assert profile.settings.list_shape is None
+    assert "list_shape" not in json.loads((tmp_path / "p.json").read_text())["settings"]
