@@ -121,6 +121,7 @@ class JournalEntry:
         return self.state is not JournalState.PENDING
 
 
+@safe_repr
 @attrs.frozen(slots=True)
 class Forgotten:
     """What :meth:`SQLiteJournal.forget` / ``PostgresJournal.forget`` did: ``rows`` in

@@ -9,11 +9,13 @@ from decimal import Decimal
 
 import attrs
 
+from .._reprs import safe_repr
 from ..models.payouts import PayoutRequest
 
 __all__ = ["Lookalike", "lookalikes"]
 
 
+@safe_repr
 @attrs.frozen
 class Lookalike:
     """One recipient paid the same amount under several reference_ids (in file order)."""

@@ -31,6 +31,7 @@ import click
 import httpx
 
 from .. import _json
+from .._reprs import safe_repr
 from ..money import MINOR_UNITS
 from ..sandbox.profile import ProfileSettings, SandboxProfile
 from .app import EXIT_INVALID, EXIT_OK, _connection_options, _run, main
@@ -46,6 +47,7 @@ _QUOTE: Final = 200
 _NO_SUCH_ID: Final = "0" * 24
 
 
+@safe_repr
 @attrs.frozen
 class Plan:
     """What the probe sends, decided before anything goes out."""
@@ -90,6 +92,7 @@ class Plan:
                 "require_confirmation true (held, never confirmed)")
 
 
+@safe_repr
 @attrs.define
 class _Conversation:
     """The answers, as they come, and what they say."""

@@ -25,6 +25,8 @@ from typing import Any, Final
 
 import attrs
 
+from ._reprs import safe_repr
+
 __all__ = ["FORMAT", "ProfileSettings", "SandboxProfile", "load_profile"]
 
 FORMAT: Final = "ecartpay-sandbox-profile/1"
@@ -37,6 +39,7 @@ _CHOICES: Final[dict[str, tuple[object, ...]]] = {
 }
 
 
+@safe_repr
 @attrs.frozen
 class ProfileSettings:
     """What the emulator takes from a profile; ``None`` is "as the emulator does".
@@ -82,6 +85,7 @@ class ProfileSettings:
                    extra={k: v for k, v in data.items() if k not in names})
 
 
+@safe_repr
 @attrs.frozen
 class SandboxProfile:
     """A probe's result: the settings, the origin probed and what was seen (text)."""
