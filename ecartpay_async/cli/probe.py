@@ -37,7 +37,7 @@ from ..sandbox.profile import ProfileSettings, SandboxProfile
 from .app import EXIT_INVALID, EXIT_OK, _connection_options, _run, main
 from .wording import KEY_VARIABLES
 
-__all__ = ["Plan", "probe_command", "read_profile"]
+__all__ = ["Plan", "converse", "probe_command"]
 
 _PRODUCTION_HOSTS: Final = frozenset({"ecartpay.com", "www.ecartpay.com"})
 _SANDBOX_ORIGIN: Final = "https://sandbox.ecartpay.com"
@@ -155,11 +155,11 @@ async def converse(http: httpx.AsyncClient, public_key: str, private_key: str,
     same = await talk.ask("reuse", "POST", "/api/payouts", headers=authorized,
                           json=plan.payout(plan.amount))
     reuse = _reuse_behavior(same, original_id)
-    talk.note("reused reference_id, same payment", same, reuse or "not reproducible")
+    talk.note("reused reference_id, same payment", same, reuse or _unmatched(same))
     other = await talk.ask("conflict", "POST", "/api/payouts", headers=authorized,
                            json=plan.payout(plan.other_amount))
     conflict = _reuse_behavior(other, original_id)
-    talk.note("reused reference_id, another amount", other, conflict or "not reproducible")
+    talk.note("reused reference_id, another amount", other, conflict or _unmatched(other))
 
     found = await talk.ask("lookup", "GET", "/api/payouts", headers=authorized,
                            params={"reference_id": plan.reference_id})
@@ -232,6 +232,14 @@ def _reuse_behavior(answer: httpx.Response, original_id: object) -> str | None:
     return {400: "reject_400", 409: "reject_409"}.get(_status_meant(answer))
 
 
+def _unmatched(answer: httpx.Response) -> str:
+    """What a reuse answer the emulator cannot reproduce means."""
+    if answer.is_success:
+        return ("A SECOND PAYOUT: this API does not hold a reference_id to one payment; "
+                "the emulator cannot reproduce that")
+    return "an answer the emulator has no setting for"
+
+
 def _error_shape(answer: httpx.Response) -> str | None:
     if 400 <= answer.status_code < 500:
         return "status"
@@ -264,13 +272,6 @@ def _is_json_object(answer: httpx.Response) -> bool:
 def _quote(answer: httpx.Response) -> str:
     text = answer.text.replace("\n", " ")
     return text if len(text) <= _QUOTE else text[:_QUOTE] + "..."
-
-
-def read_profile(path: Path) -> SandboxProfile:
-    """The profile a probe wrote (for tests and tools)."""
-    from ..sandbox.profile import load_profile
-
-    return load_profile(path)
 
 
 def _is_production(base_url: str | None, environment: str) -> bool:

@@ -153,3 +153,19 @@ def test_a_retry_after_and_an_unreadable_list_are_reported_as_seen(tmp_path: Pat
     assert "Retry-After 7" in profile.findings["Retry-After"]
     assert profile.settings.list_shape is None
     assert "list_shape" not in json.loads((tmp_path / "p.json").read_text())["settings"]
+
+
+def test_answers_the_emulator_cannot_replay_are_named_and_left_out() -> None:
+    import httpx
+
+    from ecartpay_async.cli import probe as module
+
+    second = httpx.Response(200, json={"id": "another-payout"})
+    assert module._reuse_behavior(second, "original") is None
+    assert "A SECOND PAYOUT" in module._unmatched(second)
+    # The OpenAPI file's error shape: HTTP 500 with a body saying 400.
+    openapi = httpx.Response(500, json={"message": "reference_id used", "statusCode": 400})
+    assert module._reuse_behavior(openapi, "original") == "reject_400"
+    assert module._error_shape(openapi) == "openapi_500"
+    assert module._error_shape(httpx.Response(422, json={})) == "status"
+    assert module._reuse_behavior(httpx.Response(422, json={}), "original") is None
