@@ -52,6 +52,12 @@ EXIT_CODES: Final = (
 )
 
 
+#: click (8.2+) shows a group's help by raising this usage error: not a mistake.
+_HELP_SHOWN: Final[type[Exception] | tuple[()]] = getattr(
+    click.exceptions, "NoArgsIsHelpError", ()
+)
+
+
 class _Commands(click.Group):
     """The root group. A command reaching for a package of the ``cli`` extra that is not
     installed (``rich``, when only the ``sandbox`` extra brought click) names the extra
@@ -68,6 +74,8 @@ class _Commands(click.Group):
                 raise
             needs_the_cli_extra()
         except click.ClickException as exc:
+            if isinstance(exc, _HELP_SHOWN):
+                raise  # a group given no command: click shows its help
             # click's own layout (usage, then the hint), with "error:" as every command
             # of ours writes it rather than click's "Error:".
             if isinstance(exc, click.UsageError) and exc.ctx is not None:

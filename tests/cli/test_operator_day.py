@@ -170,3 +170,10 @@ def test_json_logs_keep_stderr_pure_json_lines(tmp_path: Path) -> None:
         assert all(isinstance(r, dict) and r["run_id"] == records[0]["run_id"] for r in records)
     assert records[0]["event"] == "message"
     assert records[0]["message"].startswith("error: 1 problem in")
+
+
+def test_a_group_without_a_command_still_shows_its_help() -> None:
+    result = run(["payouts"])
+    assert "Commands:" in result.output
+    assert "forget" in result.output
+    assert "error:" not in result.output
