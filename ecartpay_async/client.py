@@ -100,7 +100,7 @@ class AsyncClient:
         public_key: str | None = None,
         private_key: str | None = None,
         *,
-        environment: Literal["sandbox", "production"] = "sandbox",
+        environment: Literal["sandbox", "production"] | None = None,
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
@@ -120,6 +120,8 @@ class AsyncClient:
         from ._logging import configure_logging_from_env  # here: keeps the import cost
 
         configure_logging_from_env()  # ECARTPAY_LOG=debug|info|warning, read once
+        # As the command line reads them: an argument wins over the environment variables.
+        environment, base_url = _from_environment(environment, base_url)
         self.environment = environment
         self.account_email = None if account_email is None else check_email(
             account_email, field="account_email"
@@ -247,6 +249,23 @@ class AsyncClient:
         return f"AsyncClient(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
 
+def _from_environment(
+    environment: str | None, base_url: str | None
+) -> tuple[Literal["sandbox", "production"], str | None]:
+    """``environment`` and ``base_url``, completed from ``ECARTPAY_ENVIRONMENT`` and
+    ``ECARTPAY_BASE_URL`` when not given: an explicit ``environment`` also keeps the
+    variable's base URL out, so ``environment="production"`` in code means production."""
+    if base_url is None and environment is None:
+        base_url = os.environ.get("ECARTPAY_BASE_URL", "").strip() or None
+    if environment is None:
+        environment = os.environ.get("ECARTPAY_ENVIRONMENT", "").strip() or "sandbox"
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"environment must be 'sandbox' or 'production', got {environment!r}"
+        )
+    return environment, base_url  # type: ignore[return-value]  # one of ENVIRONMENTS
+
+
 def _resolve_base_url(environment: str, base_url: str | None) -> str:
     if base_url is not None:
         try:
@@ -257,7 +276,8 @@ def _resolve_base_url(environment: str, base_url: str | None) -> str:
             url is None or url.scheme not in ("http", "https") or not url.host
             or url.query or url.fragment
         ):
-            raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}")
+            raise ConfigurationError(f"base_url must be an http(s) origin, got {base_url!r}",
+                                     field="base_url")
         return base_url.rstrip("/")
     try:
         return ENVIRONMENTS[environment]
@@ -270,7 +290,7 @@ def _resolve_base_url(environment: str, base_url: str | None) -> str:
 def _key(value: str | None, env_var: str, name: str) -> Secret:
     value = value if value is not None else os.environ.get(env_var)
     if not value or not value.strip():
-        raise ConfigurationError(f"no {name}: pass {name}= or set {env_var}")
+        raise ConfigurationError(f"no {name}: pass {name}= or set {env_var}", field=name)
     return Secret(value.strip())
 
 

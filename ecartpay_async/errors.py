@@ -30,6 +30,7 @@ never a key, a token or a header: they are safe to log and to show.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
@@ -68,8 +69,20 @@ class EcartPayError(Exception):
         self.message = message
 
 
+def _shown(value: object) -> str:
+    """A value as a person reads it: ``985.50``, not ``Decimal('985.50')``; text quoted."""
+    if isinstance(value, (Decimal, int, bool)) or value is None:
+        return str(value)
+    return repr(value)
+
+
 class ConfigurationError(EcartPayError):
-    """The client cannot be built as asked (a missing key, an unknown environment)."""
+    """The client cannot be built as asked (a missing key, an unknown environment).
+    ``field`` names the argument at fault, when one is (``"base_url"``, ``"public_key"``)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ValidationError(EcartPayError, ValueError):
@@ -95,7 +108,9 @@ class IdempotencyConflictError(EcartPayError):
         differences: list[tuple[str, object, object]],
         existing: object = None,
     ) -> None:
-        detail = "; ".join(f"{f}: requested {a!r}, found {b!r}" for f, a, b in differences)
+        detail = "; ".join(
+            f"{f}: requested {_shown(a)}, found {_shown(b)}" for f, a, b in differences
+        )
         super().__init__(
             f"reference_id {reference_id!r} was already used for a different payout ({detail})"
         )

@@ -64,7 +64,8 @@ PUBLIC: dict[str, list[str]] = {
         "on_asyncio", "ssl_context",
     ],
     "ecartpay_async.sandbox": [
-        "FaultInjector", "FaultSpec", "FeeSchedule", "Sandbox", "SandboxState", "signature",
+        "FaultInjector", "FaultSpec", "FeeSchedule", "Sandbox", "SandboxProfile", "SandboxState",
+        "signature",
     ],
     "ecartpay_async.cli": ["main"],
     "ecartpay_async.telemetry": ["Telemetry", "TracedBatch", "route_template"],

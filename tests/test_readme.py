@@ -1,7 +1,7 @@
 """The README's examples, run in order against one sandbox, as a reader would follow them.
 
 Every fenced ```python and ```bash (or ``sh``, ``shell``, ``console``) block of README.md
-runs, top to bottom, against one :class:`~ecartpay_async.sandbox.Sandbox` started here.
+runs, top to bottom, against one ``ecartpay-async sandbox serve`` started here.
 Other blocks (```text, a bare fence) are not code. The conventions a README example
 can rely on:
 
@@ -12,10 +12,11 @@ can rely on:
   Before each block ``client`` is an open ``AsyncClient`` on the sandbox (the quick
   start's, as the sections after it assume).
 - ``ECARTPAY_PUBLIC_KEY``, ``ECARTPAY_PRIVATE_KEY`` and ``ECARTPAY_BASE_URL`` point
-  at the sandbox, and ``environment="sandbox"`` means it too.
+  at the sandbox, as after pasting what ``sandbox serve`` prints.
 - Names a reader's own program would hold are given: :func:`surroundings`.
 - Both kinds run in a scratch directory holding a copy of ``examples/``; shell blocks
-  run line by line with bash, and a line must exit 0.
+  run command by command with bash (a line ending in ``\\`` continues on the next, as
+  in a terminal), and each command must exit 0.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import ast
 import json
 import os
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -36,9 +39,7 @@ import anyio
 import attrs
 import pytest
 
-from ecartpay_async import client as client_module
 from ecartpay_async.client import AsyncClient
-from ecartpay_async.sandbox import Sandbox
 from ecartpay_async.sandbox.webhooks import signature
 
 ROOT = Path(__file__).parent.parent
@@ -107,28 +108,51 @@ def surroundings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    """The sandbox, the environment pointing at it, a scratch directory with examples/."""
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """``sandbox serve`` running, its printed ``export`` lines applied as a reader pastes
+    them (no other ECARTPAY_ setting), a scratch directory with examples/."""
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
-    with Sandbox(webhook_secret=WEBHOOK_SECRET) as sandbox:
-        monkeypatch.setenv("ECARTPAY_PUBLIC_KEY", sandbox.public_key)
-        monkeypatch.setenv("ECARTPAY_PRIVATE_KEY", sandbox.private_key)
-        monkeypatch.setenv("ECARTPAY_BASE_URL", sandbox.base_url)
-        monkeypatch.setitem(client_module.ENVIRONMENTS, "sandbox", sandbox.base_url)
-        # Shell blocks run this interpreter's `python` and `ecartpay-async`, on this tree.
-        monkeypatch.setenv("PATH", os.pathsep.join(
-            (str(Path(sys.executable).parent), os.environ.get("PATH", ""))
-        ))
-        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-            p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
-        ))
-        yield sandbox
+    for name in [n for n in os.environ if n.startswith("ECARTPAY_")]:
+        monkeypatch.delenv(name)
+    # Shell blocks run this interpreter's `python` and `ecartpay-async`, on this tree.
+    monkeypatch.setenv("PATH", os.pathsep.join(
+        (str(Path(sys.executable).parent), os.environ.get("PATH", ""))
+    ))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
+    ))
+    server = subprocess.Popen(
+        ["ecartpay-async", "sandbox", "serve", "--port", "0", "--webhook-secret", WEBHOOK_SECRET],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert server.stdout is not None
+        exported: dict[str, str] = {}
+        for line in server.stdout:  # what a reader pastes: `export NAME=value` lines
+            words = shlex.split(line, comments=True)
+            if words and words[0] == "export":
+                name, _, value = words[1].partition("=")
+                exported[name] = value
+            if "ECARTPAY_PRIVATE_KEY" in exported:
+                break
+        assert {"ECARTPAY_BASE_URL", "ECARTPAY_PUBLIC_KEY"} <= set(exported), exported
+        for name, value in exported.items():
+            monkeypatch.setenv(name, value)
+        yield exported
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_the_readme_runs_in_order_on_one_sandbox(
-    scratch: Sandbox, anyio_backend: str
+    scratch: dict[str, str], anyio_backend: str
 ) -> None:
     namespace: dict[str, Any] = {"__name__": "readme", **surroundings()}
     ran = 0
@@ -155,11 +179,23 @@ async def _run_python(block: Block, namespace: dict[str, Any], where: str) -> No
         await result
 
 
-async def _run_shell(block: Block, where: str) -> None:
-    for offset, line in enumerate(block.code.splitlines()):
-        command = line.strip()
-        if not command or command.startswith("#"):
+def shell_commands(code: str) -> Iterator[tuple[int, str]]:
+    """Each command of a shell block and its line offset; ``\\`` continues a line."""
+    start, parts = 0, []
+    for offset, line in enumerate(code.splitlines()):
+        if not parts:
+            start = offset
+        if line.rstrip().endswith("\\"):
+            parts.append(line.rstrip()[:-1])
             continue
+        command = " ".join([*parts, line]).strip()
+        parts = []
+        if command and not command.startswith("#"):
+            yield start, command
+
+
+async def _run_shell(block: Block, where: str) -> None:
+    for offset, command in shell_commands(block.code):
         result = await anyio.run_process(
             ["bash", "-c", command], check=False, stdin=subprocess.DEVNULL,
         )
@@ -168,3 +204,18 @@ async def _run_shell(block: Block, where: str) -> None:
             + result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
         )
 
+
+
+def test_the_readme_s_pytest_example_passes_under_pytest(tmp_path: Path) -> None:
+    """The fixture example, saved as the file it names, passes as a reader runs it."""
+    block = next(b for b in readme_blocks(README.read_text(encoding="utf-8"))
+                 if b.code.startswith("# test_payroll.py"))
+    (tmp_path / "test_payroll.py").write_text(block.code + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_payroll.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("ECARTPAY_", "PYTEST_"))},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " failed" not in result.stdout
+    assert "skipped" not in result.stdout  # an async test without a runner is skipped

@@ -522,7 +522,8 @@ class Batch(anyio.AsyncContextManagerMixin):
                 held[claim.reference_id] = (row, request)
             else:
                 await self._emit(outcomes, self._policy.refused(
-                    row, request, claim.entry, journal_row.fingerprint
+                    row, request, claim.entry, journal_row.fingerprint,
+                    by_peer=claim.during_run,
                 ))
         return sum(claim.status is ClaimStatus.GRANTED for claim in claims)
 

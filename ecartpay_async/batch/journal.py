@@ -74,6 +74,7 @@ from ..rules import fingerprint
 __all__ = [
     "Claim",
     "ClaimStatus",
+    "Forgotten",
     "Journal",
     "JournalEntry",
     "JournalRow",
@@ -120,6 +121,22 @@ class JournalEntry:
         return self.state is not JournalState.PENDING
 
 
+@safe_repr
+@attrs.frozen(slots=True)
+class Forgotten:
+    """What :meth:`SQLiteJournal.forget` / ``PostgresJournal.forget`` did: ``rows`` in
+    the batch, ``unfinished`` of them (``pending`` or ``sending``: not sent yet, or
+    perhaps in flight), and whether they were deleted."""
+
+    rows: int
+    unfinished: int
+    forgotten: bool
+
+
+#: The states a finished batch has none of: rows never sent, and rows maybe in flight.
+UNFINISHED_STATES: Final = ("pending", "sending")
+
+
 class JournalRow(NamedTuple):
     """A row as a batch hands it to the journal: its key, its fingerprint and, for
     journals that report totals, what it pays. A ``(reference_id, fingerprint)``
@@ -151,6 +168,9 @@ class Claim:
     reference_id: str
     status: ClaimStatus
     entry: JournalEntry | None
+    #: A refused row another worker finished after this worker started (a peer of the
+    #: same run), rather than one done before it.
+    during_run: bool = False
 
 
 @runtime_checkable
@@ -596,6 +616,25 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
             )
 
         await self._run(apply)
+
+    async def forget(self, *, force: bool = False) -> Forgotten:
+        """Delete every row, once the batch is finished (no row ``pending`` or
+        ``sending``) or with ``force``; otherwise delete nothing. A SQLite journal holds
+        one batch: this empties it, so the same reference_ids may be sent again (the
+        API's uniqueness and the lookup before a resend still guard each one)."""
+
+        def apply(conn: sqlite3.Connection) -> Forgotten:
+            rows, unfinished = conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE state IN (?, ?)) FROM payouts",
+                UNFINISHED_STATES,
+            ).fetchone()
+            if unfinished and not force:
+                return Forgotten(rows, unfinished, forgotten=False)
+            conn.execute("DELETE FROM payouts")
+            return Forgotten(rows, unfinished, forgotten=True)
+
+        result: Forgotten = await self._run(apply)
+        return result
 
     # -- reading (for tools and tests) ------------------------------------------------
 

@@ -42,6 +42,8 @@ class Outcome:
     the HTTP attempts of the create; ``recovered`` is True when the payout was found
     by its reference_id rather than answered by the create. ``latency`` is the
     seconds the row spent sending (retries included), None for a row never sent.
+    ``by_peer`` marks a ``skipped`` row that another worker sharing the journal
+    finished during this run (not an earlier run).
     """
 
     row: int
@@ -52,10 +54,19 @@ class Outcome:
     attempts: int = 0
     recovered: bool = False
     latency: float | None = None
+    by_peer: bool = False
 
     @property
     def reference_id(self) -> str | None:
         return None if self.request is None else self.request.reference_id
+
+    @property
+    def made_elsewhere(self) -> bool:
+        """Paid or pending, but found by a lookup before any attempt of this run: the
+        payout was made by an earlier run, or by a worker that died before recording
+        it (its row taken over here)."""
+        return (self.status in (OutcomeStatus.PAID, OutcomeStatus.PENDING)
+                and self.recovered and self.attempts == 0)
 
     @property
     def ok(self) -> bool:

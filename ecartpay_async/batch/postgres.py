@@ -91,7 +91,15 @@ from psycopg.conninfo import conninfo_to_dict
 from .._reprs import safe_repr
 from ..errors import JournalError
 from .dsn import hide_password, mask_dsn
-from .journal import Claim, ClaimStatus, JournalEntry, JournalRow, JournalState
+from .journal import (
+    UNFINISHED_STATES,
+    Claim,
+    ClaimStatus,
+    Forgotten,
+    JournalEntry,
+    JournalRow,
+    JournalState,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import LiteralString
@@ -524,7 +532,8 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
                              bool(before_start))
             if status is ClaimStatus.GRANTED:
                 granted[entry.reference_id] = digest
-            claims[entry.reference_id] = Claim(entry.reference_id, status, entry)
+            claims[entry.reference_id] = Claim(entry.reference_id, status, entry,
+                                               during_run=not before_start)
         if lock:
             for reference_id in digests.keys() - granted.keys() - claims.keys():
                 claims[reference_id] = Claim(reference_id, ClaimStatus.HELD, None)
@@ -666,6 +675,26 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
             return None if record is None else _entry(record)
 
         result: JournalEntry | None = await self._transact(work)
+        return result
+
+    async def forget(self, *, force: bool = False) -> Forgotten:
+        """Delete this journal's batch (the rows labelled ``batch``) once it is finished
+        (no row ``pending`` or ``sending``) or with ``force``; otherwise delete nothing.
+        Other batches in the database are left as they are."""
+
+        def work(conn: psycopg.Connection[Any]) -> Forgotten:
+            # Locked first: a worker cannot claim a row between the count and the delete.
+            states = [state for (state,) in self._execute(
+                conn, sql.SQL("SELECT state FROM {} WHERE batch = %s FOR UPDATE").format(
+                    self._table()), (self.batch,))]
+            unfinished = sum(state in UNFINISHED_STATES for state in states)
+            if unfinished and not force:
+                return Forgotten(len(states), unfinished, forgotten=False)
+            self._execute(conn, sql.SQL("DELETE FROM {} WHERE batch = %s").format(self._table()),
+                          (self.batch,))
+            return Forgotten(len(states), unfinished, forgotten=True)
+
+        result: Forgotten = await self._transact(work)
         return result
 
     async def status(self, batch: str | None = None) -> list[BatchStatus]:

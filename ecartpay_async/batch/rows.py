@@ -233,13 +233,14 @@ class RowPolicy:
         )
 
     def refused(
-        self, row: int, request: PayoutRequest, entry: JournalEntry | None, digest: str
+        self, row: int, request: PayoutRequest, entry: JournalEntry | None, digest: str,
+        *, by_peer: bool = False,
     ) -> Outcome:
         """The outcome of a row its claim refused: done (``skipped``), a duplicate or
         another payment (as :meth:`process` would say), or failed on another worker
         during this run (final for this run; a later run tries it again)."""
         assert entry is not None
-        early = self._check_prior(row, request, entry, digest)
+        early = self._check_prior(row, request, entry, digest, by_peer=by_peer)
         if early is not None:
             return early
         error = BatchAbortedError(
@@ -267,9 +268,11 @@ class RowPolicy:
     # -- the steps -----------------------------------------------------------------------
 
     def _check_prior(
-        self, row: int, request: PayoutRequest, prior: JournalEntry, digest: str
+        self, row: int, request: PayoutRequest, prior: JournalEntry, digest: str,
+        *, by_peer: bool = False,
     ) -> Outcome | None:
-        """The outcome for a row the journal says must not be sent now, else None."""
+        """The outcome for a row the journal says must not be sent now, else None.
+        ``by_peer``: another worker of this run finished it (not an earlier run)."""
         reference_id = prior.reference_id
         if prior.run_id == self._run_id:
             error = ValidationError("reference_id", f"duplicate {reference_id!r} in this batch")
@@ -295,7 +298,8 @@ class RowPolicy:
                 require_confirmation=request.require_confirmation,
             )
             return self._finish(
-                Outcome(row, OutcomeStatus.SKIPPED, request, payout=payout), api=False
+                Outcome(row, OutcomeStatus.SKIPPED, request, payout=payout, by_peer=by_peer),
+                api=False,
             )
         return None
 

@@ -7,7 +7,7 @@ line naming the extra to install and exits 2, instead of a traceback.
 from ._extra import is_missing_extra, needs_the_cli_extra
 
 try:
-    from . import confirm, reconcile  # noqa: F401 (they register their commands)
+    from . import confirm, forget, probe, reconcile  # noqa: F401 (they register commands)
     from .app import main
 except ModuleNotFoundError as exc:
     if not is_missing_extra(exc):

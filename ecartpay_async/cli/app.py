@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -24,6 +23,7 @@ from .._version import __version__
 from ._extra import is_missing_extra, needs_the_cli_extra
 from ._params import POSITIVE_FINITE, checked_journal, non_empty
 from .csv_options import csv_format_options, csv_source
+from .wording import KEY_VARIABLES, counted, say_error
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..batch import BatchReport, CsvSource, CsvSummary
     from ..client import AsyncClient
     from ..models.payouts import Payout
+    from .export import ReportWriter
 
 __all__ = ["main"]
 
@@ -51,8 +52,12 @@ EXIT_CODES: Final = (
                    "reached"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
-#: Where the keys come from: the command line never takes a key as an option.
-KEY_VARIABLES: Final = ("ECARTPAY_PUBLIC_KEY", "ECARTPAY_PRIVATE_KEY")
+
+
+#: click (8.2+) shows a group's help by raising this usage error: not a mistake.
+_HELP_SHOWN: Final[type[Exception] | tuple[()]] = getattr(
+    click.exceptions, "NoArgsIsHelpError", ()
+)
 
 
 class _Commands(click.Group):
@@ -70,6 +75,17 @@ class _Commands(click.Group):
             if not is_missing_extra(exc):
                 raise
             needs_the_cli_extra()
+        except click.ClickException as exc:
+            if isinstance(exc, _HELP_SHOWN):
+                raise  # a group given no command: click shows its help
+            # click's own layout (usage, then the hint), with "error:" as every command
+            # of ours writes it rather than click's "Error:".
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+                click.echo(f"Try '{exc.ctx.command_path} {exc.ctx.help_option_names[0]}' "
+                           "for help.\n", err=True)
+            say_error(exc.format_message())
+            sys.exit(exc.exit_code)
 
 
 def _send_epilog() -> str:
@@ -164,15 +180,30 @@ def send_command(
     optionally require_confirmation)."""
     from ..batch import BatchValidationError
 
+    json_stderr = None
+    if log_format == "json":  # every line on stderr a JSON object, whatever happens
+        from .events import MessagesAsJson
+
+        json_stderr = MessagesAsJson(sys.stderr)
+        sys.stderr = json_stderr  # a text stream, as TextIO is
+
+        def restore(wrapper: MessagesAsJson = json_stderr) -> None:
+            wrapper.close()
+            sys.stderr = wrapper.stream
+
+        click.get_current_context().call_on_close(restore)
     out, err = _console(), _console(stderr=True)
     source = csv_source(file, decimal_separator, delimiter, columns)
     try:
         summary = source.validate()
     except BatchValidationError as exc:
-        click.echo(exc.message, err=True)
+        say_error(exc.message)
         sys.exit(EXIT_INVALID)
     if dry_run:
         _print_dry_run(out, file, summary)
+        from .dry_run import warn_lookalikes
+
+        warn_lookalikes(out, source)
         _run(_show_balances, out, summary.totals, sandbox, base_url, environment)
         sys.exit(EXIT_OK)
     from .approval import approve_send  # real money waits for the operator's approval
@@ -192,11 +223,16 @@ def send_command(
         from .._logging import configure_logging_from_env
 
         configure_logging_from_env(json_lines=True)
-        run.json_events = True
+        run.json_run_id = json_stderr.run_id if json_stderr is not None else None
     if sandbox:
         code = _run(run.against_sandbox, sandbox_faults)
     else:
         code = _run(run.against_api, base_url, environment)
+    if code == EXIT_INTERRUPTED:
+        from .interrupt import say_interrupted
+
+        say_interrupted(run.tally, run.total, report_path, run.report_rows,
+                        click.get_current_context(), journal=journal, sandbox=sandbox)
     sys.exit(code)
 
 
@@ -216,7 +252,12 @@ class _SendRun:
         self.report_path = report_path
         self.out = out
         self.err = err
-        self.json_events = False
+        self.json_run_id: str | None = None  # --log-format json: rows as JSON lines
+        from .display import Tally
+
+        self.tally = Tally()  # the counts so far, whatever the display (Ctrl-C says them)
+        self.total: int | None = None
+        self.report_rows: int | None = None  # rows the report lists, once it is closed
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
         client = _make_client(base_url, environment,
@@ -230,13 +271,12 @@ class _SendRun:
         try:
             from ..sandbox import Sandbox
         except ImportError:
-            click.echo("--sandbox needs the sandbox extra: "
-                       "pip install 'ecartpay-async[sandbox]'", err=True)
+            say_error("--sandbox needs the sandbox extra: pip install 'ecartpay-async[sandbox]'")
             return EXIT_INVALID
         try:
             emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None)
         except ValueError as exc:
-            click.echo(f"--sandbox-faults: {exc}", err=True)
+            say_error(f"--sandbox-faults: {exc}")
             return EXIT_INVALID
         async with emulator:
             self.err.print("Running against the in-process sandbox (no real money moves).")
@@ -245,10 +285,16 @@ class _SendRun:
             payouts = emulator.state.payouts()
             references = {p.reference_id for p in payouts}
             self.out.print(
-                f"sandbox: {len(payouts):,} payouts recorded for {len(references):,} reference_ids",
+                f"sandbox: {counted(len(payouts), 'payout')} recorded for "
+                f"{counted(len(references), 'reference_id')}",
                 highlight=False,
             )
         return code
+
+    def _count_report(self, writer: Callable[[], ReportWriter | None]) -> None:
+        # Runs after the report is closed (its rows all written), Ctrl-C or not.
+        opened = writer()
+        self.report_rows = None if opened is None else opened.rows
 
     async def _send(self, client: AsyncClient) -> int:
         from ..batch import BatchValidationError
@@ -264,38 +310,40 @@ class _SendRun:
         try:
             batch = client.payouts.batch(self.source, **self.options)
         except ImportError as exc:
-            click.echo(str(exc), err=True)  # a postgresql:// journal without the extra
+            say_error(str(exc))  # a postgresql:// journal without the extra
             return EXIT_INVALID
         with contextlib.ExitStack() as files:
             writer = None
+            files.callback(self._count_report, lambda: writer)
             if self.report_path is not None:
                 try:
                     writer = files.enter_context(ReportWriter(self.report_path))
                 except OSError as exc:
-                    click.echo(f"--report: cannot write {self.report_path}: {exc.strerror}",
-                               err=True)
+                    say_error(f"--report: cannot write {self.report_path}: {exc.strerror}")
                     return EXIT_INVALID
             from .events import RowEvents
 
-            events = RowEvents() if self.json_events else None
+            events = RowEvents(run_id=self.json_run_id) if self.json_run_id else None
             try:
                 async with batch:
+                    self.total = batch.total
                     with events or LiveProgress(self.err, batch.total,
                                                 pauses=lambda: batch.pauses) as progress:
                         async for outcome in batch:
                             progress.add(outcome)
+                            self.tally.add(outcome)
                             if writer is not None:
                                 writer.write(outcome)
                                 if writer.failure is not None and not batch.stopped:
                                     batch.stop("the report cannot be written")
             except (BatchValidationError, JournalError) as exc:
                 # Raised before anything was sent (pre-flight or opening the journal).
-                click.echo(exc.message, err=True)
+                say_error(exc.message)
                 return EXIT_INVALID
         report = batch.report
         if writer is not None and writer.problem is not None:
-            click.echo(f"{writer.problem}; the batch stopped (rows sent so far are in "
-                       "the journal and on Ecart Pay)", err=True)
+            say_error(f"{writer.problem}; the batch stopped (rows sent so far are in "
+                      "the journal and on Ecart Pay)")
             return EXIT_STOPPED
         unreachable = _unreachable(report, client.base_url)
         if unreachable is not None and not report.attempts:
@@ -308,7 +356,8 @@ class _SendRun:
             self.out, report, progress.tally if isinstance(progress, LiveProgress) else None
         )
         if batch.held_elsewhere or getattr(batch.journal, "shared", False):
-            render_worker(self.out, batch)
+            render_worker(self.out, batch,
+                          progress.tally if isinstance(progress, LiveProgress) else None)
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,
                            soft_wrap=True, markup=False)
@@ -342,7 +391,7 @@ def _print_dry_run(out: Console, file: Path, summary: CsvSummary) -> None:
 
     # The title is a line of its own, never wrapped: a table title wraps to the table's
     # width and would cut the file's path in two.
-    out.print(f"{file}: {summary.rows:,} valid rows (dry run, nothing sent)",
+    out.print(f"{file}: {counted(summary.rows, 'valid row')} (dry run, nothing sent)",
               soft_wrap=True, highlight=False, markup=False)
     # Largest and smallest beside the total: an amount read 1000x off stands out.
     table = Table()
@@ -355,7 +404,9 @@ def _print_dry_run(out: Console, file: Path, summary: CsvSummary) -> None:
     out.print(table)
     confirmations = summary.require_confirmation
     if confirmations:
-        out.print(f"{confirmations:,} rows require confirmation (they will stay pending)",
+        requires = "requires" if confirmations == 1 else "require"
+        out.print(f"{counted(confirmations, 'row')} {requires} confirmation "
+                  "(they will stay pending)",
                   highlight=False)
 
 
@@ -380,7 +431,9 @@ async def _show_balances(
         try:
             api = AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
         except ConfigurationError as exc:
-            balances = Balances(unavailable=exc.message)
+            from .wording import configuration_problem
+
+            balances = Balances(unavailable=configuration_problem(exc))
         else:
             async with api:
                 balances = await fetch_balances(api, currencies)
@@ -508,19 +561,14 @@ def _make_client(
     """
     from ..client import AsyncClient
     from ..errors import ConfigurationError
+    from .wording import configuration_problem
 
     try:
         return AsyncClient(base_url=base_url, environment=environment)  # type: ignore[arg-type]
     except ConfigurationError as exc:
-        # The client says it the Python way (public_key=); here keys come from the
-        # environment only.
-        missing = [name for name in KEY_VARIABLES if not os.environ.get(name, "").strip()]
-        if missing:
-            variables = " and ".join(missing)
-            click.echo(f"error: no Ecart Pay keys: set the environment variable"
-                       f"{'s' if len(missing) > 1 else ''} {variables}{without_keys}", err=True)
-        else:
-            click.echo(f"error: {exc.message}", err=True)
+        # The client says it the Python way (public_key=); here, in options and variables.
+        problem = configuration_problem(exc, base_url=base_url, without_keys=without_keys)
+        click.echo(f"error: {problem}", err=True)
         return None
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,6 +30,7 @@ from .app import (
     _show_payout,
     payouts,
 )
+from .wording import counted, say_error
 
 __all__ = ["FIELDS", "confirm_command", "confirm_from_file", "outcome_record"]
 
@@ -90,7 +91,31 @@ def _aware_datetime(
         ) from None
     if when.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no UTC offset; write {AVAILABLE_AT_FORMS}")
+    if when <= datetime.now(timezone.utc) and not _release_now_anyway(value):
+        # A wrong year would credit every held payout at once: never without a yes.
+        raise click.BadParameter(
+            f"{value!r} is in the past: the payouts would be credited at once; "
+            "check the date, or leave --available-at out to release them now"
+        )
     return when
+
+
+def _release_now_anyway(value: str) -> bool:
+    """On a terminal, the operator may say a past --available-at is meant; elsewhere no."""
+    if not on_a_terminal():
+        return False
+    try:
+        return click.confirm(
+            f"--available-at {value} is in the past: the payouts would be credited now. "
+            "Release them now?", default=False, err=True,
+        )
+    except click.Abort:  # Ctrl-C or end of input at the question
+        return False
+
+
+def on_a_terminal() -> bool:
+    """Whether someone is there to answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 @payouts.command("confirm")
@@ -154,11 +179,11 @@ def confirm_from_file(
     try:
         rows = source.validate()
     except BatchValidationError as exc:
-        click.echo(exc.message, err=True)
+        say_error(exc.message)
         return EXIT_INVALID
     out = _console()
-    _console(stderr=True).print(f"confirming {rows:,} rows from {file}...", highlight=False,
-                                soft_wrap=True, markup=False)
+    _console(stderr=True).print(f"confirming {counted(rows, 'row')} from {file}...",
+                                highlight=False, soft_wrap=True, markup=False)
 
     async def run() -> int:
         from .export import ReportStopped, ReportWriter
@@ -176,7 +201,7 @@ def confirm_from_file(
                         ReportWriter(report_path, fields=FIELDS, record=outcome_record)
                     )
                 except OSError as exc:
-                    click.echo(f"--report: cannot write {report_path}: {exc.strerror}", err=True)
+                    say_error(f"--report: cannot write {report_path}: {exc.strerror}")
                     return EXIT_INVALID
             try:
                 async with client, batch:
@@ -188,8 +213,7 @@ def confirm_from_file(
             except ReportStopped:
                 pass  # said below
         if writer is not None and writer.problem is not None:
-            click.echo(f"{writer.problem}; stopped (rows confirmed so far are on Ecart Pay)",
-                       err=True)
+            say_error(f"{writer.problem}; stopped (rows confirmed so far are on Ecart Pay)")
             return EXIT_INVALID
         report = batch.report
         print_status_table(

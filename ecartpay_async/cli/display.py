@@ -22,11 +22,12 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from ..batch.outcome import Outcome, OutcomeStatus
 from ..models.common import PayoutStatus
+from .wording import counted
 
 if TYPE_CHECKING:
     from .._pause import PauseStats
@@ -43,6 +44,8 @@ _PLAIN_INTERVAL: Final = 2.0
 _ETA_MIN_ROWS: Final = 100
 #: The summary's label for skipped rows whose payout still waits for a confirmation.
 STILL_PENDING: Final = "still pending"
+#: The summary's row for rows another worker sharing the journal finished meanwhile.
+BY_OTHER_WORKERS: Final = "done by other workers (this run)"
 
 _STYLES: Final = {
     OutcomeStatus.PAID: "green",
@@ -59,6 +62,7 @@ def is_still_pending(outcome: Outcome) -> bool:
     payout = outcome.payout
     return (
         outcome.status is OutcomeStatus.SKIPPED
+        and not outcome.by_peer  # another worker of this run: counted apart
         and payout is not None
         and payout.status == PayoutStatus.PENDING
     )
@@ -69,6 +73,10 @@ class Tally:
 
     Skipped rows still waiting for a confirmation are counted apart
     (:attr:`still_pending`), so they are shown as pending, not hidden among the done.
+    With several workers, rows another worker finished during this run are counted
+    apart too (:attr:`by_peer`): they were not done "by an earlier run". Payouts found
+    made before this run touched them (a dead worker's, an earlier run's) are
+    :attr:`made_elsewhere`: not "made here".
     """
 
     def __init__(self) -> None:
@@ -76,10 +84,18 @@ class Tally:
         self.done = 0
         self.still_pending = 0
         self.still_pending_amounts: dict[str, Decimal] = {}
+        self.by_peer = 0
+        self.by_peer_amounts: dict[str, Decimal] = {}
+        self.made_elsewhere = 0
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome.status] += 1
         self.done += 1
+        self.made_elsewhere += outcome.made_elsewhere
+        if outcome.by_peer and outcome.request is not None:
+            currency, amount = outcome.request.currency, outcome.request.amount
+            self.by_peer += 1
+            self.by_peer_amounts[currency] = self.by_peer_amounts.get(currency, Decimal(0)) + amount
         if is_still_pending(outcome):
             assert outcome.request is not None  # skipped rows always have one
             currency, amount = outcome.request.currency, outcome.request.amount
@@ -94,8 +110,11 @@ class Tally:
                  for s in (OutcomeStatus.PAID, OutcomeStatus.PENDING, OutcomeStatus.FAILED)]
         if self.still_pending:
             parts.append(f"still_pending={self.still_pending}")
-        if counts[OutcomeStatus.SKIPPED] > self.still_pending:
-            parts.append(f"skipped={counts[OutcomeStatus.SKIPPED] - self.still_pending}")
+        if self.by_peer:
+            parts.append(f"by_other_workers={self.by_peer}")
+        if counts[OutcomeStatus.SKIPPED] > self.still_pending + self.by_peer:
+            skipped = counts[OutcomeStatus.SKIPPED] - self.still_pending - self.by_peer
+            parts.append(f"skipped={skipped}")
         if counts[OutcomeStatus.NOT_ATTEMPTED]:
             parts.append(f"not_attempted={counts[OutcomeStatus.NOT_ATTEMPTED]}")
         return " ".join(parts)
@@ -115,8 +134,10 @@ class _PauseColumn(ProgressColumn):
     """Whether the server asked the client to wait, read at every refresh (the bar
     redraws during a pause, when no row finishes)."""
 
-    def __init__(self, pauses: Callable[[], PauseStats]) -> None:
-        super().__init__()
+    def __init__(
+        self, pauses: Callable[[], PauseStats], table_column: Column | None = None
+    ) -> None:
+        super().__init__(table_column=table_column)
         self._pauses = pauses
 
     def render(self, task: Task) -> Text:
@@ -154,18 +175,27 @@ class LiveProgress:
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         if console.is_terminal:
+            # Done/total, percent, rate and ETA never shrink (done/total must stay
+            # readable at 80 columns); the bar shrinks first, then the tally and the
+            # pauses wrap onto more lines.
+            def fixed() -> Column:
+                return Column(no_wrap=True)
+
+            def wraps() -> Column:
+                return Column(overflow="fold", ratio=1, min_width=10)
+
             columns: list[ProgressColumn | str] = [
-                TextColumn("[bold]payouts"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TaskProgressColumn(),
-                _RateColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[tally]}"),
+                TextColumn("[bold]payouts", table_column=fixed()),
+                BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=3)),
+                MofNCompleteColumn(table_column=fixed()),
+                TaskProgressColumn(table_column=fixed()),
+                _RateColumn(table_column=fixed()),
+                TextColumn("ETA", table_column=fixed()),
+                TimeRemainingColumn(table_column=fixed()),
+                TextColumn("{task.fields[tally]}", table_column=wraps()),
             ]
             if pauses is not None:
-                columns.append(_PauseColumn(pauses))
+                columns.append(_PauseColumn(pauses, table_column=wraps()))
             self._bar = Progress(*columns, console=console, transient=False)
 
     def __enter__(self) -> LiveProgress:
@@ -227,11 +257,16 @@ def summary_table(report: BatchReport, tally: Tally | None = None) -> Table:
 
     still_pending = tally.still_pending if tally is not None else 0
     still_amounts = tally.still_pending_amounts if tally is not None else {}
+    by_peer = tally.by_peer if tally is not None else 0
+    peer_amounts = tally.by_peer_amounts if tally is not None else {}
     for status in OutcomeStatus:
         count, totals = report.count(status), report.totals(status)
         if status is OutcomeStatus.SKIPPED:
-            count -= still_pending
-            totals = {c: a - still_amounts.get(c, Decimal(0)) for c, a in totals.items()}
+            count -= still_pending + by_peer
+            totals = {c: a - still_amounts.get(c, Decimal(0)) - peer_amounts.get(c, Decimal(0))
+                      for c, a in totals.items()}
+            if by_peer:
+                add_row(Text(BY_OTHER_WORKERS, style=_STYLES[status]), by_peer, peer_amounts)
         if count or status in (OutcomeStatus.PAID, OutcomeStatus.FAILED):
             add_row(Text(str(status), style=_STYLES[status]), count, totals)
         if status is OutcomeStatus.PENDING and still_pending:
@@ -255,8 +290,9 @@ def render_summary(console: Console, report: BatchReport, tally: Tally | None = 
             f"p99 {_ms(report.latency_p99)}"
         )
     console.print(
-        f"{report.duration:.1f} s, {report.rate:,.0f} rows/s; {report.attempts:,} attempts "
-        f"({report.retries:,} retries), {report.recovered:,} recovered by reference_id lookup"
+        f"{report.duration:.1f} s, {report.rate:,.0f} rows/s; "
+        f"{counted(report.attempts, 'attempt')} ({counted(report.retries, 'retry', 'retries')}), "
+        f"{report.recovered:,} recovered by reference_id lookup"
         f"{latency}",
         highlight=False,
         soft_wrap=True,
@@ -280,13 +316,16 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:,.0f} ms"
 
 
-def render_worker(console: Console, batch: Batch) -> None:
-    """What this worker did when several share a journal."""
+def render_worker(console: Console, batch: Batch, tally: Tally | None = None) -> None:
+    """What this worker did when several share a journal: payouts it made (not those
+    it found made by a dead worker or an earlier run), rows others finished, and how
+    many rows (each once) it found held by other workers."""
     report = batch.report
+    made = report.paid + report.pending - (tally.made_elsewhere if tally is not None else 0)
     console.print(
-        f"worker {batch.run_id}: {report.paid + report.pending:,} payouts made here, "
-        f"{report.skipped:,} rows done elsewhere or before, {batch.held_elsewhere:,} rows "
-        "found held by other workers",
+        f"worker {batch.run_id}: {counted(made, 'payout')} made here, "
+        f"{counted(report.skipped, 'row')} done elsewhere or before, "
+        f"{counted(batch.held_elsewhere, 'row')} found held by other workers",
         highlight=False,
         soft_wrap=True,
         markup=False,

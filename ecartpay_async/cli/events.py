@@ -4,11 +4,15 @@ Each finished row is ``{"event": "payout", "run_id", "row", "reference_id", "sta
 "attempts", "latency_ms", "payout_id", "error_type", "error", "time"}``; the end of
 the run is ``{"event": "batch", "run_id", "total", "counts", "duration_s", "aborted"}``.
 ``run_id`` ties the lines of one run together. Errors are the SDK's safe messages
-with email addresses masked; no amount, email or key is written.
+with email addresses masked; no amount, email or key is written. Anything else the
+command says on stderr (a refused file, a stop, an interruption) becomes
+``{"event": "message", "run_id", "message", "time"}`` (:class:`MessagesAsJson`), so
+stderr stays pure JSON lines.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -21,7 +25,54 @@ from ..batch.report import describe_error
 if TYPE_CHECKING:
     from ..batch import BatchReport, Outcome
 
-__all__ = ["RowEvents"]
+__all__ = ["MessagesAsJson", "RowEvents", "json_line"]
+
+
+def json_line(run_id: str, fields: dict[str, Any]) -> str:
+    """One record: its time (UTC, milliseconds), the run, the fields; newline-ended."""
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e3):03d}Z"
+    return json.dumps({"time": stamp, "run_id": run_id, **fields}, ensure_ascii=False) + "\n"
+
+
+class MessagesAsJson(io.TextIOBase):
+    """stderr while ``--log-format json`` runs: a line that is already a JSON object
+    passes as it is; any other line becomes a ``message`` record of the same run."""
+
+    def __init__(self, stream: TextIO, run_id: str | None = None) -> None:
+        super().__init__()
+        self.stream = stream
+        self.run_id = run_id or uuid.uuid4().hex
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._partial:
+            self._emit(self._partial)
+            self._partial = ""
+        self.stream.flush()
+        super().close()
+
+    def _emit(self, line: str) -> None:
+        if not line.strip():
+            return
+        try:
+            is_record = isinstance(json.loads(line), dict)
+        except ValueError:
+            is_record = False
+        self.stream.write(line + "\n" if is_record else json_line(
+            self.run_id, {"event": "message", "message": mask_emails(line.strip())}))
 
 
 class RowEvents:
@@ -61,7 +112,4 @@ class RowEvents:
         })
 
     def _write(self, fields: dict[str, Any]) -> None:
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e3):03d}Z"
-        record = {"time": stamp, "run_id": self.run_id, **fields}
-        self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.stream.write(json_line(self.run_id, fields))

@@ -1,8 +1,10 @@
 """Per-row report files: one line per input row, CSV or JSON Lines by extension.
 
-Rows are written as they finish (``row`` gives the input position), so writing a
-report costs no memory whatever the size of the batch. Amounts are written as exact
-decimal text; errors by their safe message (SDK errors never carry a secret).
+Rows are listed in the input's order (``row`` gives the position): each is written as
+soon as every row before it is, so the file holds only rows out of order, never the
+whole batch. A run cut short (Ctrl-C, a stop) still lists every row it handled, in
+order, at close. Amounts are written as exact decimal text; errors by their safe
+message (SDK errors never carry a secret).
 
 In a CSV report, text a spreadsheet would run as a formula (beginning with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return: a reference_id such as
@@ -112,6 +114,10 @@ class ReportWriter:
         self._csv: Any = None
         #: The error that stopped the writing (then later rows are not written).
         self.failure: OSError | None = None
+        self._next_row = 1  # the input row to list next
+        self._waiting: dict[int, dict[str, Any]] = {}  # rows finished ahead of it
+        #: Rows listed so far.
+        self.rows = 0
 
     def __enter__(self) -> ReportWriter:
         """Open the file and write the CSV header through to it: a full disk, a
@@ -128,10 +134,23 @@ class ReportWriter:
         return self
 
     def write(self, item: Any) -> None:
-        """Write one row; a failure is kept in :attr:`failure` (see the module docstring)."""
+        """List ``item`` (anything with a ``row``) once the rows before it are listed; a
+        failure is kept in :attr:`failure` (see the module docstring)."""
         if self._file is None or self.failure is not None:
             return
         record = self._record(item)
+        row = getattr(item, "row", None)
+        if not isinstance(row, int) or row < self._next_row:
+            self._put(record)  # no position, or one already passed: as it comes
+            return
+        self._waiting[row] = record
+        while self._next_row in self._waiting and self.failure is None:
+            self._put(self._waiting.pop(self._next_row))
+            self._next_row += 1
+
+    def _put(self, record: dict[str, Any]) -> None:
+        if self._file is None:
+            return
         try:
             if self._csv is not None:
                 self._csv.writerow({key: spreadsheet_safe(v) for key, v in record.items()})
@@ -141,6 +160,8 @@ class ReportWriter:
         except OSError as exc:
             self.failure = exc
             self._abandon()
+            return
+        self.rows += 1
 
     @property
     def problem(self) -> str | None:
@@ -163,6 +184,10 @@ class ReportWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Rows finished while an earlier one never did (a cut-short run): in order.
+        for row in sorted(self._waiting):
+            self._put(self._waiting[row])
+        self._waiting.clear()
         file, self._file = self._file, None
         if file is not None:
             try:

@@ -27,6 +27,7 @@ from .app import (
     payouts,
 )
 from .csv_options import csv_format_options, csv_source
+from .wording import counted, say_error
 
 __all__ = ["FIELDS", "reconcile_command", "result_record"]
 
@@ -112,10 +113,10 @@ def reconcile_command(
     try:
         rows = source.validate().rows
     except BatchValidationError as exc:
-        click.echo(exc.message, err=True)
+        say_error(exc.message)
         sys.exit(EXIT_INVALID)
     out = _console()
-    _console(stderr=True).print(f"checking {rows:,} rows of {file} against Ecart Pay...",
+    _console(stderr=True).print(f"checking {counted(rows, 'row')} of {file} against Ecart Pay...",
                                 highlight=False, soft_wrap=True, markup=False)
 
     async def run() -> int:
@@ -132,7 +133,7 @@ def reconcile_command(
                     source, concurrency=concurrency, journal=journal, journal_schema=schema
                 )
             except JournalError as exc:
-                click.echo(f"--journal: {exc.message}", err=True)
+                say_error(f"--journal: {exc.message}")
                 return EXIT_INVALID
             with contextlib.ExitStack() as files:
                 writer = None
@@ -142,8 +143,7 @@ def reconcile_command(
                             ReportWriter(report_path, fields=FIELDS, record=result_record)
                         )
                     except OSError as exc:
-                        click.echo(f"--report: cannot write {report_path}: {exc.strerror}",
-                                   err=True)
+                        say_error(f"--report: cannot write {report_path}: {exc.strerror}")
                         return EXIT_INVALID
                 try:
                     async with reconciliation as results:
@@ -155,12 +155,12 @@ def reconcile_command(
                             if not result.matched and len(problems) < LISTED:
                                 problems.append(_problem_line(result))
                 except JournalError as exc:
-                    click.echo(f"--journal: {exc.message}", err=True)
+                    say_error(f"--journal: {exc.message}")
                     return EXIT_INVALID
                 except ReportStopped:
                     pass  # said below
         if writer is not None and writer.problem is not None:
-            click.echo(writer.problem, err=True)
+            say_error(writer.problem)
             return EXIT_INVALID
         summary = reconciliation.summary
         print_status_table(

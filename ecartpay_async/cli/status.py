@@ -60,7 +60,7 @@ def status_command(journal: str, batch_label: str | None, schema: str) -> None:
     try:
         from ..batch.postgres import batch_status
     except ImportError:
-        click.echo("this needs the postgres extra: pip install 'ecartpay-async[postgres]'",
+        click.echo("error: this needs the postgres extra: pip install 'ecartpay-async[postgres]'",
                    err=True)
         sys.exit(2)
     try:

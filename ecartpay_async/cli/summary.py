@@ -51,7 +51,12 @@ def _table(
             *(f"{totals[c]:,}" if c in totals else "-" for c in currencies),
         )
     table.add_section()
-    table.add_row("total", f"{sum(counts.values()):,}", *("" for _ in currencies))
+    grand: dict[str, Decimal] = {}
+    for per in amounts.values():
+        for currency, amount in per.items():
+            grand[currency] = grand.get(currency, Decimal(0)) + amount
+    table.add_row("total", f"{sum(counts.values()):,}",
+                  *(f"{grand[c]:,}" if c in grand else "-" for c in currencies))
     return table
 
 

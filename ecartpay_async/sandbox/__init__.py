@@ -22,17 +22,27 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .faults import FaultInjector, FaultSpec
     from .fees import FeeSchedule
+    from .profile import SandboxProfile
     from .server import Sandbox
     from .state import SandboxState
     from .webhooks import signature
 
-__all__ = ["FaultInjector", "FaultSpec", "FeeSchedule", "Sandbox", "SandboxState", "signature"]
+__all__ = [
+    "FaultInjector",
+    "FaultSpec",
+    "FeeSchedule",
+    "Sandbox",
+    "SandboxProfile",
+    "SandboxState",
+    "signature",
+]
 
 _HOMES = {
     "FaultInjector": "faults",
     "FaultSpec": "faults",
     "FeeSchedule": "fees",
     "Sandbox": "server",
+    "SandboxProfile": "profile",
     "SandboxState": "state",
     "signature": "webhooks",
 }

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
+import sys
 import threading
 from types import FrameType
 
@@ -14,7 +16,20 @@ import click
 
 from .state import LIST_SHAPES, REUSE_BEHAVIORS
 
-__all__ = ["sandbox_group"]
+__all__ = ["MISSING_EXTRA", "sandbox_group"]
+
+#: What ``sandbox serve`` says, in one line, when the ``sandbox`` extra is not installed.
+MISSING_EXTRA = (
+    'ecartpay-async: sandbox serve needs the "sandbox" extra: '
+    'pip install "ecartpay-async[sandbox]"'
+)
+#: The packages of the ``sandbox`` extra that click alone does not bring.
+_EXTRA_PACKAGES = frozenset({"starlette", "uvicorn"})
+
+
+def _export(name: str, value: str) -> str:
+    """A line a POSIX shell runs as it is: ``export NAME=value``, the value quoted."""
+    return f"export {name}={shlex.quote(value)}"
 
 
 @click.group("sandbox")
@@ -36,6 +51,8 @@ def sandbox_group() -> None:
 )
 @click.option("--list-shape", type=click.Choice(LIST_SHAPES), default="envelope", show_default=True)
 @click.option("--webhook-secret", help="Webhook signing secret (generated if omitted).")
+@click.option("--profile", "profile", metavar="FILE",
+              help="Behave as a probed API did (a file written by `ecartpay-async probe`).")
 def serve(
     host: str,
     port: int,
@@ -48,9 +65,16 @@ def serve(
     reuse_behavior: str,
     list_shape: str,
     webhook_secret: str | None,
+    profile: str | None,
 ) -> None:
     """Serve the sandbox until interrupted."""
-    from .server import Sandbox
+    try:
+        from .server import Sandbox
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in _EXTRA_PACKAGES:
+            raise
+        click.echo(MISSING_EXTRA, err=True)
+        sys.exit(2)
 
     if (public_key is None) != (private_key is None):
         raise click.UsageError("give both --public-key and --private-key, or neither")
@@ -67,6 +91,7 @@ def serve(
             reuse_behavior=reuse_behavior,  # type: ignore[arg-type]
             list_shape=list_shape,  # type: ignore[arg-type]
             webhook_secret=webhook_secret,
+            profile=profile,
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -81,16 +106,19 @@ def serve(
             sandbox.start()
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        # Keys given on the command line are not echoed back; generated ones must be shown.
-        click.echo(f"Ecart Pay sandbox running at {sandbox.base_url}")
-        click.echo(f"ECARTPAY_BASE_URL={sandbox.base_url}")
-        click.echo(f"ECARTPAY_PUBLIC_KEY={sandbox.public_key}")
+        # Lines to paste into a shell as they are (the others are shell comments). Keys
+        # given on the command line are not echoed back; generated ones must be shown.
+        click.echo(f"# Ecart Pay sandbox running at {sandbox.base_url}; paste these lines:")
+        click.echo(_export("ECARTPAY_BASE_URL", sandbox.base_url))
+        click.echo(_export("ECARTPAY_PUBLIC_KEY", sandbox.public_key))
         if private_key is None:
-            click.echo(f"ECARTPAY_PRIVATE_KEY={sandbox.private_key}")
+            click.echo(_export("ECARTPAY_PRIVATE_KEY", sandbox.private_key))
         if webhook_secret is None:
-            click.echo(f"ECARTPAY_WEBHOOK_SECRET={sandbox.webhook_secret}")
+            click.echo(_export("ECARTPAY_WEBHOOK_SECRET", sandbox.webhook_secret))
         if faults:
-            click.echo(f"faults: {sandbox.faults.spec}")
+            click.echo(f"# faults: {sandbox.faults.spec}")
+        if profile:
+            click.echo(f"# behaving as the profile {profile} says")
         click.echo("Press Ctrl-C to stop.", err=True)
         stop.wait()
     finally:

@@ -16,6 +16,7 @@ import socket
 import threading
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from ._reprs import safe_repr
 from .app import build_app
 from .faults import FaultInjector, SpecLike
 from .fees import FeeSchedule
+from .profile import SandboxProfile, load_profile
 from .records import Delivery
 from .state import LIST_SHAPES, REUSE_BEHAVIORS, ListShape, ReuseBehavior, SandboxState
 from .webhooks import WebhookDispatcher
@@ -161,6 +163,8 @@ class Sandbox:
     - ``fees``: the :class:`FeeSchedule` taken when an order is paid.
     - ``webhook_secret`` (generated if None), ``webhook_retry_scale`` (1.0; tests 0.01).
     - ``host``, ``port`` (0 picks a free port), ``in_process`` (no socket).
+    - ``profile``: a :class:`~.profile.SandboxProfile` or its JSON file, written by
+      ``ecartpay-async probe``: behave as the probed API did (its settings win).
     """
 
     def __init__(
@@ -183,7 +187,13 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         in_process: bool = False,
+        profile: SandboxProfile | str | Path | None = None,
     ) -> None:
+        settings = None if profile is None else load_profile(profile).settings
+        if settings is not None:  # the probed API's answers win over the defaults
+            reuse_behavior = settings.reuse_behavior or reuse_behavior  # type: ignore[assignment]
+            list_shape = settings.list_shape or list_shape  # type: ignore[assignment]
+            token_ttl = settings.token_ttl or token_ttl
         if reuse_behavior not in REUSE_BEHAVIORS:
             raise ValueError(f"reuse_behavior must be one of {', '.join(REUSE_BEHAVIORS)}")
         if list_shape not in LIST_SHAPES:
@@ -207,6 +217,8 @@ class Sandbox:
             fees=fees,
             seed=seed,
         )
+        if settings is not None and settings.reuse_conflict_behavior is not None:
+            self.state.reuse_conflict_behavior = settings.reuse_conflict_behavior  # type: ignore[assignment]
         #: The fault injector: ``sb.faults.configure(spec)``, ``sb.faults.counts``.
         self.faults = FaultInjector(faults, seed=seed, latency_ms=latency_ms)
         dispatcher = WebhookDispatcher(self.state, retry_scale=webhook_retry_scale)

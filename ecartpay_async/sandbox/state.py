@@ -94,6 +94,9 @@ class SandboxState:
         self.token_ttl = token_ttl
         self.auto_register = auto_register
         self.reuse_behavior: ReuseBehavior = reuse_behavior
+        #: A reference_id sent again with another payment (amount, recipient, currency,
+        #: confirmation flag); None: as ``reuse_behavior`` (a probe's profile may differ).
+        self.reuse_conflict_behavior: ReuseBehavior | None = None
         self.list_shape: ListShape = list_shape
         self.fees = fees or FeeSchedule()
         self._clock = clock
@@ -411,7 +414,10 @@ class SandboxState:
             if reference_id is not None:
                 existing = self._refs.get((account.id, reference_id))
                 if existing is not None:
-                    return self._reused(existing)
+                    same = (existing.email, existing.amount, existing.currency,
+                            existing.require_confirmation) == (
+                        email, amount, currency, require_confirmation)
+                    return self._reused(existing, same=same)
             recipient = None
             if email is not None:
                 recipient = self._recipient(account, email, register=self.auto_register)
@@ -468,11 +474,14 @@ class SandboxState:
             **details,
         )
 
-    def _reused(self, existing: Payout) -> Payout:
+    def _reused(self, existing: Payout, *, same: bool) -> Payout:
         message = f"reference_id {existing.reference_id!r} has already been used"
-        if self.reuse_behavior == "reject_400":
+        behavior = self.reuse_behavior
+        if not same and self.reuse_conflict_behavior is not None:
+            behavior = self.reuse_conflict_behavior
+        if behavior == "reject_400":
             raise SandboxHTTPError(400, message)
-        if self.reuse_behavior == "reject_409":
+        if behavior == "reject_409":
             raise SandboxHTTPError(409, message)
         return existing
 

@@ -60,7 +60,8 @@ def test_a_served_api_with_keys_shows_the_merchants_balance(csv_file):
 
 def test_without_keys_one_line_says_why(csv_file):
     out = dry_run(csv_file).stdout
-    assert "balance: not available (no public_key" in out
+    assert "balance: not available (no Ecart Pay keys: set the environment variables" in out
+    assert "public_key" not in out  # the SDK's argument name is not the operator's word
 
 
 def test_a_server_that_never_answers_does_not_hold_the_dry_run(csv_file, monkeypatch):

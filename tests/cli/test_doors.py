@@ -131,7 +131,7 @@ def test_an_empty_batch_label_is_refused(tmp_path: Path) -> None:
                  ["payouts", "status", "--journal", "postgresql://db/x", "--batch", " "]):
         result = run(args)
         assert result.exit_code == 2
-        assert one_line(result) == "Error: --batch: must not be empty"
+        assert one_line(result) == "error: --batch: must not be empty"
         assert len(result.output.strip().splitlines()) == 1
 
 
@@ -159,7 +159,7 @@ def test_a_rate_limit_must_be_positive_and_finite(value: str, tmp_path: Path) ->
                   "--rate-limit", value])
     assert result.exit_code == 2
     assert one_line(result) == (
-        f"Error: --rate-limit: must be a positive, finite number, got {value!r}"
+        f"error: --rate-limit: must be a positive, finite number, got {value!r}"
     )
     assert len(result.output.strip().splitlines()) == 1
 
@@ -273,4 +273,4 @@ def test_a_report_path_that_is_a_directory_is_one_line_and_nothing_is_done(
         result = run([*args, "--base-url", sb.base_url, "--report", str(folder)], **keys)
         assert sb.state.payouts() == []
     assert result.exit_code == 2
-    assert one_line(result) == f"--report: cannot write {folder}: Is a directory"
+    assert one_line(result) == f"error: --report: cannot write {folder}: Is a directory"

@@ -140,6 +140,47 @@ def test_confirm_schedules_at_an_aware_time() -> None:
     assert f'"available_at":"{later.strftime("%Y-%m-%dT%H:%M:%S")}' in result.stdout
 
 
+@pytest.mark.parametrize("terminal_answer", [None, "n", "y"])
+def test_confirm_refuses_a_past_available_at_or_asks_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal_answer: str | None
+) -> None:
+    """A wrong year in --available-at must not release held money at once."""
+    from ecartpay_async.cli import confirm
+
+    if terminal_answer is not None:  # as on a terminal: the operator is asked
+        monkeypatch.setattr(confirm, "on_a_terminal", lambda: True)
+    with Sandbox() as sb:
+        async def hold() -> str:
+            async with sb.client() as client:
+                payout = await client.payouts.create(
+                    email="ana@example.com", reference_id="held", amount=Decimal("12.00"),
+                    currency="MXN", require_confirmation=True,
+                )
+            return payout.id
+
+        payout_id = anyio.run(hold)
+        # The year mistyped: a year before now.
+        past = (datetime.now(timezone.utc) - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        held = tmp_path / "held.csv"
+        held.write_text("reference_id\nheld\n", encoding="utf-8")
+        env = {"ECARTPAY_PUBLIC_KEY": sb.public_key, "ECARTPAY_PRIVATE_KEY": sb.private_key}
+        for target in ([payout_id], ["--from", str(held)]):
+            result = CliRunner().invoke(
+                main, ["payouts", "confirm", *target, "--available-at", past,
+                       "--base-url", sb.base_url],
+                env=env, input=terminal_answer and terminal_answer + "\n",
+            )
+            if terminal_answer == "y":
+                assert result.exit_code == 0, result.output
+                break
+            assert result.exit_code == 2, result.output
+            assert "is in the past" in result.stderr
+            assert [p.status for p in sb.state.payouts()] == ["pending"]
+        if terminal_answer == "y":
+            assert "Release them now?" in result.stderr
+            assert [p.status for p in sb.state.payouts()] == ["paid"]
+
+
 def test_a_file_that_cannot_be_read_is_reported_once(tmp_path: Path) -> None:
     result = run(["payouts", "send", str(tmp_path / "nope.csv")], **KEYS)
     assert result.exit_code == 2

@@ -24,8 +24,9 @@ PRIVATE = "sk_test_Vb72NcE0pR44zzz"
 BASIC = base64.b64encode(f"{PUBLIC}:{PRIVATE}".encode()).decode()
 
 DATA = Path(__file__).parent / "data"
-# CI runs in a fresh clone with shared/ beside the repository.
-SHARED_REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
+# Ecart Pay's own documents, as published (payouts.md, and the payout paths of its
+# OpenAPI file): kept in the repository so that every test runs from a fresh clone.
+REFERENCE = DATA / "reference"
 
 
 def b64url(data: bytes) -> str:

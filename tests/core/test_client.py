@@ -115,9 +115,30 @@ async def test_environment_selects_origin(environment, origin, http_client, cloc
         assert str(get.calls[0].request.url) == f"{origin}/api/payouts/{PAYOUT_ID}"
 
 
-def test_default_environment_is_sandbox():
+def test_default_environment_is_sandbox(monkeypatch):
+    monkeypatch.delenv("ECARTPAY_BASE_URL", raising=False)
+    monkeypatch.delenv("ECARTPAY_ENVIRONMENT", raising=False)
     client = AsyncClient(PUBLIC, PRIVATE)
     assert client.base_url == "https://sandbox.ecartpay.com"
+
+
+def test_the_base_url_and_environment_come_from_the_variables_the_cli_reads(monkeypatch):
+    monkeypatch.setenv("ECARTPAY_BASE_URL", "http://127.0.0.1:8000/")
+    assert AsyncClient(PUBLIC, PRIVATE).base_url == "http://127.0.0.1:8000"
+    # An argument wins over the variables: environment="production" in code means it.
+    assert AsyncClient(PUBLIC, PRIVATE, environment="production").base_url == (
+        "https://ecartpay.com"
+    )
+    assert AsyncClient(PUBLIC, PRIVATE, base_url="http://127.0.0.1:9").base_url == (
+        "http://127.0.0.1:9"
+    )
+    monkeypatch.delenv("ECARTPAY_BASE_URL")
+    monkeypatch.setenv("ECARTPAY_ENVIRONMENT", "production")
+    client = AsyncClient(PUBLIC, PRIVATE)
+    assert (client.base_url, client.environment) == ("https://ecartpay.com", "production")
+    monkeypatch.setenv("ECARTPAY_ENVIRONMENT", "staging")
+    with pytest.raises(ConfigurationError, match="environment"):
+        AsyncClient(PUBLIC, PRIVATE)
 
 
 @pytest.mark.parametrize("origin", ["http://127.0.0.1:8000", "http://127.0.0.1:8000/"])

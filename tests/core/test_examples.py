@@ -1,8 +1,8 @@
 """Every payout example Ecart Pay documents parses and round-trips with exact decimals.
 
-The examples are copied into ``data/`` so the tests run anywhere; when the shared
-reference (``../shared/reference`` beside the repository) is present, one test checks
-that the copies still match it.
+The examples are copied into ``data/``; one test checks that the copies still match
+Ecart Pay's documents, kept as published in ``data/reference/`` (nothing outside the
+repository is read).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ecartpay_async._convert import parse_datetime, structure, unstructure
 
 from ._util import (
     PAYOUTS,
-    SHARED_REFERENCE,
+    REFERENCE,
     canonical,
     is_payout_example,
     jresp,
@@ -120,13 +120,10 @@ async def test_documented_error_example_is_a_typed_error(client, router):
     assert info.value.body == example
 
 
-def test_copies_match_the_shared_reference():
-    if not SHARED_REFERENCE.is_dir():
-        pytest.skip(f"shared reference not found at {SHARED_REFERENCE} (needs ../shared beside "
-                    "the repository); the copies in tests/core/data were checked instead")
-    spec = _json.loads((SHARED_REFERENCE / "ecartpay-openapi.json").read_bytes())
+def test_copies_match_the_reference_documents():
+    spec = _json.loads((REFERENCE / "ecartpay-openapi-payouts.json").read_bytes())
     assert canonical(openapi_examples(spec)) == canonical(OPENAPI)
-    markdown = markdown_examples((SHARED_REFERENCE / "payouts.md").read_text(encoding="utf-8"))
+    markdown = markdown_examples((REFERENCE / "payouts.md").read_text(encoding="utf-8"))
     assert canonical(markdown) == canonical(MARKDOWN)
     # and every payout in them round-trips (so a new example is covered too)
     shared = [v for k, v in openapi_examples(spec).items() if is_payout_example(k, v)]

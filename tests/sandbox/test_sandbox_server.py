@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -158,11 +160,16 @@ def printed_settings(process: subprocess.Popen[str]) -> dict[str, str]:
     watchdog.start()
     try:
         settings: dict[str, str] = {}
+        lines: list[str] = []
         for line in process.stdout:
-            key, sep, value = line.strip().partition("=")
-            if sep:
+            lines.append(line)
+            words = shlex.split(line, comments=True)  # what a shell makes of the line
+            if words:
+                assert words[0] == "export", line
+                key, _, value = words[1].partition("=")
                 settings[key] = value
             if "ECARTPAY_WEBHOOK_SECRET" in settings:  # the last line printed
+                settings["_printed"] = "".join(lines)
                 return settings
         raise AssertionError(f"no settings printed; stderr: {process.stderr.read()}")  # type: ignore[union-attr]
     finally:
@@ -198,3 +205,57 @@ def test_cli_rejects_half_a_key_pair_and_bad_faults() -> None:
         )
         assert result.returncode == 2
         assert "Error" in result.stderr
+
+
+README = Path(__file__).parent.parent.parent / "README.md"
+#: Runs a README block as ``python -m asyncio`` would: top-level await allowed.
+_RUN_BLOCK = (
+    "import ast, asyncio, sys\n"
+    "code = compile(sys.stdin.read(), 'README', 'exec', flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)\n"
+    "result = eval(code, {'__name__': 'readme'})\n"
+    "if result is not None: asyncio.run(result)\n"
+)
+
+
+def _quick_start() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_serve_prints_exports_a_shell_takes_and_the_quick_start_runs_after_them(
+    tmp_path: Path,
+) -> None:
+    process = serve("--token-ttl", "60")
+    try:
+        printed = printed_settings(process)["_printed"]
+        assert "export ECARTPAY_BASE_URL=" in printed
+        # The lines pasted into a shell, then the README's Quick start as written: no
+        # other setting of the reader's (the ECARTPAY_* variables come from the paste).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ECARTPAY_")}
+        script = tmp_path / "paste.sh"
+        script.write_text(printed + f'\nexec "{sys.executable}" -c "$RUN" < quick.py\n')
+        (tmp_path / "quick.py").write_text(_quick_start(), encoding="utf-8")
+        result = subprocess.run(
+            ["bash", str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+            env={**env, "RUN": _RUN_BLOCK},
+        )
+        assert result.returncode == 0, result.stderr
+        assert " paid 1250.00" in result.stdout
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def test_serve_without_the_sandbox_extra_names_it_in_one_line(tmp_path: Path) -> None:
+    from ecartpay_async.sandbox.cli import MISSING_EXTRA
+
+    code = (
+        "import sys; sys.modules['uvicorn'] = None; sys.modules['starlette'] = None\n"
+        "from ecartpay_async.cli import main\n"
+        "main(['sandbox', 'serve', '--port', '0'], prog_name='ecartpay-async')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [MISSING_EXTRA]
