@@ -17,8 +17,9 @@ class OutcomeStatus(str, enum.Enum):
 
     ``paid`` and ``pending`` mean the payout exists (``pending`` waits for a
     confirmation or for its date); ``failed`` means it was refused or could not be
-    sent (``error`` says why); ``skipped`` means the journal shows it done by an
-    earlier run; ``not_attempted`` means the batch stopped before sending it.
+    sent (``error`` says why); ``skipped`` means an earlier run made its payout
+    ("already paid earlier": the journal shows the row done, or the API already had
+    its reference_id); ``not_attempted`` means the batch stopped before sending it.
     """
 
     PAID = "paid"

@@ -18,6 +18,7 @@ from ..resources.payouts import AsyncPayouts
 if TYPE_CHECKING:
     from .confirm import ConfirmBatch, PayoutRefs
     from .engine import Batch, Requests
+    from .identity import JournalIdentity
     from .reconcile import JournalReader, Reconciliation
     from .report import BatchReport
 
@@ -26,6 +27,16 @@ __all__ = ["BatchPayouts"]
 
 class BatchPayouts(AsyncPayouts):
     """Payouts, one at a time or in batches (see :class:`~.engine.Batch`)."""
+
+    async def run_identity(self) -> JournalIdentity:
+        """Who a batch through this client is, for its journal (see
+        :mod:`~.identity`): the API origin, the environment and the account of the keys
+        (one token request, if no token is cached)."""
+        from .identity import UNKNOWN, JournalIdentity
+
+        client = self._client
+        account = await client.account_id()
+        return JournalIdentity(client.base_url, client.environment, account or UNKNOWN)
 
     def batch(self, requests: Requests, **options: Any) -> Batch:
         """A batch of payouts, as an async context manager yielding outcomes as they finish.

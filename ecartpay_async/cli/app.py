@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -38,15 +38,19 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_INVALID: Final = 2
 EXIT_STOPPED: Final = 3
+EXIT_ALREADY_DONE: Final = 4
 EXIT_INTERRUPTED: Final = 130
 
 #: What each exit code of ``payouts send`` means (its --help and the README list them).
 EXIT_CODES: Final = (
     (EXIT_OK, "every row paid, pending or skipped (done by an earlier run)"),
     (EXIT_FAILED, "some rows failed (listed, and in --report)"),
-    (EXIT_INVALID, "invalid file, options or keys: nothing was sent"),
+    (EXIT_INVALID, "invalid file, options or keys, a journal of another origin, account "
+                   "or file, or a balance short of the batch: nothing was sent"),
     (EXIT_STOPPED, "stopped early: a fatal error, the breaker, or an address that cannot be "
                    "reached"),
+    (EXIT_ALREADY_DONE, "every row was already paid by an earlier run: nothing to send "
+                        "(0 with --expect-done)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 #: Where the keys come from: the command line never takes a key as an option.
@@ -128,6 +132,13 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Run against an in-process emulator (recipients registered, balance funded).")
 @click.option("--sandbox-faults", metavar="SPEC", hidden=True,
               help='Faults for --sandbox, e.g. "5xx=0.1,429=0.05,retry_after=0.05".')
+@click.option("--balance", "balances", multiple=True, metavar="CUR=AMOUNT",
+              help="With --sandbox: the starting balance in a currency, e.g. MXN=50000 "
+                   "(repeatable; the others keep the default funding).")
+@click.option("--allow-short", is_flag=True,
+              help="Send even if the available balance does not cover the batch.")
+@click.option("--expect-done", is_flag=True,
+              help="Exit 0, not 4, when every row was already paid by an earlier run.")
 @click.option("--yes", is_flag=True,
               help="Production: send without asking to type the row count (for scripts).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
@@ -144,6 +155,9 @@ def send_command(
     dry_run: bool,
     sandbox: bool,
     sandbox_faults: str | None,
+    balances: tuple[str, ...],
+    allow_short: bool,
+    expect_done: bool,
     yes: bool,
     log_format: str,
     base_url: str | None,
@@ -154,6 +168,7 @@ def send_command(
     from ..batch import BatchValidationError, CsvSource
 
     out, err = _console(), _console(stderr=True)
+    funds = _sandbox_balances(balances, sandbox)
     source = CsvSource(file)
     try:
         summary = source.validate()
@@ -162,7 +177,8 @@ def send_command(
         sys.exit(EXIT_INVALID)
     if dry_run:
         _print_dry_run(out, file, summary.rows, summary.totals, summary.require_confirmation)
-        _run(_show_balances, out, summary.totals, sandbox, base_url, environment)
+        _run(_show_balances, out, summary.totals, funds if sandbox else None, base_url,
+             environment)
         sys.exit(EXIT_OK)
     from .approval import approve_send  # real money waits for the operator's approval
 
@@ -176,13 +192,14 @@ def send_command(
     if max_retries is not None:
         options["max_retries"] = max_retries
     run = _SendRun(source, options, report_path, out, err)
+    run.allow_short, run.expect_done = allow_short, expect_done
     if log_format == "json":  # rows, and the SDK's own logs if ECARTPAY_LOG is set
         from .._logging import configure_logging_from_env
 
         configure_logging_from_env(json_lines=True)
         run.json_events = True
     if sandbox:
-        code = _run(run.against_sandbox, sandbox_faults)
+        code = _run(run.against_sandbox, sandbox_faults, funds)
     else:
         code = _run(run.against_api, base_url, environment)
     sys.exit(code)
@@ -205,6 +222,8 @@ class _SendRun:
         self.out = out
         self.err = err
         self.json_events = False
+        self.allow_short = False
+        self.expect_done = False
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
         client = _make_client(base_url, environment,
@@ -214,7 +233,7 @@ class _SendRun:
         async with client:
             return await self._send(client)
 
-    async def against_sandbox(self, faults: str | None) -> int:
+    async def against_sandbox(self, faults: str | None, balances: Mapping[str, Any]) -> int:
         try:
             from ..sandbox import Sandbox
         except ImportError:
@@ -222,7 +241,9 @@ class _SendRun:
                        "pip install 'ecartpay-async[sandbox]'", err=True)
             return EXIT_INVALID
         try:
-            emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None)
+            emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None,
+                               balances=balances, public_key=SANDBOX_KEYS[0],
+                               private_key=SANDBOX_KEYS[1])
         except ValueError as exc:
             click.echo(f"--sandbox-faults: {exc}", err=True)
             return EXIT_INVALID
@@ -249,8 +270,11 @@ class _SendRun:
             # The summary says why a batch stopped; Python's last-resort handler would
             # print the batch's own warning about it too. Configured logging still gets it.
             batch_log.addHandler(logging.NullHandler())
+        from .balance import BalanceShortfall, balance_check
+
+        check = balance_check(client, self.err, allow_short=self.allow_short)
         try:
-            batch = client.payouts.batch(self.source, **self.options)
+            batch = client.payouts.batch(self.source, before_sending=check, **self.options)
         except ImportError as exc:
             click.echo(str(exc), err=True)  # a postgresql:// journal without the extra
             return EXIT_INVALID
@@ -278,6 +302,15 @@ class _SendRun:
                 # Raised before anything was sent (pre-flight or opening the journal).
                 click.echo(exc.message, err=True)
                 return EXIT_INVALID
+            except BalanceShortfall as exc:
+                click.echo(str(exc), err=True)
+                return EXIT_INVALID
+        if batch.adopted:
+            self.err.print(
+                f"note: the journal {getattr(batch.journal, 'path', '')} recorded no origin or "
+                "account (an earlier version wrote it); it now belongs to this run's",
+                highlight=False, soft_wrap=True,
+            )
         report = batch.report
         unreachable = _unreachable(report, client.base_url)
         if unreachable is not None and not report.attempts:
@@ -294,6 +327,13 @@ class _SendRun:
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,
                            soft_wrap=True)
+        if report.total and report.skipped == report.total and not report.aborted:
+            self.out.print(
+                f"every row ({report.total:,}) was already paid by an earlier run: nothing "
+                "was sent" + ("" if self.expect_done else " (--expect-done to exit 0)"),
+                highlight=False, soft_wrap=True,
+            )
+            return EXIT_OK if self.expect_done else EXIT_ALREADY_DONE
         return exit_code(report)
 
 
@@ -339,8 +379,34 @@ def _print_dry_run(
                   highlight=False)
 
 
+#: The ``--sandbox`` merchant's keys: the same on every run, so that a rehearsal's
+#: journal is the same account's on the next rehearsal (and no other's).
+SANDBOX_KEYS: Final = ("pub_sandbox_in_process", "priv_sandbox_in_process")
+
+
+def _sandbox_balances(given: tuple[str, ...], sandbox: bool) -> dict[str, Any]:
+    """``--balance`` as the in-process sandbox's starting balances (exit 2 if unreadable)."""
+    if given and not sandbox:
+        click.echo("error: --balance sets the --sandbox emulator's balance; add --sandbox",
+                   err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        from ..sandbox.state import parse_balances
+    except ImportError:
+        return {}  # without the extra --sandbox says what to install
+    try:
+        return parse_balances(given)
+    except ValueError as exc:
+        click.echo(f"error: --balance: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
 async def _show_balances(
-    out: Console, totals: dict[str, Any], sandbox: bool, base_url: str | None, environment: str
+    out: Console,
+    totals: dict[str, Any],
+    sandbox: Mapping[str, Any] | None,
+    base_url: str | None,
+    environment: str,
 ) -> int:
     """The dry run's balances (:mod:`.balance`): shown when readable, never blocking."""
     from ..client import AsyncClient
@@ -348,13 +414,15 @@ async def _show_balances(
     from .balance import Balances, fetch_balances, print_balances
 
     currencies = list(totals)
-    if sandbox:
+    if sandbox is not None:
         try:
             from ..sandbox import Sandbox
         except ImportError:
             print_balances(out, totals, Balances(unavailable="the sandbox extra is not installed"))
             return EXIT_OK
-        async with Sandbox(in_process=True) as emulator, emulator.client() as client:
+        emulator = Sandbox(in_process=True, balances=sandbox or None,
+                           public_key=SANDBOX_KEYS[0], private_key=SANDBOX_KEYS[1])
+        async with emulator, emulator.client() as client:
             balances = await fetch_balances(client, currencies)
     else:
         try:

@@ -43,6 +43,10 @@ _PLAIN_INTERVAL: Final = 2.0
 _ETA_MIN_ROWS: Final = 100
 #: The summary's label for skipped rows whose payout still waits for a confirmation.
 STILL_PENDING: Final = "still pending"
+PAID_NOW: Final = "paid now"
+PAID_EARLIER: Final = "already paid earlier"
+#: How the summary names a status where its value alone would mislead.
+_LABELS: Final = {OutcomeStatus.PAID: PAID_NOW, OutcomeStatus.SKIPPED: PAID_EARLIER}
 
 _STYLES: Final = {
     OutcomeStatus.PAID: "green",
@@ -204,6 +208,21 @@ class LiveProgress:
         )
 
 
+def paid_line(report: BatchReport) -> str:
+    """Money moved by this run apart from money an earlier run moved (a journal's
+    done rows, or payouts the API already had): one line, easy to grep."""
+    now, earlier = report.count(OutcomeStatus.PAID), report.count(OutcomeStatus.SKIPPED)
+    return (
+        f"{PAID_NOW}: {_rows(now)}, {format_amounts(report.totals(OutcomeStatus.PAID))}; "
+        f"{PAID_EARLIER}: {_rows(earlier)}, "
+        f"{format_amounts(report.totals(OutcomeStatus.SKIPPED))}"
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
+
+
 def format_amounts(amounts: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{amount:,} {currency}" for currency, amount in amounts.items()) or "-"
 
@@ -233,7 +252,7 @@ def summary_table(report: BatchReport, tally: Tally | None = None) -> Table:
             count -= still_pending
             totals = {c: a - still_amounts.get(c, Decimal(0)) for c, a in totals.items()}
         if count or status in (OutcomeStatus.PAID, OutcomeStatus.FAILED):
-            add_row(Text(str(status), style=_STYLES[status]), count, totals)
+            add_row(Text(_LABELS.get(status, str(status)), style=_STYLES[status]), count, totals)
         if status is OutcomeStatus.PENDING and still_pending:
             add_row(Text(f"{STILL_PENDING} (sent by an earlier run)", style=_STYLES[status]),
                     still_pending, still_amounts)
@@ -248,6 +267,7 @@ def summary_table(report: BatchReport, tally: Tally | None = None) -> Table:
 
 def render_summary(console: Console, report: BatchReport, tally: Tally | None = None) -> None:
     console.print(summary_table(report, tally))
+    console.print(paid_line(report), highlight=False, soft_wrap=True)
     latency = ""
     if report.latency_p50 is not None:
         latency = (

@@ -12,7 +12,8 @@ from types import FrameType
 
 import click
 
-from .state import LIST_SHAPES, REUSE_BEHAVIORS
+from .state import LIST_SHAPES, REUSE_BEHAVIORS, parse_balances
+from .validate import ERROR_STYLES
 
 __all__ = ["sandbox_group"]
 
@@ -36,6 +37,15 @@ def sandbox_group() -> None:
 )
 @click.option("--list-shape", type=click.Choice(LIST_SHAPES), default="envelope", show_default=True)
 @click.option("--webhook-secret", help="Webhook signing secret (generated if omitted).")
+@click.option("--balance", "balances", multiple=True, metavar="CUR=AMOUNT",
+              help="The merchant's starting balance in a currency, e.g. MXN=50000 "
+                   "(repeatable; the others keep the default funding).")
+@click.option("--payout-email", is_flag=True,
+              help="Payout answers carry the recipient's email (the documented shape has none).")
+@click.option("--error-style", type=click.Choice(ERROR_STYLES), default="http",
+              show_default=True,
+              help="openapi: errors answer HTTP 500 with the status in the body's statusCode, "
+                   "as Ecart Pay's OpenAPI file shows.")
 def serve(
     host: str,
     port: int,
@@ -48,12 +58,19 @@ def serve(
     reuse_behavior: str,
     list_shape: str,
     webhook_secret: str | None,
+    balances: tuple[str, ...],
+    payout_email: bool,
+    error_style: str,
 ) -> None:
     """Serve the sandbox until interrupted."""
     from .server import Sandbox
 
     if (public_key is None) != (private_key is None):
         raise click.UsageError("give both --public-key and --private-key, or neither")
+    try:
+        funds = parse_balances(balances)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--balance") from None
     try:
         sandbox = Sandbox(
             host=host,
@@ -67,6 +84,9 @@ def serve(
             reuse_behavior=reuse_behavior,  # type: ignore[arg-type]
             list_shape=list_shape,  # type: ignore[arg-type]
             webhook_secret=webhook_secret,
+            balances=funds,
+            payout_email=payout_email,
+            error_style=error_style,  # type: ignore[arg-type]
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None

@@ -31,6 +31,7 @@ from .faults import FaultInjector, SpecLike
 from .fees import FeeSchedule
 from .records import Delivery
 from .state import LIST_SHAPES, REUSE_BEHAVIORS, ListShape, ReuseBehavior, SandboxState
+from .validate import ErrorStyle
 from .webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
@@ -156,7 +157,14 @@ class Sandbox:
       (default), ``"reject_409"`` or ``"return_original"`` (the first payout).
     - ``list_shape``: ``GET /api/payouts`` answers the ``"envelope"``
       ``{count, docs, pages}`` (default) or a bare ``"array"``.
-    - ``balances``: the merchant's starting balances (default 1,000,000,000 each).
+    - ``balances``: the merchant's starting balances, ``{"MXN": "50000"}`` (only the
+      currencies named; default :data:`~.state.DEFAULT_BALANCES`, about the same value
+      in each currency: 1,000,000,000 MXN, 200,000,000,000 COP).
+    - ``payout_email``: payout answers carry the recipient's ``email`` (False: the
+      documented shape has none).
+    - ``error_style``: ``"http"`` (default) answers an error with its status, or
+      ``"openapi"`` as Ecart Pay's OpenAPI file shows: HTTP 500 with the status in the
+      body's ``statusCode``.
     - ``email``, ``public_key``, ``private_key``: the merchant (keys generated if None).
     - ``fees``: the :class:`FeeSchedule` taken when an order is paid.
     - ``webhook_secret`` (generated if None), ``webhook_retry_scale`` (1.0; tests 0.01).
@@ -174,6 +182,8 @@ class Sandbox:
         reuse_behavior: ReuseBehavior = "reject_400",
         list_shape: ListShape = "envelope",
         balances: Mapping[str, object] | None = None,
+        payout_email: bool = False,
+        error_style: ErrorStyle = "http",
         email: str = "merchant@sandbox.ecartpay.test",
         public_key: str | None = None,
         private_key: str | None = None,
@@ -204,6 +214,8 @@ class Sandbox:
             auto_register=auto_register,
             reuse_behavior=reuse_behavior,
             list_shape=list_shape,
+            payout_email=payout_email,
+            error_style=error_style,
             fees=fees,
             seed=seed,
         )
