@@ -44,7 +44,8 @@ PUBLIC: dict[str, list[str]] = {
         "Claim", "ClaimStatus", "JournalRow", "PostgresJournal",
     ],
     "ecartpay_async.rules": [
-        "FAILURES", "SAME_PAYMENT", "TOKEN_PATH", "Meaning", "PayoutFate", "differences",
+        "FAILURES", "SAME_PAYMENT", "TOKEN_PATH", "Meaning", "PayoutFate", "compared_fields",
+        "conflict", "differences",
         "fate_of", "fingerprint", "is_congestion", "is_fatal", "is_retryable",
         "is_reuse_rejection",
         "may_have_been_processed", "meaning", "retry_token_request", "status_meaning",

@@ -45,12 +45,10 @@ EXIT_INTERRUPTED: Final = 130
 EXIT_CODES: Final = (
     (EXIT_OK, "every row paid, pending or skipped (done by an earlier run)"),
     (EXIT_FAILED, "some rows failed (listed, and in --report)"),
-    (EXIT_INVALID, "invalid file, options or keys, a journal of another origin, account "
-                   "or file, or a balance short of the batch: nothing was sent"),
+    (EXIT_INVALID, "invalid file, options, keys, journal or balance: nothing was sent"),
     (EXIT_STOPPED, "stopped early: a fatal error, the breaker, or an address that cannot be "
                    "reached"),
-    (EXIT_ALREADY_DONE, "every row was already paid by an earlier run: nothing to send "
-                        "(0 with --expect-done)"),
+    (EXIT_ALREADY_DONE, "every row already paid by an earlier run (0 with --expect-done)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 #: Where the keys come from: the command line never takes a key as an option.
@@ -328,12 +326,14 @@ class _SendRun:
             self.out.print(f"report written to {self.report_path}", highlight=False,
                            soft_wrap=True)
         if report.total and report.skipped == report.total and not report.aborted:
+            # Workers sharing a journal may well find that their peers did it all.
+            expected = self.expect_done or getattr(batch.journal, "shared", False)
             self.out.print(
                 f"every row ({report.total:,}) was already paid by an earlier run: nothing "
-                "was sent" + ("" if self.expect_done else " (--expect-done to exit 0)"),
+                "was sent" + ("" if expected else " (--expect-done to exit 0)"),
                 highlight=False, soft_wrap=True,
             )
-            return EXIT_OK if self.expect_done else EXIT_ALREADY_DONE
+            return EXIT_OK if expected else EXIT_ALREADY_DONE
         return exit_code(report)
 
 

@@ -208,15 +208,28 @@ class LiveProgress:
         )
 
 
-def paid_line(report: BatchReport) -> str:
+def paid_line(report: BatchReport, tally: Tally | None = None) -> str:
     """Money moved by this run apart from money an earlier run moved (a journal's
-    done rows, or payouts the API already had): one line, easy to grep."""
-    now, earlier = report.count(OutcomeStatus.PAID), report.count(OutcomeStatus.SKIPPED)
-    return (
-        f"{PAID_NOW}: {_rows(now)}, {format_amounts(report.totals(OutcomeStatus.PAID))}; "
-        f"{PAID_EARLIER}: {_rows(earlier)}, "
-        f"{format_amounts(report.totals(OutcomeStatus.SKIPPED))}"
+    done rows, or payouts the API already had): one line, easy to grep. With the
+    run's ``tally``, rows an earlier run sent that still wait for a confirmation are
+    counted apart."""
+    still = tally.still_pending if tally is not None else 0
+    still_amounts = tally.still_pending_amounts if tally is not None else {}
+    earlier = report.count(OutcomeStatus.SKIPPED) - still
+    earlier_amounts = {
+        c: a - still_amounts.get(c, Decimal(0))
+        for c, a in report.totals(OutcomeStatus.SKIPPED).items()
+        if a - still_amounts.get(c, Decimal(0))
+    }
+    line = (
+        f"{PAID_NOW}: {_rows(report.paid)}, "
+        f"{format_amounts(report.totals(OutcomeStatus.PAID))}; "
+        f"{PAID_EARLIER}: {_rows(earlier)}, {format_amounts(earlier_amounts)}"
     )
+    if still:
+        line += f"; {STILL_PENDING} from an earlier run: {_rows(still)}, "
+        line += format_amounts(still_amounts)
+    return line
 
 
 def _rows(count: int) -> str:
@@ -267,7 +280,7 @@ def summary_table(report: BatchReport, tally: Tally | None = None) -> Table:
 
 def render_summary(console: Console, report: BatchReport, tally: Tally | None = None) -> None:
     console.print(summary_table(report, tally))
-    console.print(paid_line(report), highlight=False, soft_wrap=True)
+    console.print(paid_line(report, tally), highlight=False, soft_wrap=True)
     latency = ""
     if report.latency_p50 is not None:
         latency = (
