@@ -308,15 +308,19 @@ class Batch(anyio.AsyncContextManagerMixin):
         bind = getattr(journal, "bind", None)
         if bind is None or identify is None:
             return True  # a journal or a sender of one's own that keeps no identity
+        digest = "" if requests is None else await self._input_digest(requests)
+        # Origin, environment and input first: another API or another file is refused
+        # before any request (a production run never asks production for a token to
+        # learn that its journal is a sandbox rehearsal's).
+        where: JournalIdentity = await identify(account=False)
+        self.adopted = await bind(where.with_input(digest))
         try:
             identity: JournalIdentity = await identify()
         except EcartPayError as exc:
             # No token: nothing can be sent either; the rows are reported not attempted.
             self._stop(f"cannot tell whose journal this is: {describe_error(exc)}", exc)
             return False
-        if requests is not None:
-            identity = identity.with_input(await self._input_digest(requests))
-        self.adopted = await bind(identity)
+        self.adopted = await bind(identity.with_input(digest)) or self.adopted
         if self.adopted:
             logger.warning(
                 "journal %s recorded no origin or account (written by an earlier version); "

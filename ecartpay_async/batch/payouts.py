@@ -28,15 +28,16 @@ __all__ = ["BatchPayouts"]
 class BatchPayouts(AsyncPayouts):
     """Payouts, one at a time or in batches (see :class:`~.engine.Batch`)."""
 
-    async def run_identity(self) -> JournalIdentity:
+    async def run_identity(self, *, account: bool = True) -> JournalIdentity:
         """Who a batch through this client is, for its journal (see
         :mod:`~.identity`): the API origin, the environment and the account of the keys
-        (one token request, if no token is cached)."""
+        (one token request, if no token is cached; ``account=False`` leaves the account
+        out and sends nothing)."""
         from .identity import UNKNOWN, JournalIdentity
 
         client = self._client
-        account = await client.account_id()
-        return JournalIdentity(client.base_url, client.environment, account or UNKNOWN)
+        found = (await client.account_id() or UNKNOWN) if account else ""
+        return JournalIdentity(client.base_url, client.environment, found)
 
     def batch(self, requests: Requests, **options: Any) -> Batch:
         """A batch of payouts, as an async context manager yielding outcomes as they finish.
