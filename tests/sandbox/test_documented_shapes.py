@@ -44,14 +44,13 @@ async def test_payouts_answer_without_email_unless_asked() -> None:
 
 
 async def test_the_openapi_error_style_answers_500_with_the_status_in_the_body() -> None:
-    async with Sandbox(in_process=True, error_style="openapi") as sb:
-        async with sb.http_client() as http:
-            token = (await http.post("/api/authorizations/token",
-                                     auth=(sb.public_key, sb.private_key))).json()["token"]
-            answer = await http.post("/api/payouts", headers={"Authorization": token},
-                                     json={"email": "ana@example.com", "reference_id": "r-1",
-                                           "amount": "NaN", "currency": "MXN"})
-            refused = await http.post("/api/authorizations/token", auth=("nobody", "wrong"))
+    async with Sandbox(in_process=True, error_style="openapi") as sb, sb.http_client() as http:
+        token = (await http.post("/api/authorizations/token",
+                                 auth=(sb.public_key, sb.private_key))).json()["token"]
+        answer = await http.post("/api/payouts", headers={"Authorization": token},
+                                 json={"email": "ana@example.com", "reference_id": "r-1",
+                                       "amount": "NaN", "currency": "MXN"})
+        refused = await http.post("/api/authorizations/token", auth=("nobody", "wrong"))
     assert answer.status_code == 500
     assert answer.json()["statusCode"] == 400
     assert set(answer.json()) == set(DOCUMENTED_ERROR)
