@@ -52,7 +52,7 @@ async def test_another_users_run_of_the_batch_name_is_refused(pg_schema: str) ->
 
 
 async def test_a_batch_name_brought_back_with_another_file_is_refused(pg_schema: str) -> None:
-    async with user("ana") as (sb, client):
+    async with user("ana") as (_sb, client):
         await client.payouts.send_batch(rows("march"), journal=journal(pg_schema))
         with pytest.raises(JournalMismatchError) as info:
             await client.payouts.send_batch(rows("april"), journal=journal(pg_schema))
@@ -72,12 +72,12 @@ async def test_a_version_1_schema_is_adopted_by_its_first_run(pg_schema: str) ->
     with psycopg.connect(DSN, autocommit=True) as conn:  # as an earlier version left it
         conn.execute(f'DROP TABLE "{pg_schema}".identity')
         conn.execute(f'UPDATE "{pg_schema}".schema_version SET version = 1')
-    async with user("ana") as (sb, client):
+    async with user("ana") as (_, client):
         batch = client.payouts.batch(rows(), journal=journal(pg_schema))
         async with batch:
             pass
     assert batch.adopted
     assert batch.report.skipped == 6
-    async with user("beto") as (sb, client):
+    async with user("beto") as (_sb, client):
         with pytest.raises(JournalMismatchError):
             await client.payouts.send_batch(rows(), journal=journal(pg_schema))
