@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,10 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         monkeypatch.setenv("ECARTPAY_PUBLIC_KEY", sandbox.public_key)
         monkeypatch.setenv("ECARTPAY_PRIVATE_KEY", sandbox.private_key)
         monkeypatch.setenv("ECARTPAY_BASE_URL", sandbox.base_url)
+        # A PostgreSQL journal belongs to one account: each run's sandbox is a new one,
+        # so the several-hosts walkthrough gets a schema of its own (dropped after).
+        schema = f"readme_{uuid.uuid4().hex[:12]}"
+        monkeypatch.setenv("ECARTPAY_JOURNAL_SCHEMA", schema)
         monkeypatch.setitem(client_module.ENVIRONMENTS, "sandbox", sandbox.base_url)
         # Shell blocks run this interpreter's `python` and `ecartpay-async`, on this tree.
         monkeypatch.setenv("PATH", os.pathsep.join(
@@ -123,7 +128,24 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
             p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p
         ))
-        yield sandbox
+        try:
+            yield sandbox
+        finally:
+            _drop_schema(schema)
+
+
+def _drop_schema(schema: str) -> None:
+    """Drop the walkthrough's journal schema, if PostgreSQL was there to hold one."""
+    try:
+        import psycopg
+    except ImportError:
+        return
+    dsn = os.environ.get("ECARTPAY_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    except psycopg.Error:
+        pass  # no server: the walkthrough did not run against one either
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

@@ -117,6 +117,10 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
                    "makes the run resumable and never pays a row twice.")
 @click.option("--batch", "batch_label", metavar="NAME",
               help="The rows' label in a PostgreSQL journal (default: the file's name).")
+@click.option("--schema", default="ecartpay", show_default=True,
+              envvar="ECARTPAY_JOURNAL_SCHEMA",
+              help="The PostgreSQL schema holding the journal: one per account "
+                   "(or ECARTPAY_JOURNAL_SCHEMA).")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
               help="Payouts in flight at most.")
 @click.option("--rate-limit", type=click.FloatRange(0, min_open=True), metavar="N",
@@ -146,6 +150,7 @@ def send_command(
     file: Path,
     journal: str | None,
     batch_label: str | None,
+    schema: str,
     concurrency: int,
     rate_limit: float | None,
     max_retries: int | None,
@@ -184,7 +189,7 @@ def send_command(
         sys.exit(EXIT_INVALID)
     options: dict[str, Any] = {"concurrency": concurrency, "rate_limit": rate_limit}
     if journal is not None:
-        options["journal"] = journal
+        options["journal"] = _journal(journal, batch_label or file.name, schema)
     if batch_label is not None:
         options["batch_label"] = batch_label
     if max_retries is not None:
@@ -335,6 +340,24 @@ class _SendRun:
             )
             return EXIT_OK if expected else EXIT_ALREADY_DONE
         return exit_code(report)
+
+
+def _journal(journal: str, label: str, schema: str) -> Any:
+    """The ``--journal`` option as the batch takes it: a path, or for a DSN the
+    PostgreSQL journal in ``--schema`` (exit 2 without the postgres extra)."""
+    if not journal.startswith(("postgresql://", "postgres://")):
+        return journal
+    try:
+        from ..batch.postgres import PostgresJournal
+    except ImportError:
+        click.echo("a postgresql:// journal needs the postgres extra: "
+                   "pip install 'ecartpay-async[postgres]'", err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        return PostgresJournal(journal, batch=label, schema=schema)
+    except ValueError as exc:
+        click.echo(f"error: --journal: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 def _unreachable(report: BatchReport, base_url: str) -> str | None:
