@@ -34,7 +34,9 @@ import attrs
 from .._reprs import safe_repr
 from ..errors import JournalMismatchError
 
-__all__ = ["IDENTITY_FIELDS", "InputDigest", "JournalIdentity", "settle_identity"]
+__all__ = [
+    "IDENTITY_FIELDS", "InputDigest", "JournalIdentity", "origin_of", "settle_identity",
+]
 
 #: The fields of an identity, in the order a refusal names them.
 IDENTITY_FIELDS: Final = ("origin", "environment", "account", "input")
@@ -54,6 +56,13 @@ class JournalIdentity:
 
     def with_input(self, digest: str) -> JournalIdentity:
         return attrs.evolve(self, input=digest)
+
+
+def origin_of(base_url: str) -> str:
+    """The base URL as a journal records it: without a user name or password."""
+    scheme, sep, rest = base_url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{host.rpartition('@')[2]}{slash}{path}"
 
 
 class InputDigest:

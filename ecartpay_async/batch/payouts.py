@@ -33,11 +33,11 @@ class BatchPayouts(AsyncPayouts):
         :mod:`~.identity`): the API origin, the environment and the account of the keys
         (one token request, if no token is cached; ``account=False`` leaves the account
         out and sends nothing)."""
-        from .identity import UNKNOWN, JournalIdentity
+        from .identity import UNKNOWN, JournalIdentity, origin_of
 
         client = self._client
         found = (await client.account_id() or UNKNOWN) if account else ""
-        return JournalIdentity(client.base_url, client.environment, found)
+        return JournalIdentity(origin_of(client.base_url), client.environment, found)
 
     def batch(self, requests: Requests, **options: Any) -> Batch:
         """A batch of payouts, as an async context manager yielding outcomes as they finish.

@@ -18,7 +18,12 @@ from batch_fakes import FakePayouts, make_requests
 
 from ecartpay_async import AsyncClient, JournalError, JournalMismatchError, PayoutRequest
 from ecartpay_async.batch import SQLiteJournal, fingerprint
-from ecartpay_async.batch.identity import InputDigest, JournalIdentity, settle_identity
+from ecartpay_async.batch.identity import (
+    InputDigest,
+    JournalIdentity,
+    origin_of,
+    settle_identity,
+)
 from ecartpay_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
@@ -165,3 +170,9 @@ def test_settling_names_every_changed_field_and_writes_only_what_is_new() -> Non
         settle_identity("j", recorded, current)
     assert [name for name, _, _ in info.value.changes] == [
         "origin", "environment", "account", "input"]
+
+
+def test_the_recorded_origin_carries_no_credentials() -> None:
+    assert origin_of("https://user:secret@proxy.example:8443/ecartpay") == (
+        "https://proxy.example:8443/ecartpay")
+    assert origin_of("https://ecartpay.com") == "https://ecartpay.com"
