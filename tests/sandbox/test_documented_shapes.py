@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from ecartpay_async import BadRequestError, IdempotencyConflictError, PayoutRequest
+from ecartpay_async import BadRequestError, IdempotencyConflictError, JournalError, PayoutRequest
 from ecartpay_async.batch import OutcomeStatus
 from ecartpay_async.sandbox import Sandbox
 
@@ -122,3 +122,19 @@ async def test_the_default_funding_pays_a_colombian_payroll() -> None:
         report = await client.payouts.send_batch(requests, concurrency=32)
     assert report.paid == 400
     assert report.totals(OutcomeStatus.PAID) == {"COP": Decimal("1470000000.00")}
+
+
+async def test_without_email_in_answers_the_journal_guards_the_recipient(tmp_path) -> None:
+    # The lookup cannot see a reference_id reused for another recipient with the same
+    # amount (no email in the answer); the journal's fingerprint of the row can.
+    journal = tmp_path / "run.db"
+    ana = [PayoutRequest(email="ana@example.com", reference_id="r-1", amount=Decimal("10"),
+                         currency="MXN")]
+    beto = [PayoutRequest(email="beto@example.com", reference_id="r-1", amount=Decimal("10"),
+                          currency="MXN")]
+    async with Sandbox(in_process=True) as sb, sb.client() as client:
+        await client.payouts.send_batch(ana, journal=journal)
+        with pytest.raises(JournalError, match="disagree with the journal"):
+            await client.payouts.send_batch(beto, journal=journal)
+        assert [p.email for p in sb.state.payouts()] == ["ana@example.com"]
+        assert dict(sb.faults.requests).get("payouts.create") == 1
