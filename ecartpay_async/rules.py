@@ -58,6 +58,11 @@ any other 5xx                                 yes    yes        no     no
 anything else                                 no     yes        no     no
 ============================================  =====  =========  =====  =====
 
+An error answer's status is the one it stands for
+(:func:`~ecartpay_async.errors.declared_status`): Ecart Pay documents its refusals as
+HTTP 500 with ``"statusCode": 400`` in the body, and such an answer is a 400 here (the
+error keeps ``http_status``), refused, not retried, not congestion.
+
 * **retry**: sending the same request again may succeed (the retry policy retries).
 * **maybe processed**: the server may have acted on it, so a payout is looked up by
   its reference_id before it is sent again, and a batch's journal keeps the row

@@ -138,3 +138,15 @@ async def test_without_email_in_answers_the_journal_guards_the_recipient(tmp_pat
             await client.payouts.send_batch(beto, journal=journal)
         assert [p.email for p in sb.state.payouts()] == ["ana@example.com"]
         assert dict(sb.faults.requests).get("payouts.create") == 1
+
+
+async def test_the_shapes_switch_while_serving() -> None:
+    async with Sandbox(in_process=True, auto_register=False) as sb, sb.http_client() as http:
+        switched = await http.put("/_sandbox/options",
+                                  json={"payout_email": True, "error_style": "openapi"})
+        assert switched.status_code == 200, switched.text
+        assert (sb.state.payout_email, sb.state.error_style) == (True, "openapi")
+        refused = await http.put("/_sandbox/options", json={"error_style": "teapot"})
+        assert refused.status_code == 500  # in the style just chosen
+        assert refused.json()["statusCode"] == 400
+        assert "error_style must be one of http, openapi" in refused.json()["message"]
