@@ -155,7 +155,8 @@ class JournalMismatchError(JournalError):
         )
         advice = (
             "use another --batch name or another journal"
-            if changes[0][0].startswith("input") else "use a journal of its own for this one"
+            if changes[0][0].startswith("input")
+            else "use a journal of its own (a new file, or another PostgreSQL --schema)"
         )
         super().__init__(
             f"journal {journal} belongs to another run ({detail}); nothing was sent: {advice}"

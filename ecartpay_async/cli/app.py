@@ -311,7 +311,8 @@ class _SendRun:
         if batch.adopted:
             self.err.print(
                 f"note: the journal {getattr(batch.journal, 'path', '')} recorded no origin or "
-                "account (an earlier version wrote it); it now belongs to this run's",
+                "account (an earlier version wrote it); it now belongs to this run's origin "
+                f"{client.base_url} and its account",
                 highlight=False, soft_wrap=True,
             )
         report = batch.report

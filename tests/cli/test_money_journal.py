@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -245,3 +247,23 @@ def test_the_pytest_fixture_takes_a_balance(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_a_journal_from_an_earlier_version_is_adopted_and_says_so(tmp_path: Path) -> None:
+    path, journal = rows_file(tmp_path), tmp_path / "old.db"
+    with Sandbox() as sb:
+        first = run(["payouts", "send", str(path), "--journal", str(journal)], sb)
+        assert first.exit_code == 0, first.output
+        with contextlib.closing(sqlite3.connect(journal)) as conn:  # as version 1 left it
+            conn.execute("DROP TABLE identity")
+            conn.execute("PRAGMA user_version=1")
+            conn.commit()
+        again = run(["payouts", "send", str(path), "--journal", str(journal), "--expect-done"],
+                    sb)
+        third = run(["payouts", "send", str(path), "--journal", str(journal), "--expect-done"],
+                    sb)
+        origin = sb.base_url
+    assert again.exit_code == 0, again.output
+    assert one_line(again.stderr, "recorded no origin or account").endswith(
+        f"it now belongs to this run's origin {origin} and its account")
+    assert "recorded no origin" not in third.stderr  # adopted once
