@@ -176,3 +176,21 @@ def test_the_recorded_origin_carries_no_credentials() -> None:
     assert origin_of("https://user:secret@proxy.example:8443/ecartpay") == (
         "https://proxy.example:8443/ecartpay")
     assert origin_of("https://ecartpay.com") == "https://ecartpay.com"
+
+
+async def test_an_async_input_is_checked_for_origin_and_account(tmp_path: Path) -> None:
+    journal = tmp_path / "run.db"
+
+    async def stream(prefix: str):  # type: ignore[no-untyped-def]
+        for request in rows(prefix):
+            yield request
+
+    async with Sandbox(in_process=True, **KEYS) as sb, sb.client() as client:
+        first = await client.payouts.send_batch(stream("a"), journal=journal)
+        # Its input is not known in advance: another stream is not refused for that.
+        second = await client.payouts.send_batch(stream("b"), journal=journal)
+    assert (first.paid, second.paid) == (5, 5)
+    async with Sandbox(in_process=True) as other, other.client() as client:
+        with pytest.raises(JournalMismatchError) as info:
+            await client.payouts.send_batch(stream("c"), journal=journal)
+    assert info.value.field == "account"
