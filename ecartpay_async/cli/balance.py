@@ -46,13 +46,15 @@ class Balances:
 
     available: Mapping[str, Decimal] = attrs.field(factory=dict)
     unavailable: str | None = None
-    #: The API cannot be reached at all (the batch then says so itself).
-    unreachable: bool = False
+    #: The API cannot be used at all: unreachable, or the keys refused (the batch then
+    #: stops at its first request and says so itself).
+    unusable: bool = False
 
 
 async def fetch_balances(client: AsyncClient, currencies: list[str]) -> Balances:
     """Each currency's available balance; never raises, never waits past the deadline."""
     from ..errors import APIConnectionError, EcartPayError
+    from ..rules import is_fatal
 
     found: dict[str, Decimal] = {}
     try:
@@ -65,10 +67,9 @@ async def fetch_balances(client: AsyncClient, currencies: list[str]) -> Balances
                 found[currency] = summary.balance
     except TimeoutError:
         return Balances(unavailable=f"no answer within {BALANCE_DEADLINE:g} s")
-    except APIConnectionError as exc:
-        return Balances(unavailable=str(exc), unreachable=True)
     except EcartPayError as exc:
-        return Balances(unavailable=str(exc))
+        unusable = isinstance(exc, APIConnectionError) or is_fatal(exc)
+        return Balances(unavailable=str(exc), unusable=unusable)
     except Exception as exc:  # a courtesy: whatever went wrong, the dry run goes on
         return Balances(unavailable=type(exc).__name__)
     return Balances(available=found)
@@ -119,8 +120,8 @@ def balance_check(
         if not needed:
             return  # nothing left to send
         balances = await fetch_balances(client, list(needed))
-        if balances.unreachable:
-            return  # the batch stops at its first request and says why, in one line
+        if balances.unusable:
+            return  # the batch stops at its first request and says why
         if balances.unavailable is not None:
             err.print(f"balance: not checked ({balances.unavailable})", style="dim",
                       highlight=False, soft_wrap=True)

@@ -267,3 +267,35 @@ def test_a_journal_from_an_earlier_version_is_adopted_and_says_so(tmp_path: Path
     assert one_line(again.stderr, "recorded no origin or account").endswith(
         f"it now belongs to this run's origin {origin} and its account")
     assert "recorded no origin" not in third.stderr  # adopted once
+
+
+class _NoSummary:
+    """A client whose API does not answer the balance (404 on the summary)."""
+
+    def with_options(self, **options: object) -> _NoSummary:
+        return self
+
+    @property
+    def transactions(self) -> _NoSummary:
+        return self
+
+    async def summary(self, currency: str) -> object:
+        from ecartpay_async import NotFoundError
+
+        raise NotFoundError("Not Found", status_code=404, method="GET",
+                            path="/api/transactions/summary")
+
+
+def test_a_balance_the_api_does_not_answer_is_noted_and_the_run_goes_on() -> None:
+    import io
+
+    import anyio
+    from rich.console import Console
+
+    from ecartpay_async.cli.balance import balance_check
+
+    err = io.StringIO()
+    check = balance_check(_NoSummary(), Console(file=err, width=200),  # type: ignore[arg-type]
+                          allow_short=False)
+    anyio.run(check, {"MXN": Decimal("15.00")})  # does not raise: nothing to refuse with
+    assert err.getvalue().startswith("balance: not checked (404 GET /api/transactions/summary")
