@@ -68,7 +68,7 @@ from .._pause import PauseStats
 from ..errors import EcartPayError, JournalError, ValidationError
 from ..models.payouts import PayoutRequest
 from ..rules import fingerprint, is_fatal
-from .identity import InputDigest, JournalIdentity
+from .identity import JournalIdentity, input_digest
 from .journal import Claim, ClaimStatus, Journal, JournalEntry, JournalRow, SQLiteJournal
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, RateLimiter
 from .outcome import Outcome, OutcomeStatus
@@ -308,7 +308,9 @@ class Batch(anyio.AsyncContextManagerMixin):
         bind = getattr(journal, "bind", None)
         if bind is None or identify is None:
             return True  # a journal or a sender of one's own that keeps no identity
-        digest = "" if requests is None else await self._input_digest(requests)
+        digest = "" if requests is None else await anyio.to_thread.run_sync(
+            input_digest, requests
+        )
         # Origin, environment and input first: another API or another file is refused
         # before any request (a production run never asks production for a token to
         # learn that its journal is a sandbox rehearsal's).
@@ -328,20 +330,6 @@ class Batch(anyio.AsyncContextManagerMixin):
                 self._journal_name(), identity.origin, identity.environment, identity.account,
             )
         return True
-
-    @staticmethod
-    async def _input_digest(requests: Iterable[Any]) -> str:
-        """The digest of the input's reference_ids (read off the event loop)."""
-
-        def digest() -> str:
-            found = InputDigest()
-            for item in requests:
-                request = to_request(item)
-                assert request.reference_id is not None
-                found.add(request.reference_id)
-            return found.hexdigest()
-
-        return await anyio.to_thread.run_sync(digest)
 
     async def _validate_rows(self, requests: Iterable[Any]) -> int:
         problems = ProblemList()
@@ -372,8 +360,6 @@ class Batch(anyio.AsyncContextManagerMixin):
         chunk: list[JournalRow] = []
         rows: dict[str, int] = {}
         done_among = getattr(self._journal, "done_among", None)
-        if self._before_sending is None:
-            done_among = None  # nobody asks what is left to send
 
         async def flush() -> None:
             for entry in await self._journal.register(chunk):  # type: ignore[union-attr]

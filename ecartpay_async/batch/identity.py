@@ -26,16 +26,22 @@ iterator) is not recorded and not compared.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 import attrs
 
 from .._reprs import safe_repr
 from ..errors import JournalMismatchError
+from .validate import to_request
 
 __all__ = [
-    "IDENTITY_FIELDS", "InputDigest", "JournalIdentity", "origin_of", "settle_identity",
+    "IDENTITY_FIELDS",
+    "InputDigest",
+    "JournalIdentity",
+    "input_digest",
+    "origin_of",
+    "settle_identity",
 ]
 
 #: The fields of an identity, in the order a refusal names them.
@@ -79,6 +85,17 @@ class InputDigest:
 
     def hexdigest(self) -> str:
         return hashlib.sha256(f"{self.count}:{self._sum:064x}".encode()).hexdigest()[:32]
+
+
+def input_digest(requests: Iterable[Any]) -> str:
+    """The :class:`InputDigest` of a validated finite input (it reads the input whole:
+    call it off the event loop)."""
+    found = InputDigest()
+    for item in requests:
+        request = to_request(item)
+        assert request.reference_id is not None
+        found.add(request.reference_id)
+    return found.hexdigest()
 
 
 def settle_identity(
