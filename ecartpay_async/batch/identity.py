@@ -36,7 +36,7 @@ from ..errors import JournalMismatchError
 from .validate import to_request
 
 __all__ = [
-    "IDENTITY_FIELDS",
+    "UNKNOWN",
     "InputDigest",
     "JournalIdentity",
     "input_digest",
@@ -44,8 +44,7 @@ __all__ = [
     "settle_identity",
 ]
 
-#: The fields of an identity, in the order a refusal names them.
-IDENTITY_FIELDS: Final = ("origin", "environment", "account", "input")
+#: The account of a token that does not say (recorded, and compared, as such).
 UNKNOWN: Final = "(unknown)"
 _MODULUS: Final = 1 << 256
 
