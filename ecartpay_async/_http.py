@@ -38,6 +38,7 @@ from .errors import (
     AuthenticationError,
     RateLimitError,
     ResponseTooLargeError,
+    declared_status,
     status_error_class,
 )
 from .rules import TOKEN_PATH, retry_token_request, status_meaning
@@ -307,8 +308,10 @@ class HTTPPipeline:
             error = _connection_error(exc, method, path)
             self._report(on_attempt, method, path, number, None, error, started)
             raise error from exc
-        self._report(on_attempt, method, path, number, response.status_code, None, started)
         status = response.status_code
+        if status >= 500:  # a refusal the body declares is no server failure (errors.py)
+            status = declared_status(status, response.content)
+        self._report(on_attempt, method, path, number, status, None, started)
         if status >= 400 and status_meaning(status).pause:
             self._pause_from(response)
         return response
@@ -458,9 +461,11 @@ def _status_error(response: httpx.Response, method: str, path: str) -> APIStatus
     if not isinstance(message, str) or not message:
         message = response.reason_phrase or f"HTTP {status}"
     headers = {k: response.headers[k] for k in _KEPT_HEADERS if k in response.headers}
-    cls = status_error_class(status)
+    declared = declared_status(status, body)
+    cls = status_error_class(declared)
     kwargs: dict[str, Any] = {
-        "status_code": status, "body": body, "method": method, "path": path, "headers": headers,
+        "status_code": declared, "body": body, "method": method, "path": path,
+        "headers": headers, "http_status": status,
     }
     if cls is RateLimitError:
         return RateLimitError(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 import httpx
 
-from ._auth import Secret
+from ._auth import Secret, token_claim
 from ._http import ClientSender, HTTPPipeline, Sender
 from ._options import check_limits, check_timeout
 from ._reprs import safe_repr
@@ -229,6 +229,11 @@ class AsyncClient:
             telemetry=self.telemetry or False,
             _pipeline=pipeline,
         )
+
+    async def account_id(self) -> str | None:
+        """The account the keys belong to: the ``account_id`` claim of the API's token
+        (a token request if none is cached); None if the token does not carry it."""
+        return token_claim(await self._http.tokens.get(), "account_id")
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it was lent by the caller or by a parent client."""

@@ -8,6 +8,7 @@
     ├── IdempotencyConflictError     a reference_id already paid with other details
     ├── WebhookSignatureError        a webhook failed verification (.check)
     ├── JournalError                 a batch journal that cannot be used as asked
+    │   └── JournalMismatchError     a journal written for another origin, account or input
     ├── BatchAbortedError            a batch stopped by a fatal error or the breaker
     ├── APIConnectionError           no usable answer: connection refused, reset, lost
     │   ├── APITimeoutError          a phase timed out, or the attempt's overall deadline
@@ -24,12 +25,19 @@
         ├── RateLimitError           429 (.retry_after)
         └── InternalServerError      5xx
 
+An error answer is classified by the status it stands for (:func:`declared_status`):
+Ecart Pay documents its errors as HTTP 500 with a JSON body saying ``"statusCode": 400``,
+so a 5xx whose body declares a ``statusCode`` from 400 to 499 is that refusal
+(``status_code``), and ``http_status`` keeps the status the server sent.
+
 Errors carry the request's method and path, the status and the parsed body, and
 never a key, a token or a header: they are safe to log and to show.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +57,7 @@ __all__ = [
     "IdempotencyConflictError",
     "InternalServerError",
     "JournalError",
+    "JournalMismatchError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -99,7 +108,9 @@ class IdempotencyConflictError(EcartPayError):
 
     The SDK never treats that as success: the same reference_id must always mean the
     same payment. ``existing`` is the payout found; ``differences`` lists the fields
-    that disagree as ``(field, requested, found)``.
+    that disagree as ``(field, requested, found)``; ``compared`` the fields the check
+    could compare and ``not_compared`` those the API's answer left out (Ecart Pay's
+    payout answers carry no ``email``).
     """
 
     def __init__(
@@ -107,16 +118,27 @@ class IdempotencyConflictError(EcartPayError):
         reference_id: str,
         differences: list[tuple[str, object, object]],
         existing: object = None,
+        *,
+        compared: list[str] | None = None,
+        not_compared: list[str] | None = None,
     ) -> None:
         detail = "; ".join(
             f"{f}: requested {_shown(a)}, found {_shown(b)}" for f, a, b in differences
         )
+        checked = ""
+        if compared is not None:
+            checked = f"; compared {', '.join(compared) or 'nothing'}"
+            if not_compared:
+                checked += f", not in the answer: {', '.join(not_compared)}"
         super().__init__(
-            f"reference_id {reference_id!r} was already used for a different payout ({detail})"
+            f"reference_id {reference_id!r} was already used for a different payout "
+            f"({detail}{checked})"
         )
         self.reference_id = reference_id
         self.differences = differences
         self.existing = existing
+        self.compared = compared if compared is not None else [f for f, _, _ in differences]
+        self.not_compared = not_compared or []
 
 
 class WebhookSignatureError(EcartPayError):
@@ -129,6 +151,34 @@ class WebhookSignatureError(EcartPayError):
 
 class JournalError(EcartPayError):
     """A batch journal cannot be used: unreadable, or holding other content for a key."""
+
+
+class JournalMismatchError(JournalError):
+    """A journal that belongs to another run: written against another API origin,
+    environment or account, or for another input under the same batch name.
+
+    Raised before anything is sent. ``field`` is the first field that changed
+    (``origin``, ``environment``, ``account`` or ``input``), ``recorded`` the
+    journal's value and ``current`` this run's; ``changes`` lists every changed field
+    as ``(field, recorded, current)``.
+    """
+
+    def __init__(self, journal: str, changes: list[tuple[str, str, str]]) -> None:
+        detail = "; ".join(
+            f"{name} {recorded!r} in the journal, {current!r} in this run"
+            for name, recorded, current in changes
+        )
+        advice = (
+            "use another --batch name or another journal"
+            if changes[0][0].startswith("input")
+            else "use a journal of its own (a new file, or another PostgreSQL --schema)"
+        )
+        super().__init__(
+            f"journal {journal} belongs to another run ({detail}); nothing was sent: {advice}"
+        )
+        self.journal = journal
+        self.changes = changes
+        self.field, self.recorded, self.current = changes[0]
 
 
 class BatchAbortedError(EcartPayError):
@@ -224,10 +274,17 @@ class APIStatusError(APIError):
         method: str = "",
         path: str = "",
         headers: dict[str, str] | None = None,
+        http_status: int | None = None,
     ) -> None:
-        super().__init__(f"{status_code} {method} {path}: {message}", method=method, path=path)
+        sent = "" if http_status in (None, status_code) else f" (HTTP {http_status})"
+        super().__init__(
+            f"{status_code}{sent} {method} {path}: {message}", method=method, path=path
+        )
         self.message = message
         self.status_code = status_code
+        #: The status the server sent; differs from ``status_code`` when the body
+        #: declared the refusal (see :func:`declared_status`).
+        self.http_status = status_code if http_status is None else http_status
         self.body = body
         # Only response headers that carry no secret are kept (see http.py).
         self.headers = headers or {}
@@ -278,6 +335,30 @@ STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+def declared_status(http_status: int, body: object) -> int:
+    """The status an error answer stands for, which its class and meaning follow.
+
+    Ecart Pay's OpenAPI file documents its errors as HTTP 500 with a body such as
+    ``{"message": "payouts validation failed: ...", "statusCode": 400}``: a refusal,
+    not a server failure. So a 5xx answer whose JSON body (``body``: parsed, or the
+    raw bytes) declares an integer ``statusCode`` from 400 to 499 stands for that
+    4xx; any other answer stands for its HTTP status (a 4xx is a refusal already).
+    """
+    if http_status < 500:
+        return http_status
+    if isinstance(body, (bytes, bytearray)):
+        if not body.lstrip().startswith(b"{"):
+            return http_status  # not a JSON object: a proxy's page, an empty body
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return http_status
+    code = body.get("statusCode") if isinstance(body, Mapping) else None
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 499:
+        return code
+    return http_status
 
 
 def status_error_class(status_code: int) -> type[APIStatusError]:

@@ -23,7 +23,11 @@ payouts under one reference_id are the same payment when they agree on every fie
 
 The journal's fingerprint (:func:`fingerprint`), the lookup's conflict check
 (:func:`differences`, which raises :class:`~ecartpay_async.IdempotencyConflictError`)
-and the batch's pre-flight check against the journal all read this one list.
+and the batch's pre-flight check against the journal all read this one list. The
+conflict check compares only what the API's answer carries (:func:`compared_fields`
+says what that was): Ecart Pay documents no ``email`` in a payout answer, so against
+the real API a reference_id reused for another recipient with the same amount is
+caught by the journal's fingerprint of the row, not by the lookup.
 
 What a failure means
 ====================
@@ -53,6 +57,11 @@ any other 4xx                                 no     no         no     no
 any other 5xx                                 yes    yes        no     no
 anything else                                 no     yes        no     no
 ============================================  =====  =========  =====  =====
+
+An error answer's status is the one it stands for
+(:func:`~ecartpay_async.errors.declared_status`): Ecart Pay documents its refusals as
+HTTP 500 with ``"statusCode": 400`` in the body, and such an answer is a 400 here (the
+error keeps ``http_status``), refused, not retried, not congestion.
 
 * **retry**: sending the same request again may succeed (the retry policy retries).
 * **maybe processed**: the server may have acted on it, so a payout is looked up by
@@ -98,6 +107,8 @@ __all__ = [
     "TOKEN_PATH",
     "Meaning",
     "PayoutFate",
+    "compared_fields",
+    "conflict",
     "differences",
     "fate_of",
     "fingerprint",
@@ -166,6 +177,33 @@ def differences(request: PayoutRequest, payout: Payout) -> list[tuple[str, objec
         if normalize(wanted) != normalize(found):
             diffs.append((name, wanted, found))
     return diffs
+
+
+def compared_fields(request: PayoutRequest, payout: Payout) -> tuple[list[str], list[str]]:
+    """Which fields of :data:`SAME_PAYMENT` the conflict check could compare for a found
+    payout, and which the request sets but the answer leaves out (``email``: no payout
+    answer in Ecart Pay's OpenAPI file carries it). What the answer leaves out, the
+    batch journal's :func:`fingerprint` of the row still guards: a journaled
+    reference_id brought back with another recipient is refused before any request."""
+    compared: list[str] = []
+    missing: list[str] = []
+    for name, _ in SAME_PAYMENT:
+        if getattr(request, name) is None:
+            continue
+        (compared if getattr(payout, name, None) is not None else missing).append(name)
+    return compared, missing
+
+
+def conflict(request: PayoutRequest, payout: Payout) -> IdempotencyConflictError | None:
+    """The error for a found payout that is not the request's payment, or None; it
+    names the fields that differ and those it could compare."""
+    diffs = differences(request, payout)
+    if not diffs or request.reference_id is None:
+        return None
+    compared, missing = compared_fields(request, payout)
+    return IdempotencyConflictError(
+        request.reference_id, diffs, existing=payout, compared=compared, not_compared=missing
+    )
 
 
 # How a server may word "this reference_id was used already".

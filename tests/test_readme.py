@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,10 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("ECARTPAY_")]:
         monkeypatch.delenv(name)
+    # A PostgreSQL journal belongs to one account: each run's sandbox is a new one,
+    # so the several-hosts walkthrough gets a schema of its own (dropped after).
+    schema = f"readme_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("ECARTPAY_JOURNAL_SCHEMA", schema)
     # Shell blocks run this interpreter's `python` and `ecartpay-async`, on this tree.
     monkeypatch.setenv("PATH", os.pathsep.join(
         (str(Path(sys.executable).parent), os.environ.get("PATH", ""))
@@ -148,6 +153,21 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         except subprocess.TimeoutExpired:
             server.kill()
             server.communicate()
+        _drop_schema(schema)
+
+
+def _drop_schema(schema: str) -> None:
+    """Drop the walkthrough's journal schema, if PostgreSQL was there to hold one."""
+    try:
+        import psycopg
+    except ImportError:
+        return
+    dsn = os.environ.get("ECARTPAY_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    except psycopg.Error:
+        pass  # no server: the walkthrough did not run against one either
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

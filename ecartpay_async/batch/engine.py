@@ -47,7 +47,17 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sized
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sized,
+)
+from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
 import anyio
@@ -55,10 +65,11 @@ import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .._pause import PauseStats
-from ..errors import JournalError, ValidationError
+from ..errors import EcartPayError, JournalError, ValidationError
 from ..models.payouts import PayoutRequest
 from ..rules import fingerprint, is_fatal
 from .dsn import journal_kind
+from .identity import JournalIdentity, input_digest
 from .journal import Claim, ClaimStatus, Journal, JournalEntry, JournalRow, SQLiteJournal
 from .limits import AdaptiveLimit, Breaker, BreakerConfig, RateLimiter
 from .outcome import Outcome, OutcomeStatus
@@ -94,7 +105,11 @@ class Batch(anyio.AsyncContextManagerMixin):
     the CSV file's name), ``journal_schema`` (the PostgreSQL schema holding it,
     ``ecartpay`` by default), ``rate_limit`` (sends started per
     second), ``max_retries`` and ``timeout`` (per payout), ``breaker`` (a
-    :class:`BreakerConfig`, or None to never trip), ``adaptive`` (AIMD concurrency).
+    :class:`BreakerConfig`, or None to never trip), ``adaptive`` (AIMD concurrency),
+    ``before_sending`` (for a finite input: awaited once before the first payout with
+    what the run may send per currency, the rows a journal shows done left out; an
+    exception it raises leaves the ``async with`` and nothing is sent: the command
+    line's balance check).
     """
 
     def __init__(
@@ -111,6 +126,7 @@ class Batch(anyio.AsyncContextManagerMixin):
         adaptive: bool = True,
         batch_label: str | None = None,
         journal_schema: str = "ecartpay",
+        before_sending: Callable[[Mapping[str, Decimal]], Awaitable[None]] | None = None,
     ) -> None:
         if not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError("concurrency must be a positive integer")
@@ -128,6 +144,9 @@ class Batch(anyio.AsyncContextManagerMixin):
         self.run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         #: Rows another worker held when this one first asked for them.
         self.held_elsewhere = 0
+        #: Whether this run adopted a journal written before journals recorded their
+        #: origin and account (see :mod:`.identity`).
+        self.adopted = False
         self._adaptive = AdaptiveLimit(concurrency)
         self._builder = ReportBuilder()
         self._stop = StopSignal()
@@ -145,6 +164,7 @@ class Batch(anyio.AsyncContextManagerMixin):
             timeout=timeout,
             journal_name=self._journal_name(),
         )
+        self._before_sending = before_sending
         self._source_failure: tuple[str, BaseException] | None = None
         self._started = 0.0
         self._entered = False
@@ -265,14 +285,56 @@ class Batch(anyio.AsyncContextManagerMixin):
         """Validate a finite input whole and check it against the journal."""
         requests = self._requests
         if not isinstance(requests, Sized) or isinstance(requests, AsyncIterable):
-            return  # an unbounded source: rows are checked as they are pulled
+            # An unbounded source: rows are checked as they are pulled, and its input
+            # is not known in advance (the journal compares origin and account only).
+            if self._journal is not None:
+                await self._bind(None)
+            return
         if isinstance(requests, CsvSource):
             # It checks itself, by line number (reading the file: off the event loop).
             self.total = await anyio.to_thread.run_sync(len, requests)
         else:
             self.total = await self._validate_rows(requests)
+        to_send: dict[str, Decimal] = {}
         if self._journal is not None:
-            await self._register(requests)
+            if not await self._bind(requests):
+                return
+            await self._register(requests, to_send)
+        elif self._before_sending is not None:
+            to_send = await anyio.to_thread.run_sync(_totals, requests)
+        if self._before_sending is not None:
+            await self._before_sending(to_send)
+
+    async def _bind(self, requests: Iterable[Any] | None) -> bool:
+        """Check that the journal belongs to this run (its origin, account and input;
+        see :mod:`.identity`), or record it; False if the API could not say who this
+        run is (the batch then stops before sending anything)."""
+        journal, identify = self._journal, getattr(self._payouts, "run_identity", None)
+        bind = getattr(journal, "bind", None)
+        if bind is None or identify is None:
+            return True  # a journal or a sender of one's own that keeps no identity
+        digest = "" if requests is None else await anyio.to_thread.run_sync(
+            input_digest, requests
+        )
+        # Origin, environment and input first: another API or another file is refused
+        # before any request (a production run never asks production for a token to
+        # learn that its journal is a sandbox rehearsal's).
+        where: JournalIdentity = await identify(account=False)
+        self.adopted = await bind(where.with_input(digest))
+        try:
+            identity: JournalIdentity = await identify()
+        except EcartPayError as exc:
+            # No token: nothing can be sent either; the rows are reported not attempted.
+            self._stop(f"cannot tell whose journal this is: {describe_error(exc)}", exc)
+            return False
+        self.adopted = await bind(identity.with_input(digest)) or self.adopted
+        if self.adopted:
+            logger.warning(
+                "journal %s recorded no origin or account (written by an earlier version); "
+                "it now belongs to %s (%s), account %s",
+                self._journal_name(), identity.origin, identity.environment, identity.account,
+            )
+        return True
 
     async def _validate_rows(self, requests: Iterable[Any]) -> int:
         problems = ProblemList()
@@ -295,15 +357,24 @@ class Batch(anyio.AsyncContextManagerMixin):
         problems.raise_if_any()
         return rows
 
-    async def _register(self, requests: Iterable[Any]) -> None:
+    async def _register(self, requests: Iterable[Any], to_send: dict[str, Decimal]) -> None:
+        """Record the rows in the journal (refusing rows it holds as another payment),
+        and add to ``to_send`` what the rows not done yet pay, per currency."""
         assert self._journal is not None
         conflicts: list[tuple[int, JournalEntry]] = []
         chunk: list[JournalRow] = []
         rows: dict[str, int] = {}
+        done_among = getattr(self._journal, "done_among", None)
 
         async def flush() -> None:
             for entry in await self._journal.register(chunk):  # type: ignore[union-attr]
                 conflicts.append((rows[entry.reference_id], entry))
+            if self._before_sending is not None:
+                done = await done_among(list(rows)) if done_among is not None else set()
+                for row in chunk:
+                    if row.reference_id not in done and row.amount is not None:
+                        currency = row.currency or ""
+                        to_send[currency] = to_send.get(currency, Decimal(0)) + row.amount
             chunk.clear()
             rows.clear()
 
@@ -577,6 +648,15 @@ def make_journal(
         assert isinstance(journal, str)  # journal_kind: a path object is a file
         return PostgresJournal(journal, batch=label or "default", schema=schema)
     return SQLiteJournal(journal)
+
+
+def _totals(requests: Iterable[Any]) -> dict[str, Decimal]:
+    """What a validated input pays, per currency."""
+    totals: dict[str, Decimal] = {}
+    for item in requests:
+        request = to_request(item)
+        totals[request.currency] = totals.get(request.currency, Decimal(0)) + request.amount
+    return totals
 
 
 def _journal_row(request: PayoutRequest) -> JournalRow:

@@ -26,6 +26,11 @@ same reference_id with another payment (see "the same payment" in
 (the journal keeps the rules' :func:`~ecartpay_async.rules.fingerprint` of the
 content, not the content itself).
 
+A journal belongs to one API origin, environment and account, and one input (see
+:mod:`.identity`): :meth:`SQLiteJournal.bind` records them on the first run and
+refuses any later run that differs, before anything is sent. (A :class:`Journal` of
+one's own may offer ``bind`` too; the batch calls it when present.)
+
 The file under the journal must stay the one opened: :class:`SQLiteJournal` checks
 its identity (device and inode) before each commit. A journal deleted or replaced
 while a batch runs fails that write and every later one, which stops the batch as
@@ -70,6 +75,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .._reprs import safe_repr
 from ..errors import JournalError
 from ..rules import fingerprint
+from .identity import JournalIdentity, settle_identity
 
 __all__ = [
     "Claim",
@@ -258,8 +264,18 @@ CREATE TABLE IF NOT EXISTS payouts (
     updated_at    TEXT NOT NULL
 ) WITHOUT ROWID
 """
+# Whose journal it is (see .identity): origin, environment, account, input.
+_IDENTITY_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS identity (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID
+"""
 _APPLICATION_ID: Final = 0x45435041  # "ECPA": marks the file as one of our journals
-_USER_VERSION: Final = 1
+# 2 added the identity table; a format-1 journal gains it (and adopts its first
+# run's identity) when opened.
+_USER_VERSION: Final = 2
+_ADOPTED_VERSIONS: Final = (1,)
 _COLUMNS: Final = "reference_id, fingerprint, state, payout_id, payout_status, error, run_id"
 _MAX_GROUP: Final = 1024
 # Rows of a rescued journal, merged in: for each row the furthest state wins (done,
@@ -397,10 +413,14 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
             if tables:
                 raise JournalError(f"{self.path} is an SQLite file but not a payout journal")
             conn.execute(_SCHEMA)
+            conn.execute(_IDENTITY_SCHEMA)
             conn.execute(f"PRAGMA application_id={_APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version={_USER_VERSION}")
         elif app_id != _APPLICATION_ID:
             raise JournalError(f"{self.path} is an SQLite file but not a payout journal")
+        elif version in _ADOPTED_VERSIONS:
+            conn.execute(_IDENTITY_SCHEMA)
+            conn.execute(f"PRAGMA user_version={_USER_VERSION}")
         elif version != _USER_VERSION:
             raise JournalError(
                 f"journal {self.path} has format {version}; this version reads {_USER_VERSION}"
@@ -587,6 +607,26 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
         result: list[Claim] = await self._run(apply)
         return result
 
+    async def bind(self, identity: JournalIdentity) -> bool:
+        """Check that this run is the one the journal belongs to, or record it as the
+        owner (see :mod:`.identity`); raises
+        :class:`~ecartpay_async.JournalMismatchError`, writing nothing, if not.
+        Returns True when a journal written before identities existed, holding rows,
+        was adopted by this run."""
+
+        def apply(conn: sqlite3.Connection) -> bool:
+            recorded = dict(conn.execute("SELECT name, value FROM identity"))
+            missing = settle_identity(self.path, recorded, identity)
+            conn.executemany(
+                "INSERT INTO identity (name, value) VALUES (?, ?)", missing.items()
+            )
+            if recorded or not missing:
+                return False
+            return conn.execute("SELECT 1 FROM payouts LIMIT 1").fetchone() is not None
+
+        result: bool = await self._run(apply)
+        return result
+
     def on_lease_lost(self, callback: Callable[[JournalError], None]) -> None:
         """Never called: the file is locked for the run, so no other worker takes over."""
 
@@ -640,6 +680,26 @@ class SQLiteJournal(anyio.AsyncContextManagerMixin):
 
     async def get(self, reference_id: str) -> JournalEntry | None:
         result: JournalEntry | None = await self._run(lambda conn: _select(conn, reference_id))
+        return result
+
+    async def done_among(self, reference_ids: Sequence[str]) -> set[str]:
+        """Those of ``reference_ids`` whose payout exists (never sent again)."""
+        wanted = list(reference_ids)
+
+        def apply(conn: sqlite3.Connection) -> set[str]:
+            done: set[str] = set()
+            for start in range(0, len(wanted), 500):  # SQLite's bound on parameters
+                part = wanted[start:start + 500]
+                marks = ", ".join("?" * len(part))
+                done.update(ref for (ref,) in conn.execute(
+                    f"SELECT reference_id FROM payouts WHERE reference_id IN ({marks}) "  # noqa: S608
+                    "AND (state IN ('paid', 'pending_confirmation') "
+                    "OR (state = 'failed' AND payout_id IS NOT NULL))",
+                    part,
+                ))
+            return done
+
+        result: set[str] = await self._run(apply)
         return result
 
     async def counts(self) -> Mapping[JournalState, int]:

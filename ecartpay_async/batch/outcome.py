@@ -17,8 +17,9 @@ class OutcomeStatus(str, enum.Enum):
 
     ``paid`` and ``pending`` mean the payout exists (``pending`` waits for a
     confirmation or for its date); ``failed`` means it was refused or could not be
-    sent (``error`` says why); ``skipped`` means the journal shows it done by an
-    earlier run; ``not_attempted`` means the batch stopped before sending it.
+    sent (``error`` says why); ``skipped`` means an earlier run made its payout
+    ("already paid earlier": the journal shows the row done, or the API already had
+    its reference_id); ``not_attempted`` means the batch stopped before sending it.
     """
 
     PAID = "paid"
@@ -59,14 +60,6 @@ class Outcome:
     @property
     def reference_id(self) -> str | None:
         return None if self.request is None else self.request.reference_id
-
-    @property
-    def made_elsewhere(self) -> bool:
-        """Paid or pending, but found by a lookup before any attempt of this run: the
-        payout was made by an earlier run, or by a worker that died before recording
-        it (its row taken over here)."""
-        return (self.status in (OutcomeStatus.PAID, OutcomeStatus.PENDING)
-                and self.recovered and self.attempts == 0)
 
     @property
     def ok(self) -> bool:

@@ -18,6 +18,7 @@ from ..resources.payouts import AsyncPayouts
 if TYPE_CHECKING:
     from .confirm import ConfirmBatch, PayoutRefs
     from .engine import Batch, Requests
+    from .identity import JournalIdentity
     from .reconcile import JournalReader, Reconciliation
     from .report import BatchReport
 
@@ -26,6 +27,17 @@ __all__ = ["BatchPayouts"]
 
 class BatchPayouts(AsyncPayouts):
     """Payouts, one at a time or in batches (see :class:`~.engine.Batch`)."""
+
+    async def run_identity(self, *, account: bool = True) -> JournalIdentity:
+        """Who a batch through this client is, for its journal (see
+        :mod:`~.identity`): the API origin, the environment and the account of the keys
+        (one token request, if no token is cached; ``account=False`` leaves the account
+        out and sends nothing)."""
+        from .identity import UNKNOWN, JournalIdentity, origin_of
+
+        client = self._client
+        found = (await client.account_id() or UNKNOWN) if account else ""
+        return JournalIdentity(origin_of(client.base_url), client.environment, found)
 
     def batch(self, requests: Requests, **options: Any) -> Batch:
         """A batch of payouts, as an async context manager yielding outcomes as they finish.

@@ -37,10 +37,18 @@ started are tried again, after a lookup. A reference_id is one payment across th
 whole database: a row brought by another batch with the same content is the same
 row, and with other content it is refused before anything is sent.
 
+Identity. The schema belongs to one API origin, environment and account, and each
+batch name to one input (see :mod:`.identity`): :meth:`PostgresJournal.bind` records
+them on the first run and refuses, before anything is sent, a run against another
+origin or account or a batch name brought back with another file.
+
 Schema (created on first use, in the PostgreSQL schema ``schema``, default
-``ecartpay``; version 1, in ``schema_version``)::
+``ecartpay``; version 2, in ``schema_version``; a version-1 schema gains the
+identity table when opened)::
 
     schema_version (version integer NOT NULL)
+    identity (name text PRIMARY KEY, value text NOT NULL)  -- origin, environment,
+                                                          -- account, input:<batch>
     payouts (
         reference_id  text PRIMARY KEY,
         batch         text NOT NULL,        -- the label that first registered the row
@@ -91,6 +99,7 @@ from psycopg.conninfo import conninfo_to_dict
 from .._reprs import safe_repr
 from ..errors import JournalError
 from .dsn import hide_password, mask_dsn
+from .identity import JournalIdentity, settle_identity
 from .journal import (
     UNFINISHED_STATES,
     Claim,
@@ -106,13 +115,21 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchStatus", "Holder", "PostgresJournal", "StateTotal", "batch_status"]
 
-SCHEMA_VERSION: Final = 1
+#: 2 added the identity table; a version-1 schema gains it when opened, and its first
+#: run with this version adopts it (see :mod:`.identity`).
+SCHEMA_VERSION: Final = 2
+_ADOPTED_VERSIONS: Final = (1,)
 #: Seconds a claim lasts unless renewed; tests shorten it (``ECARTPAY_JOURNAL_LEASE``).
 DEFAULT_LEASE: Final = 30.0
 _MAX_GROUP: Final = 1024
 _TRANSACTION_TRIES: Final = 3
 _LINGER: Final = 0.003  # seconds a result waits for others to share its commit
 
+# Whose journal it is: origin, environment, account; and each batch's input
+# (``input:<batch>``). See .identity.
+_IDENTITY_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS {schema}.identity (name text PRIMARY KEY, value text NOT NULL)"
+)
 _CREATE: Final[tuple[LiteralString, ...]] = (
     "CREATE SCHEMA IF NOT EXISTS {schema}",
     "CREATE TABLE IF NOT EXISTS {schema}.schema_version (version integer NOT NULL)",
@@ -136,6 +153,7 @@ _CREATE: Final[tuple[LiteralString, ...]] = (
     # The renewals and the status report read the rows in flight by worker.
     "CREATE INDEX IF NOT EXISTS payouts_sending ON {schema}.payouts (worker) "
     "WHERE state = 'sending'",
+    _IDENTITY_TABLE,
 )
 _COLUMN_NAMES: Final = (
     "reference_id", "fingerprint", "state", "payout_id", "payout_status", "error", "worker"
@@ -363,6 +381,14 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
             conn, sql.SQL("SELECT max(version) FROM {}.schema_version").format(schema)
         ).fetchone()
         version = row[0] if row else None
+        if version in _ADOPTED_VERSIONS:
+            self._execute(conn, sql.SQL(_IDENTITY_TABLE).format(schema=schema))
+            self._execute(
+                conn,
+                sql.SQL("INSERT INTO {}.schema_version (version) VALUES (%s)").format(schema),
+                (SCHEMA_VERSION,),
+            )
+            version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise JournalError(
                 f"journal {self.path} (schema {self.schema}) has format {version}; "
@@ -444,6 +470,44 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
             return conflicts
 
         result: list[JournalEntry] = await self._transact(work)
+        return result
+
+    async def bind(self, identity: JournalIdentity) -> bool:
+        """Check that this run is the one the journal (this schema) belongs to, and
+        that this batch name was run with this input, or record them (see
+        :mod:`.identity`); raises :class:`~ecartpay_async.JournalMismatchError`,
+        writing nothing, if not. Returns True when rows written before identities
+        existed were adopted by this run."""
+        schema = sql.Identifier(self.schema)
+        input_key = f"input:{self.batch}"
+
+        def work(conn: psycopg.Connection[Any]) -> bool:
+            # Workers starting together record one identity, not two.
+            self._execute(conn, "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                          (f"ecartpay_async.identity:{self.schema}",))
+            recorded = dict(self._execute(
+                conn, sql.SQL("SELECT name, value FROM {}.identity").format(schema)
+            ).fetchall())
+            missing = settle_identity(
+                self.path, recorded, identity, input_key=input_key,
+                input_label=f"input of batch {self.batch!r}",
+            )
+            if missing:
+                self._execute(
+                    conn,
+                    sql.SQL(
+                        "INSERT INTO {}.identity (name, value) "
+                        "SELECT * FROM unnest(%s::text[], %s::text[])"
+                    ).format(schema),
+                    (list(missing), list(missing.values())),
+                )
+            if "origin" not in missing or recorded:
+                return False
+            return self._execute(
+                conn, sql.SQL("SELECT 1 FROM {} LIMIT 1").format(self._table())
+            ).fetchone() is not None
+
+        result: bool = await self._transact(work)
         return result
 
     async def claim(self, rows: Sequence[JournalRow], run_id: str) -> list[Claim]:
@@ -695,6 +759,24 @@ class PostgresJournal(anyio.AsyncContextManagerMixin):
             return Forgotten(len(states), unfinished, forgotten=True)
 
         result: Forgotten = await self._transact(work)
+        return result
+
+    async def done_among(self, reference_ids: Sequence[str]) -> set[str]:
+        """Those of ``reference_ids`` whose payout exists (never sent again)."""
+        wanted = list(reference_ids)
+
+        def work(conn: psycopg.Connection[Any]) -> set[str]:
+            return {ref for (ref,) in self._execute(
+                conn,
+                sql.SQL(
+                    "SELECT reference_id FROM {} WHERE reference_id = ANY(%s) "
+                    "AND (state IN ('paid', 'pending_confirmation') "
+                    "OR (state = 'failed' AND payout_id IS NOT NULL))"
+                ).format(self._table()),
+                (wanted,),
+            )}
+
+        result: set[str] = await self._transact(work)
         return result
 
     async def status(self, batch: str | None = None) -> list[BatchStatus]:

@@ -3,7 +3,9 @@
 For each row, :meth:`RowPolicy.process`:
 
 1. asks the journal to claim it (``sending``, committed before anything goes out), or
-   learns that it must not be sent: done by an earlier run (``skipped``), a duplicate
+   learns that it must not be sent: done by an earlier run (``skipped``; so is a row
+   whose payout the lookup or the API's refusal of its reference_id shows an earlier
+   run made), a duplicate
    in this run (``failed``), or another payment under the same reference_id (fatal);
    a row the batch's claim feeder claimed already (a journal several workers share)
    comes with its claim;
@@ -32,13 +34,12 @@ from .._pause import PauseGate
 from .._reprs import safe_repr
 from ..errors import (
     BatchAbortedError,
-    IdempotencyConflictError,
     JournalError,
     ValidationError,
 )
 from ..models.common import parse_status
 from ..models.payouts import Payout, PayoutRequest
-from ..rules import PayoutFate, differences, fate_of, fingerprint, is_congestion, meaning
+from ..rules import PayoutFate, conflict, fate_of, fingerprint, is_congestion, meaning
 from .journal import Claim, Journal, JournalEntry, JournalState
 from .limits import AdaptiveLimit, Breaker, RateLimiter
 from .outcome import Outcome, OutcomeStatus
@@ -64,6 +65,8 @@ class _SendResult(Protocol):
 
     @property
     def recovered(self) -> bool: ...
+
+    # Optional: ``existing``, the payout was made before this send (see _existing).
 
 
 class PayoutSender(Protocol):
@@ -197,11 +200,13 @@ class RowPolicy:
         # A row the journal saw go out may exist already: look before sending.
         lookup_first = prior is not None and prior.state is not JournalState.PENDING
         try:
-            payout, attempts, recovered = await self._send_leased(request, lookup_first)
+            payout, attempts, recovered, existing = await self._send_leased(
+                request, lookup_first
+            )
         except _Failed as failed:
             failed.latency = time.monotonic() - started
             return failed
-        return _Sent(payout, attempts, recovered, time.monotonic() - started)
+        return _Sent(payout, attempts, recovered, time.monotonic() - started, existing)
 
     async def _conclude(
         self,
@@ -222,6 +227,8 @@ class RowPolicy:
             return await self._failed(row, request, sent)
         payout = sent.payout
         status, state = _BY_FATE[fate_of(payout)]
+        if sent.existing and status is not OutcomeStatus.FAILED:
+            status = OutcomeStatus.SKIPPED  # an earlier run paid it: not paid now
         if journal is not None:
             await self._record(
                 reference_id, state, payout_id=payout.id, payout_status=str(payout.status)
@@ -305,7 +312,7 @@ class RowPolicy:
 
     async def _send_leased(
         self, request: PayoutRequest, lookup_first: bool
-    ) -> tuple[Payout, int, bool]:
+    ) -> tuple[Payout, int, bool, bool]:
         """:meth:`_send`, cancelled by :meth:`lease_lost` when the row is leased."""
         if not self._leased:
             return await self._send(request, lookup_first)
@@ -318,8 +325,11 @@ class RowPolicy:
         assert self._lease_error is not None  # cancelled by lease_lost
         raise _Failed(self._lease_error, 0)
 
-    async def _send(self, request: PayoutRequest, lookup_first: bool) -> tuple[Payout, int, bool]:
-        """``(payout, attempts, recovered)``: found by lookup (a row seen before), or sent."""
+    async def _send(
+        self, request: PayoutRequest, lookup_first: bool
+    ) -> tuple[Payout, int, bool, bool]:
+        """``(payout, attempts, recovered, existing)``: found by lookup (a row an earlier
+        run sent: ``existing``), or sent (``existing`` if the API already had it)."""
         attempts = 0
         observe = self._observe
 
@@ -336,18 +346,17 @@ class RowPolicy:
                     request.reference_id, max_retries=self._max_retries, timeout=self._timeout
                 )
                 if found is not None:
-                    diffs = differences(request, found)
-                    if diffs:
-                        raise IdempotencyConflictError(
-                            request.reference_id, diffs, existing=found
-                        )
-                    return found, 0, True
+                    error = conflict(request, found)
+                    if error is not None:
+                        raise error
+                    return found, 0, True, True
             result = await self._payouts.send(
                 request, max_retries=self._max_retries, timeout=self._timeout, on_attempt=count
             )
         except Exception as exc:
             raise _Failed(exc, attempts) from exc
-        return result.payout, attempts or result.attempts, result.recovered
+        existing = bool(getattr(result, "existing", False))
+        return result.payout, attempts or result.attempts, result.recovered, existing
 
     async def _failed(self, row: int, request: PayoutRequest, failed: _Failed) -> Outcome:
         error = failed.error
@@ -423,6 +432,7 @@ class _Sent:
     attempts: int
     recovered: bool
     latency: float
+    existing: bool = False  # made by an earlier run, found here
 
 
 class _Failed(Exception):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -41,15 +41,17 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_INVALID: Final = 2
 EXIT_STOPPED: Final = 3
+EXIT_ALREADY_DONE: Final = 4
 EXIT_INTERRUPTED: Final = 130
 
 #: What each exit code of ``payouts send`` means (its --help and the README list them).
 EXIT_CODES: Final = (
     (EXIT_OK, "every row paid, pending or skipped (done by an earlier run)"),
     (EXIT_FAILED, "some rows failed (listed, and in --report)"),
-    (EXIT_INVALID, "invalid file, options or keys: nothing was sent"),
+    (EXIT_INVALID, "invalid file, options, keys, journal or balance: nothing was sent"),
     (EXIT_STOPPED, "stopped early: a fatal error, the breaker, or an address that cannot be "
                    "reached"),
+    (EXIT_ALREADY_DONE, "every row already paid by an earlier run (0 with --expect-done)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 
@@ -134,7 +136,9 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--batch", "batch_label", metavar="NAME", callback=non_empty,
               help="The rows' label in a PostgreSQL journal (default: the file's name).")
 @click.option("--schema", default="ecartpay", show_default=True, callback=non_empty,
-              help="The PostgreSQL schema holding the journal.")
+              envvar="ECARTPAY_JOURNAL_SCHEMA",
+              help="The PostgreSQL schema holding the journal: one per account "
+                   "(or ECARTPAY_JOURNAL_SCHEMA).")
 @click.option("--concurrency", type=click.IntRange(1, 1024), default=64, show_default=True,
               help="Payouts in flight at most.")
 @click.option("--rate-limit", type=POSITIVE_FINITE, metavar="N",
@@ -150,6 +154,13 @@ def _connection_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Run against an in-process emulator (recipients registered, balance funded).")
 @click.option("--sandbox-faults", metavar="SPEC", hidden=True,
               help='Faults for --sandbox, e.g. "5xx=0.1,429=0.05,retry_after=0.05".')
+@click.option("--balance", "balances", multiple=True, metavar="CUR=AMOUNT",
+              help="With --sandbox: the starting balance in a currency, e.g. MXN=50000 "
+                   "(repeatable; the others keep the default funding).")
+@click.option("--allow-short", is_flag=True,
+              help="Send even if the available balance does not cover the batch.")
+@click.option("--expect-done", is_flag=True,
+              help="Exit 0, not 4, when every row was already paid by an earlier run.")
 @click.option("--yes", is_flag=True,
               help="Production: send without asking to type the row count (for scripts).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
@@ -168,6 +179,9 @@ def send_command(
     dry_run: bool,
     sandbox: bool,
     sandbox_faults: str | None,
+    balances: tuple[str, ...],
+    allow_short: bool,
+    expect_done: bool,
     yes: bool,
     log_format: str,
     decimal_separator: str | None,
@@ -193,6 +207,7 @@ def send_command(
 
         click.get_current_context().call_on_close(restore)
     out, err = _console(), _console(stderr=True)
+    funds = _sandbox_balances(balances, sandbox)
     source = csv_source(file, decimal_separator, delimiter, columns)
     try:
         summary = source.validate()
@@ -204,7 +219,8 @@ def send_command(
         from .dry_run import warn_lookalikes
 
         warn_lookalikes(out, source)
-        _run(_show_balances, out, summary.totals, sandbox, base_url, environment)
+        _run(_show_balances, out, summary.totals, funds if sandbox else None, base_url,
+             environment)
         sys.exit(EXIT_OK)
     from .approval import approve_send  # real money waits for the operator's approval
 
@@ -219,13 +235,14 @@ def send_command(
     if max_retries is not None:
         options["max_retries"] = max_retries
     run = _SendRun(source, options, report_path, out, err)
+    run.allow_short, run.expect_done = allow_short, expect_done
     if log_format == "json":  # rows, and the SDK's own logs if ECARTPAY_LOG is set
         from .._logging import configure_logging_from_env
 
         configure_logging_from_env(json_lines=True)
         run.json_run_id = json_stderr.run_id if json_stderr is not None else None
     if sandbox:
-        code = _run(run.against_sandbox, sandbox_faults)
+        code = _run(run.against_sandbox, sandbox_faults, funds)
     else:
         code = _run(run.against_api, base_url, environment)
     if code == EXIT_INTERRUPTED:
@@ -258,6 +275,9 @@ class _SendRun:
         self.tally = Tally()  # the counts so far, whatever the display (Ctrl-C says them)
         self.total: int | None = None
         self.report_rows: int | None = None  # rows the report lists, once it is closed
+        self.json_events = False
+        self.allow_short = False
+        self.expect_done = False
 
     async def against_api(self, base_url: str | None, environment: str) -> int:
         client = _make_client(base_url, environment,
@@ -267,14 +287,16 @@ class _SendRun:
         async with client:
             return await self._send(client)
 
-    async def against_sandbox(self, faults: str | None) -> int:
+    async def against_sandbox(self, faults: str | None, balances: Mapping[str, Any]) -> int:
         try:
             from ..sandbox import Sandbox
         except ImportError:
             say_error("--sandbox needs the sandbox extra: pip install 'ecartpay-async[sandbox]'")
             return EXIT_INVALID
         try:
-            emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None)
+            emulator = Sandbox(in_process=True, faults=faults, seed=0 if faults else None,
+                               balances=balances, public_key=SANDBOX_KEYS[0],
+                               private_key=SANDBOX_KEYS[1])
         except ValueError as exc:
             say_error(f"--sandbox-faults: {exc}")
             return EXIT_INVALID
@@ -307,8 +329,11 @@ class _SendRun:
             # The summary says why a batch stopped; Python's last-resort handler would
             # print the batch's own warning about it too. Configured logging still gets it.
             batch_log.addHandler(logging.NullHandler())
+        from .balance import BalanceShortfall, balance_check
+
+        check = balance_check(client, self.err, allow_short=self.allow_short)
         try:
-            batch = client.payouts.batch(self.source, **self.options)
+            batch = client.payouts.batch(self.source, before_sending=check, **self.options)
         except ImportError as exc:
             say_error(str(exc))  # a postgresql:// journal without the extra
             return EXIT_INVALID
@@ -340,6 +365,16 @@ class _SendRun:
                 # Raised before anything was sent (pre-flight or opening the journal).
                 say_error(exc.message)
                 return EXIT_INVALID
+            except BalanceShortfall as exc:
+                click.echo(str(exc), err=True)
+                return EXIT_INVALID
+        if batch.adopted:
+            self.err.print(
+                f"note: the journal {getattr(batch.journal, 'path', '')} recorded no origin or "
+                "account (an earlier version wrote it); it now belongs to this run's origin "
+                f"{client.base_url} and its account",
+                highlight=False, soft_wrap=True,
+            )
         report = batch.report
         if writer is not None and writer.problem is not None:
             say_error(f"{writer.problem}; the batch stopped (rows sent so far are in "
@@ -361,6 +396,17 @@ class _SendRun:
         if self.report_path is not None:
             self.out.print(f"report written to {self.report_path}", highlight=False,
                            soft_wrap=True, markup=False)
+        if report.total and report.skipped == report.total and not report.aborted:
+            # Workers sharing a journal may well find that their peers did it all.
+            shared = getattr(batch.journal, "shared", False)
+            expected = self.expect_done or shared
+            by_whom = "an earlier run or another worker" if shared else "an earlier run"
+            self.out.print(
+                f"every row ({report.total:,}) was already paid by {by_whom}: nothing "
+                "was sent" + ("" if expected else " (--expect-done to exit 0)"),
+                highlight=False, soft_wrap=True,
+            )
+            return EXIT_OK if expected else EXIT_ALREADY_DONE
         return exit_code(report)
 
 
@@ -410,8 +456,34 @@ def _print_dry_run(out: Console, file: Path, summary: CsvSummary) -> None:
                   highlight=False)
 
 
+#: The ``--sandbox`` merchant's keys: the same on every run, so that a rehearsal's
+#: journal is the same account's on the next rehearsal (and no other's).
+SANDBOX_KEYS: Final = ("pub_sandbox_in_process", "priv_sandbox_in_process")
+
+
+def _sandbox_balances(given: tuple[str, ...], sandbox: bool) -> dict[str, Any]:
+    """``--balance`` as the in-process sandbox's starting balances (exit 2 if unreadable)."""
+    if given and not sandbox:
+        click.echo("error: --balance sets the --sandbox emulator's balance; add --sandbox",
+                   err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        from ..sandbox.state import parse_balances
+    except ImportError:
+        return {}  # without the extra --sandbox says what to install
+    try:
+        return parse_balances(given)
+    except ValueError as exc:
+        click.echo(f"error: --balance: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+
+
 async def _show_balances(
-    out: Console, totals: dict[str, Any], sandbox: bool, base_url: str | None, environment: str
+    out: Console,
+    totals: dict[str, Any],
+    sandbox: Mapping[str, Any] | None,
+    base_url: str | None,
+    environment: str,
 ) -> int:
     """The dry run's balances (:mod:`.balance`): shown when readable, never blocking."""
     from ..client import AsyncClient
@@ -419,13 +491,15 @@ async def _show_balances(
     from .balance import Balances, fetch_balances, print_balances
 
     currencies = list(totals)
-    if sandbox:
+    if sandbox is not None:
         try:
             from ..sandbox import Sandbox
         except ImportError:
             print_balances(out, totals, Balances(unavailable="the sandbox extra is not installed"))
             return EXIT_OK
-        async with Sandbox(in_process=True) as emulator, emulator.client() as client:
+        emulator = Sandbox(in_process=True, balances=sandbox or None,
+                           public_key=SANDBOX_KEYS[0], private_key=SANDBOX_KEYS[1])
+        async with emulator, emulator.client() as client:
             balances = await fetch_balances(client, currencies)
     else:
         try:

@@ -46,6 +46,10 @@ _ETA_MIN_ROWS: Final = 100
 STILL_PENDING: Final = "still pending"
 #: The summary's row for rows another worker sharing the journal finished meanwhile.
 BY_OTHER_WORKERS: Final = "done by other workers (this run)"
+PAID_NOW: Final = "paid now"
+PAID_EARLIER: Final = "already paid earlier"
+#: How the summary names a status where its value alone would mislead.
+_LABELS: Final = {OutcomeStatus.PAID: PAID_NOW, OutcomeStatus.SKIPPED: PAID_EARLIER}
 
 _STYLES: Final = {
     OutcomeStatus.PAID: "green",
@@ -74,9 +78,7 @@ class Tally:
     Skipped rows still waiting for a confirmation are counted apart
     (:attr:`still_pending`), so they are shown as pending, not hidden among the done.
     With several workers, rows another worker finished during this run are counted
-    apart too (:attr:`by_peer`): they were not done "by an earlier run". Payouts found
-    made before this run touched them (a dead worker's, an earlier run's) are
-    :attr:`made_elsewhere`: not "made here".
+    apart too (:attr:`by_peer`): they were not done "by an earlier run".
     """
 
     def __init__(self) -> None:
@@ -86,12 +88,10 @@ class Tally:
         self.still_pending_amounts: dict[str, Decimal] = {}
         self.by_peer = 0
         self.by_peer_amounts: dict[str, Decimal] = {}
-        self.made_elsewhere = 0
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome.status] += 1
         self.done += 1
-        self.made_elsewhere += outcome.made_elsewhere
         if outcome.by_peer and outcome.request is not None:
             currency, amount = outcome.request.currency, outcome.request.amount
             self.by_peer += 1
@@ -234,6 +234,34 @@ class LiveProgress:
         )
 
 
+def paid_line(report: BatchReport, tally: Tally | None = None) -> str:
+    """Money moved by this run apart from money an earlier run moved (a journal's
+    done rows, or payouts the API already had): one line, easy to grep. With the
+    run's ``tally``, rows an earlier run sent that still wait for a confirmation are
+    counted apart."""
+    still = tally.still_pending if tally is not None else 0
+    still_amounts = tally.still_pending_amounts if tally is not None else {}
+    earlier = report.count(OutcomeStatus.SKIPPED) - still
+    earlier_amounts = {
+        c: a - still_amounts.get(c, Decimal(0))
+        for c, a in report.totals(OutcomeStatus.SKIPPED).items()
+        if a - still_amounts.get(c, Decimal(0))
+    }
+    line = (
+        f"{PAID_NOW}: {_rows(report.paid)}, "
+        f"{format_amounts(report.totals(OutcomeStatus.PAID))}; "
+        f"{PAID_EARLIER}: {_rows(earlier)}, {format_amounts(earlier_amounts)}"
+    )
+    if still:
+        line += f"; {STILL_PENDING} from an earlier run: {_rows(still)}, "
+        line += format_amounts(still_amounts)
+    return line
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
+
+
 def format_amounts(amounts: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{amount:,} {currency}" for currency, amount in amounts.items()) or "-"
 
@@ -268,7 +296,7 @@ def summary_table(report: BatchReport, tally: Tally | None = None) -> Table:
             if by_peer:
                 add_row(Text(BY_OTHER_WORKERS, style=_STYLES[status]), by_peer, peer_amounts)
         if count or status in (OutcomeStatus.PAID, OutcomeStatus.FAILED):
-            add_row(Text(str(status), style=_STYLES[status]), count, totals)
+            add_row(Text(_LABELS.get(status, str(status)), style=_STYLES[status]), count, totals)
         if status is OutcomeStatus.PENDING and still_pending:
             add_row(Text(f"{STILL_PENDING} (sent by an earlier run)", style=_STYLES[status]),
                     still_pending, still_amounts)
@@ -283,6 +311,7 @@ def summary_table(report: BatchReport, tally: Tally | None = None) -> Table:
 
 def render_summary(console: Console, report: BatchReport, tally: Tally | None = None) -> None:
     console.print(summary_table(report, tally))
+    console.print(paid_line(report, tally), highlight=False, soft_wrap=True)
     latency = ""
     if report.latency_p50 is not None:
         latency = (
@@ -321,7 +350,8 @@ def render_worker(console: Console, batch: Batch, tally: Tally | None = None) ->
     it found made by a dead worker or an earlier run), rows others finished, and how
     many rows (each once) it found held by other workers."""
     report = batch.report
-    made = report.paid + report.pending - (tally.made_elsewhere if tally is not None else 0)
+    # A payout found already made (a dead worker's, an earlier run's) is skipped, not paid.
+    made = report.paid + report.pending
     console.print(
         f"worker {batch.run_id}: {counted(made, 'payout')} made here, "
         f"{counted(report.skipped, 'row')} done elsewhere or before, "

@@ -186,8 +186,8 @@ async def converse(http: httpx.AsyncClient, public_key: str, private_key: str,
     talk.note("unknown payout id", missing)
     refused = await talk.ask("invalid", "POST", "/api/payouts", headers=authorized,
                              json=plan.payout(Decimal(0), f"{plan.reference_id}-zero"))
-    error_shape = _error_shape(refused)
-    talk.note("amount 0", refused, error_shape or "not an error")
+    error_style = _error_style(refused)
+    talk.note("amount 0", refused, error_style or "not an error")
     hook = await talk.ask("webhooks", "POST", "/api/webhooks", headers=authorized,
                           json={"url": "", "events": []})
     talk.note("webhook registration, empty", hook,
@@ -196,7 +196,7 @@ async def converse(http: httpx.AsyncClient, public_key: str, private_key: str,
 
     settings = ProfileSettings(
         reuse_behavior=reuse, reuse_conflict_behavior=conflict, list_shape=shape,
-        token_ttl=token_ttl, payout_email=payout_email, error_shape=error_shape,
+        token_ttl=token_ttl, payout_email=payout_email, error_style=error_style,
     )
     return SandboxProfile(settings, probed=str(http.base_url).rstrip("/"),
                           findings=talk.findings)
@@ -240,11 +240,11 @@ def _unmatched(answer: httpx.Response) -> str:
     return "an answer the emulator has no setting for"
 
 
-def _error_shape(answer: httpx.Response) -> str | None:
+def _error_style(answer: httpx.Response) -> str | None:
     if 400 <= answer.status_code < 500:
-        return "status"
+        return "http"
     if answer.status_code == 500 and _status_meant(answer) != 500:
-        return "openapi_500"
+        return "openapi"
     return None
 
 

@@ -35,7 +35,8 @@ __all__ = ["status_command"]
 @click.option("--batch", "batch_label", metavar="NAME", callback=non_empty,
               help="Only this batch.")
 @click.option("--schema", default="ecartpay", show_default=True, callback=non_empty,
-              help="The PostgreSQL schema holding the journal.")
+              envvar="ECARTPAY_JOURNAL_SCHEMA",
+              help="The PostgreSQL schema holding the journal (or ECARTPAY_JOURNAL_SCHEMA).")
 def status_command(journal: str, batch_label: str | None, schema: str) -> None:
     """Show a batch's state across every worker: counts and totals per state and
     currency, who holds what, expired leases."""

@@ -30,14 +30,13 @@ from .._pause import PauseGate
 from .._reprs import safe_repr
 from ..errors import (
     APIStatusError,
-    IdempotencyConflictError,
     NotFoundError,
     ValidationError,
 )
 from ..models.common import check_text
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
-from ..rules import differences, is_retryable, is_reuse_rejection, may_have_been_processed
+from ..rules import conflict, is_retryable, is_reuse_rejection, may_have_been_processed
 from ._base import Resource, path_id
 from ._pages import check_limit, paginate, parse_page, structure_page
 
@@ -59,7 +58,9 @@ class SendResult:
     payout: Payout
     attempts: int
     recovered: bool
-
+    #: Found, not made by this call: the API refused the reference_id as used before
+    #: any attempt of this call could have created it (an earlier run paid it).
+    existing: bool = False
 
 
 
@@ -128,7 +129,8 @@ class AsyncPayouts(Resource):
                 if reference_id is not None and is_reuse_rejection(exc):
                     found = await self._recover(request, reference_id, timeout)
                     if found is not None:
-                        return SendResult(found, attempts, recovered=True)
+                        return SendResult(found, attempts, recovered=True,
+                                          existing=not uncertain)
                 uncertain = uncertain or may_have_been_processed(exc)
                 raise
             except Exception as exc:
@@ -162,11 +164,9 @@ class AsyncPayouts(Resource):
 
     @staticmethod
     def _check_same(request: PayoutRequest, payout: Payout) -> None:
-        if request.reference_id is None:
-            return
-        diffs = differences(request, payout)
-        if diffs:
-            raise IdempotencyConflictError(request.reference_id, diffs, existing=payout)
+        error = conflict(request, payout)
+        if error is not None:
+            raise error
 
     async def find_by_reference(
         self,

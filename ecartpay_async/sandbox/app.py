@@ -1,7 +1,10 @@
 """The Starlette application: Ecart Pay's routes under ``/api/``, control under ``/_sandbox/``.
 
 Handlers only translate HTTP to :class:`~.state.SandboxState` calls and back; every
-rule lives in the state. Errors answer ``{"message", "statusCode"}`` like the API.
+rule lives in the state. Errors answer ``{"message", "statusCode"}`` like the API, with
+that status as the HTTP status, or (``error_style="openapi"``) as the OpenAPI file
+shows: HTTP 500, the status in the body. Payouts answer without ``email`` (the
+documented shape) unless ``payout_email`` is set.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from starlette.routing import Route
 from . import wire
 from .faults import FaultInjector
 from .middleware import FaultMiddleware
-from .records import Account
+from .records import Account, Payout
 from .state import SandboxState
-from .validate import SandboxHTTPError, bad_request, parse_json
+from .validate import SandboxHTTPError, answer_status, bad_request, parse_json
 from .webhooks import WebhookDispatcher
 
 __all__ = ["build_app"]
@@ -91,9 +94,15 @@ def build_app(
         # The account's handlers return records; their JSON is the answer.
         async def endpoint(request: Request) -> Response:
             who = state.authenticate(request.headers.get("authorization"))
-            return json_response((await handler(who, request)).to_json())
+            return json_response(answer(await handler(who, request)))
 
         return api(endpoint)
+
+    def answer(record: Any) -> Any:
+        # A payout answers in the documented shape: without `email` unless asked for.
+        if isinstance(record, Payout):
+            return record.to_json(email=state.payout_email)
+        return record.to_json()
 
     async def payouts_create(who: Account, request: Request) -> Any:
         return state.create_payout(who, await body(request))
@@ -106,7 +115,7 @@ def build_app(
     async def payouts_list(request: Request) -> Response:
         who = state.authenticate(request.headers.get("authorization"))
         docs, count, pages = state.list_payouts(who, dict(request.query_params))
-        return page_response([p.to_json() for p in docs], count, pages)
+        return page_response([answer(p) for p in docs], count, pages)
 
     async def payouts_retrieve(who: Account, request: Request) -> Any:
         return state.get_payout(who, request.path_params["id"])
@@ -226,7 +235,7 @@ def build_app(
 
     async def sandbox_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SandboxHTTPError)
-        return json_response(exc.to_json(), exc.status)
+        return json_response(exc.to_json(), answer_status(state.error_style, exc.status))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

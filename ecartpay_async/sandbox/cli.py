@@ -14,7 +14,8 @@ from types import FrameType
 
 import click
 
-from .state import LIST_SHAPES, REUSE_BEHAVIORS
+from .state import LIST_SHAPES, REUSE_BEHAVIORS, parse_balances
+from .validate import ERROR_STYLES
 
 __all__ = ["MISSING_EXTRA", "sandbox_group"]
 
@@ -53,6 +54,15 @@ def sandbox_group() -> None:
 @click.option("--webhook-secret", help="Webhook signing secret (generated if omitted).")
 @click.option("--profile", "profile", metavar="FILE",
               help="Behave as a probed API did (a file written by `ecartpay-async probe`).")
+@click.option("--balance", "balances", multiple=True, metavar="CUR=AMOUNT",
+              help="The merchant's starting balance in a currency, e.g. MXN=50000 "
+                   "(repeatable; the others keep the default funding).")
+@click.option("--payout-email", is_flag=True,
+              help="Payout answers carry the recipient's email (the documented shape has none).")
+@click.option("--error-style", type=click.Choice(ERROR_STYLES), default="http",
+              show_default=True,
+              help="openapi: errors answer HTTP 500 with the status in the body's statusCode, "
+                   "as Ecart Pay's OpenAPI file shows.")
 def serve(
     host: str,
     port: int,
@@ -66,6 +76,9 @@ def serve(
     list_shape: str,
     webhook_secret: str | None,
     profile: str | None,
+    balances: tuple[str, ...],
+    payout_email: bool,
+    error_style: str,
 ) -> None:
     """Serve the sandbox until interrupted."""
     try:
@@ -78,6 +91,10 @@ def serve(
 
     if (public_key is None) != (private_key is None):
         raise click.UsageError("give both --public-key and --private-key, or neither")
+    try:
+        funds = parse_balances(balances)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--balance") from None
     try:
         sandbox = Sandbox(
             host=host,
@@ -92,6 +109,9 @@ def serve(
             list_shape=list_shape,  # type: ignore[arg-type]
             webhook_secret=webhook_secret,
             profile=profile,
+            balances=funds,
+            payout_email=payout_email,
+            error_style=error_style,  # type: ignore[arg-type]
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None

@@ -217,6 +217,9 @@ class FaultInjector:
         self._rng = random.Random(seed)
         #: How many times each fault kind was injected since the last reset.
         self.counts: Counter[str] = Counter()
+        #: How many requests reached each API endpoint (``"payouts.create"``) since the
+        #: last reset, faulted or not: what a test counts to see a client's traffic.
+        self.requests: Counter[str] = Counter()
 
     @property
     def spec(self) -> FaultSpec:
@@ -233,10 +236,13 @@ class FaultInjector:
     def reset_counts(self) -> None:
         with self._lock:
             self.counts.clear()
+            self.requests.clear()
 
     def decide(self, endpoint: str | None) -> Decision:
         settings = self._spec.resolve(endpoint)
         with self._lock:
+            if endpoint is not None:
+                self.requests[endpoint] += 1
             roll = self._rng.random()
             jitter = settings.get("jitter_ms", 0.0) * self._rng.random()
             kind = None

@@ -5,8 +5,10 @@ withdrawals the state holds, so it can never disagree with them. A transaction's
 ``id`` is the id of what made it (a payout, an order, a refund, a withdrawal).
 
 Our choices where the real API is unknown (API-NOTES: the summary's shape is not
-published): transactions are ``payment`` (an order paid, net of its fee),
-``refund``, ``payout`` and ``withdrawal``; the summary of a currency is
+published): transactions carry the types of Ecart Pay's OpenAPI file:
+``payment`` (an order paid, net of its fee), ``charge`` (money that left the
+account: a payout sent, with its ``payout_id``, or an order refunded, with its
+``order_id``) and ``withdrawal``; the summary of a currency is
 ``{currency, balance, pay_ins, fees, refunds, payouts, withdrawals, count}``; payouts
 an account receives are credited to its balance but not listed. Lists
 are newest first, filtered by the documented query parameters, in the
@@ -33,7 +35,7 @@ def transactions(
     for payout in payouts:
         out.append((payout.created_at, {
             "id": payout.id,
-            "type": "payout",
+            "type": "charge",
             "status": payout.status,
             "amount": payout.amount,
             "fee": 0,
@@ -64,7 +66,7 @@ def transactions(
         for refund in order.refunds:
             out.append((order.updated_at, {
                 "id": refund["id"],
-                "type": "refund",
+                "type": "charge",
                 "status": "paid",
                 "amount": refund["amount"],
                 "fee": 0,
@@ -95,7 +97,7 @@ def summary(
         if doc["currency"] != currency:
             continue
         count += 1
-        totals[doc["type"]] += doc["amount"]
+        totals[_kind(doc)] += doc["amount"]
         fees += doc["fee"]
     return {
         "currency": currency,
@@ -107,6 +109,13 @@ def summary(
         "withdrawals": totals["withdrawal"],
         "count": count,
     }
+
+
+def _kind(doc: Mapping[str, Any]) -> str:
+    """What moved the money: a charge is a payout sent or an order refunded."""
+    if doc["type"] == "charge":
+        return "payout" if doc.get("payout_id") else "refund"
+    return str(doc["type"])
 
 
 def withdrawal_docs(withdrawals: Iterable[Withdrawal]) -> list[dict[str, Any]]:

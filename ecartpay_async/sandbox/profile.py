@@ -48,8 +48,8 @@ class ProfileSettings:
     ``reuse_conflict_behavior``: sent again with another amount (or recipient);
     ``list_shape``: ``GET /api/payouts`` as an envelope or a bare array;
     ``token_ttl``: the token's lifetime in seconds; ``payout_email``: whether a payout
-    answer carries the recipient's email; ``error_shape``: how a refused request is
-    answered (``"status"``: its own 4xx, ``"openapi_500"``: HTTP 500 with a body whose
+    answer carries the recipient's email; ``error_style``: how a refused request is
+    answered (``"http"``: its own 4xx, ``"openapi"``: HTTP 500 with a body whose
     ``statusCode`` is the 4xx). Room for more: unknown keys land in ``extra``.
     """
 
@@ -58,7 +58,7 @@ class ProfileSettings:
     list_shape: str | None = None
     token_ttl: int | None = None
     payout_email: bool | None = None
-    error_shape: str | None = None
+    error_style: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:

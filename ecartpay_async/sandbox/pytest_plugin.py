@@ -11,7 +11,10 @@
 
 Each test gets a fresh :class:`~ecartpay_async.sandbox.Sandbox` on a loopback port,
 served from its own thread; the marker's keyword arguments go to ``Sandbox``.
-Nothing heavy is imported until the fixture is used.
+Starting balances: ``pytest --ecartpay-balance MXN=50000`` (repeatable; the other
+currencies keep the default funding) for every test, or the marker's ``balances=``
+(exactly the currencies named) for one. Nothing heavy is imported until the fixture
+is used.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ import pytest
 
 if TYPE_CHECKING:
     from .server import Sandbox
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("ecartpay").addoption(
+        "--ecartpay-balance", action="append", default=[], metavar="CUR=AMOUNT",
+        help="Starting balance of the ecartpay_sandbox fixture's merchant in a currency "
+             "(repeatable), e.g. MXN=50000",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,5 +54,13 @@ def ecartpay_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
         raise pytest.UsageError(
             "the ecartpay_sandbox fixture serves on a port; in_process is not available"
         )
+    given = request.config.getoption("--ecartpay-balance", default=[])
+    if given and "balances" not in options:
+        from .state import parse_balances
+
+        try:
+            options["balances"] = parse_balances(given)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--ecartpay-balance: {exc}") from None
     with Sandbox(**options) as sandbox:
         yield sandbox

@@ -83,7 +83,9 @@ class Payout:
     items: list[dict[str, Any]] | None = None
     charges: list[dict[str, Any]] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, email: bool = True) -> dict[str, Any]:
+        """The payout as JSON; ``email=False`` leaves the recipient's address out, as
+        every payout answer in Ecart Pay's OpenAPI file does."""
         out: dict[str, Any] = {
             "id": self.id,
             "authorization_id": self.authorization_id,
@@ -100,7 +102,7 @@ class Payout:
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
-        if self.email is not None:
+        if email and self.email is not None:
             out["email"] = self.email
         if self.customer_id is not None:
             out["customer_id"] = self.customer_id

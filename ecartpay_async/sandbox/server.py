@@ -33,6 +33,7 @@ from .fees import FeeSchedule
 from .profile import SandboxProfile, load_profile
 from .records import Delivery
 from .state import LIST_SHAPES, REUSE_BEHAVIORS, ListShape, ReuseBehavior, SandboxState
+from .validate import ErrorStyle
 from .webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
@@ -158,7 +159,14 @@ class Sandbox:
       (default), ``"reject_409"`` or ``"return_original"`` (the first payout).
     - ``list_shape``: ``GET /api/payouts`` answers the ``"envelope"``
       ``{count, docs, pages}`` (default) or a bare ``"array"``.
-    - ``balances``: the merchant's starting balances (default 1,000,000,000 each).
+    - ``balances``: the merchant's starting balances, ``{"MXN": "50000"}`` (only the
+      currencies named; default :data:`~.state.DEFAULT_BALANCES`, about the same value
+      in each currency: 1,000,000,000 MXN, 200,000,000,000 COP).
+    - ``payout_email``: payout answers carry the recipient's ``email`` (False: the
+      documented shape has none).
+    - ``error_style``: ``"http"`` (default) answers an error with its status, or
+      ``"openapi"`` as Ecart Pay's OpenAPI file shows: HTTP 500 with the status in the
+      body's ``statusCode``.
     - ``email``, ``public_key``, ``private_key``: the merchant (keys generated if None).
     - ``fees``: the :class:`FeeSchedule` taken when an order is paid.
     - ``webhook_secret`` (generated if None), ``webhook_retry_scale`` (1.0; tests 0.01).
@@ -178,6 +186,8 @@ class Sandbox:
         reuse_behavior: ReuseBehavior = "reject_400",
         list_shape: ListShape = "envelope",
         balances: Mapping[str, object] | None = None,
+        payout_email: bool = False,
+        error_style: ErrorStyle = "http",
         email: str = "merchant@sandbox.ecartpay.test",
         public_key: str | None = None,
         private_key: str | None = None,
@@ -194,6 +204,9 @@ class Sandbox:
             reuse_behavior = settings.reuse_behavior or reuse_behavior  # type: ignore[assignment]
             list_shape = settings.list_shape or list_shape  # type: ignore[assignment]
             token_ttl = settings.token_ttl or token_ttl
+            if settings.payout_email is not None:
+                payout_email = settings.payout_email
+            error_style = settings.error_style or error_style  # type: ignore[assignment]
         if reuse_behavior not in REUSE_BEHAVIORS:
             raise ValueError(f"reuse_behavior must be one of {', '.join(REUSE_BEHAVIORS)}")
         if list_shape not in LIST_SHAPES:
@@ -214,6 +227,8 @@ class Sandbox:
             auto_register=auto_register,
             reuse_behavior=reuse_behavior,
             list_shape=list_shape,
+            payout_email=payout_email,
+            error_style=error_style,
             fees=fees,
             seed=seed,
         )

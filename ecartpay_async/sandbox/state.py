@@ -16,6 +16,7 @@ original payout); an overdraft is a 400 whose message starts with
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import hmac
 import math
 import secrets
@@ -35,9 +36,9 @@ from .currencies import (
 )
 from .fees import FeeSchedule
 from .records import Account, Delivery, IdFactory, Order, Payout, Webhook, Withdrawal, iso
-from .validate import Body, SandboxHTTPError, bad_request
+from .validate import ERROR_STYLES, Body, ErrorStyle, SandboxHTTPError, bad_request
 
-__all__ = ["ListShape", "ReuseBehavior", "SandboxState"]
+__all__ = ["DEFAULT_BALANCES", "ListShape", "ReuseBehavior", "SandboxState", "parse_balances"]
 
 ReuseBehavior = Literal["reject_400", "reject_409", "return_original"]
 ListShape = Literal["envelope", "array"]
@@ -45,8 +46,24 @@ REUSE_BEHAVIORS: Final = ("reject_400", "reject_409", "return_original")
 LIST_SHAPES: Final = ("envelope", "array")
 REFUND_REASONS: Final = ("requested", "duplicate", "fraudulent")
 
-#: Every currency starts this rich unless ``balances`` says otherwise.
-DEFAULT_BALANCE: Final = Decimal("1000000000")
+#: The merchant's starting balance in each currency unless ``balances`` says otherwise:
+#: about the same value everywhere (some 50 million US dollars' worth, at rough rates of
+#: late 2026), so that a payroll of realistic size fits in any currency: 1,000,000,000
+#: MXN, and 200,000,000,000 COP, where one billion would not pay 300 people.
+DEFAULT_BALANCES: Final[dict[str, Decimal]] = {
+    "USD": Decimal("50000000"),
+    "EUR": Decimal("50000000"),
+    "CAD": Decimal("70000000"),
+    "AUD": Decimal("75000000"),
+    "PEN": Decimal("200000000"),
+    "BRL": Decimal("300000000"),
+    "GTQ": Decimal("400000000"),
+    "MXN": Decimal("1000000000"),
+    "INR": Decimal("5000000000"),
+    "ARS": Decimal("75000000000"),
+    "CLP": Decimal("50000000000"),
+    "COP": Decimal("200000000000"),
+}
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 100
 
@@ -62,12 +79,29 @@ def _unauthorized(why: str) -> SandboxHTTPError:
 def _balances(given: Mapping[str, object] | None) -> dict[str, Decimal]:
     """Balances per currency; raises ValueError naming ``balances`` if malformed."""
     if given is None:
-        return {code: check_amount(DEFAULT_BALANCE, code) for code in DECIMALS}
+        return {code: check_amount(DEFAULT_BALANCES[code], code) for code in DECIMALS}
     out = {}
     for key, value in given.items():
         code = check_currency(key, "balances")
         amount = configured_number(value, f"balances.{code}")
         out[code] = check_amount(amount, code, f"balances.{code}", allow_zero=True)
+    return out
+
+
+def parse_balances(items: Iterable[str]) -> dict[str, Decimal]:
+    """``CUR=AMOUNT`` texts (``--balance MXN=50000``) as starting balances over the
+    default ones: a currency not named keeps :data:`DEFAULT_BALANCES`' amount. Raises
+    ValueError naming the text that cannot be read."""
+    out = dict(DEFAULT_BALANCES)
+    for item in items:
+        code, sep, amount = item.partition("=")
+        code = code.strip().upper()
+        if not sep:
+            raise ValueError(f"balance {item!r}: expected CURRENCY=AMOUNT, e.g. MXN=50000")
+        field = f"balance {item!r}"
+        check_currency(code, field)
+        value = configured_number(amount.strip(), field)
+        out[code] = check_amount(value, code, field, allow_zero=True)
     return out
 
 
@@ -86,10 +120,14 @@ class SandboxState:
         auto_register: bool = True,
         reuse_behavior: ReuseBehavior = "reject_400",
         list_shape: ListShape = "envelope",
+        payout_email: bool = False,
+        error_style: ErrorStyle = "http",
         fees: FeeSchedule | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if error_style not in ERROR_STYLES:
+            raise ValueError(f"error_style must be one of {', '.join(ERROR_STYLES)}")
         self.lock = threading.RLock()
         self.token_ttl = token_ttl
         self.auto_register = auto_register
@@ -98,6 +136,9 @@ class SandboxState:
         #: confirmation flag); None: as ``reuse_behavior`` (a probe's profile may differ).
         self.reuse_conflict_behavior: ReuseBehavior | None = None
         self.list_shape: ListShape = list_shape
+        #: Whether payout answers carry ``email`` (the documented shape does not).
+        self.payout_email = payout_email
+        self.error_style: ErrorStyle = error_style
         self.fees = fees or FeeSchedule()
         self._clock = clock
         self._offset = 0.0
@@ -105,7 +146,10 @@ class SandboxState:
         self._signing_key = secrets.token_bytes(32)
         self._merchant_config = (public_key, private_key, email.lower(), _balances(balances))
         self._webhook_secret = webhook_secret
-        self._merchant_id = self._new_id()
+        # The account id follows from the keys, as a real account's does: a journal
+        # written against this merchant is recognised by the next sandbox with the
+        # same keys, and refused by one with other keys (another account).
+        self._merchant_id = hashlib.sha256(f"account:{public_key}".encode()).hexdigest()[:24]
         self._merchant_authorization = self._new_id()
         self.reset()
 
@@ -258,7 +302,8 @@ class SandboxState:
             }
 
     def set_options(self, raw: Mapping[str, Any]) -> None:
-        """Switch ``reuse_behavior``, ``list_shape``, ``auto_register``, ``token_ttl``."""
+        """Switch ``reuse_behavior``, ``list_shape``, ``auto_register``, ``token_ttl``,
+        ``payout_email``, ``error_style``."""
         body = Body(raw)
         with self.lock:
             reuse = body.string("reuse_behavior", required=False)
@@ -275,6 +320,13 @@ class SandboxState:
                 self.auto_register = body.boolean("auto_register")
             if body.has("token_ttl"):
                 self.token_ttl = int(body.number("token_ttl", positive=True))
+            if body.has("payout_email"):
+                self.payout_email = body.boolean("payout_email")
+            style = body.string("error_style", required=False)
+            if style is not None:
+                if style not in ERROR_STYLES:
+                    bad_request(f"error_style must be one of {', '.join(ERROR_STYLES)}")
+                self.error_style = style  # type: ignore[assignment]
 
     # -- tokens -----------------------------------------------------------------------
 

@@ -17,11 +17,11 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Final, NoReturn
+from typing import Any, Final, Literal, NoReturn
 
 from . import currencies, wire
 
-__all__ = ["Body", "SandboxHTTPError"]
+__all__ = ["ERROR_STYLES", "Body", "ErrorStyle", "SandboxHTTPError", "answer_status"]
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _UNSEEN: Final = {"Cc", "Cf", "Cs", "Zl", "Zp"}
@@ -48,6 +48,20 @@ class SandboxHTTPError(Exception):
 
     def to_json(self) -> dict[str, Any]:
         return {"message": self.message, "statusCode": self.status}
+
+
+#: How an error answer carries its status: ``"http"`` in the HTTP status (the body
+#: repeats it), or ``"openapi"`` as Ecart Pay's OpenAPI file shows it: HTTP 500 with
+#: the refusal's status in the body's ``statusCode`` (401 and 429 keep theirs).
+ErrorStyle = Literal["http", "openapi"]
+ERROR_STYLES: Final = ("http", "openapi")
+
+
+def answer_status(style: ErrorStyle, status: int) -> int:
+    """The HTTP status an error with ``status`` is answered with, in ``style``."""
+    if style == "openapi" and 400 <= status < 500 and status not in (401, 429):
+        return 500
+    return status
 
 
 def bad_request(message: str) -> NoReturn:

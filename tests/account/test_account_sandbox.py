@@ -54,13 +54,16 @@ async def history(sandbox: Sandbox, client: AsyncClient) -> None:
 async def test_transactions_follow_the_account(sandbox, client):
     await history(sandbox, client)
     found = [t async for t in client.transactions.list()]
+    # The types of Ecart Pay's OpenAPI file: a payout sent and a refund are charges.
     assert sorted(t.type or "" for t in found) == [
-        "payment", "payout", "payout", "payout", "refund", "withdrawal"]
+        "charge", "charge", "charge", "charge", "payment", "withdrawal"]
     payment = next(t for t in found if t.type == "payment")
     assert (payment.amount, payment.fee, payment.net) == (
         Decimal("1000.00"), Decimal("37.82"), Decimal("962.18"))
     assert payment.order_id is not None
-    payout = next(t for t in found if t.type == "payout")
+    refund = next(t for t in found if t.type == "charge" and t.payout_id is None)
+    assert (refund.amount, refund.order_id) == (Decimal("100.00"), payment.order_id)
+    payout = next(t for t in found if t.type == "charge" and t.payout_id is not None)
     assert payout.amount == Decimal("1250.50")
     assert payout.payout_id == payout.id
     assert payout.extra["email"].endswith("@sellers.example")  # unknown fields kept
@@ -75,7 +78,9 @@ async def test_transactions_pages_and_filters(sandbox, client):
     await history(sandbox, client)
     paged = [t.id async for t in client.transactions.list(limit=2)]
     assert len(paged) == len(set(paged)) == 6
-    payouts = [t async for t in client.transactions.list(type="payout", limit=2)]
+    charges = [t async for t in client.transactions.list(type="charge", limit=2)]
+    payouts = [t for t in charges if t.payout_id is not None]
+    assert len(charges) == 4  # three payouts and a refund
     assert [t.reference_id for t in payouts] == ["settle-2", "settle-1", "settle-0"]  # newest first
     assert [t.id async for t in client.transactions.list(q="settle-1")] == [payouts[1].id]
     today = datetime.now(timezone.utc).date()

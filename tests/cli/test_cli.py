@@ -122,11 +122,13 @@ def test_a_journal_makes_a_second_run_skip_and_refuses_changes(
     path = write(tmp_path, "ana@example.com,10.00,MXN,r-1,no\nbeto@example.com,5,MXN,r-2,no\n")
     first = invoke(["payouts", "send", str(path), "--journal", str(journal)], sandbox)
     assert first.exit_code == 0, first.output
-    again = invoke(["payouts", "send", str(path), "--journal", str(journal)], sandbox)
+    again = invoke(["payouts", "send", str(path), "--journal", str(journal), "--expect-done"],
+                   sandbox)
     assert again.exit_code == 0, again.output
-    assert "skipped" in again.stdout
+    assert "already paid earlier: 2 rows, 15.00 MXN" in again.stdout
     assert len(sandbox.state.payouts()) == 2
-    path.write_text(HEADER + "ana@example.com,99.00,MXN,r-1,no\n", encoding="utf-8")
+    path.write_text(HEADER + "ana@example.com,99.00,MXN,r-1,no\nbeto@example.com,5,MXN,r-2,no\n",
+                    encoding="utf-8")
     changed = invoke(["payouts", "send", str(path), "--journal", str(journal)], sandbox)
     assert changed.exit_code == 2
     assert "disagree with the journal" in changed.stderr

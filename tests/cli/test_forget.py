@@ -33,8 +33,8 @@ def test_a_finished_sqlite_batch_is_forgotten_and_runs_again(tmp_path: Path) -> 
         assert forgot.exit_code == 0, forgot.output
         assert forgot.stdout.strip() == f"forgot 2 rows of journal {journal}"
         again = run(*send, **env)  # sent again: looked up, never paid twice
-        assert again.exit_code == 0, again.output
-        assert "skipped" not in again.stdout
+        assert again.exit_code == 4, again.output  # every row already paid (no --expect-done)
+        assert "already paid earlier: 2 rows, 30.00 MXN" in again.stdout
         assert len(sb.state.payouts()) == 2
 
 

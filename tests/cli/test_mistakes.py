@@ -211,7 +211,7 @@ def test_send_help_lists_the_variables_and_the_exit_codes() -> None:
         assert text in result.stdout
     codes = [line.split()[0] for line in result.stdout.split("Exit codes:")[1].splitlines()
              if line.strip()]
-    assert codes == ["0", "1", "2", "3", "130"]
+    assert codes == ["0", "1", "2", "3", "4", "130"]
 
 
 def test_the_dry_run_keeps_a_long_path_whole(tmp_path: Path) -> None:
@@ -228,7 +228,8 @@ def test_a_rerun_shows_rows_still_waiting_for_confirmation_as_pending(tmp_path: 
     path, journal = rows_file(tmp_path), tmp_path / "run.db"
     with Sandbox() as sb:
         env = {"ECARTPAY_PUBLIC_KEY": sb.public_key, "ECARTPAY_PRIVATE_KEY": sb.private_key}
-        args = ["payouts", "send", str(path), "--journal", str(journal), "--base-url", sb.base_url]
+        args = ["payouts", "send", str(path), "--journal", str(journal), "--base-url", sb.base_url,
+                "--expect-done"]
         first = run(args, **env)
         assert first.exit_code == 0, first.output
         again = run(args, **env)
@@ -237,8 +238,10 @@ def test_a_rerun_shows_rows_still_waiting_for_confirmation_as_pending(tmp_path: 
     table = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
              for line in again.stdout.splitlines() if line.startswith("│")}
     assert table["still pending (sent by an earlier run)"] == ["2", "25.50"]
-    assert table["skipped"] == ["1", "10.00"]
+    assert table["already paid earlier"] == ["1", "10.00"]
     assert table["total"] == ["3", "35.50"]
+    assert ("paid now: 0 rows, -; already paid earlier: 1 row, 10.00 MXN; still pending from "
+            "an earlier run: 2 rows, 25.50 MXN") in again.stdout
 
 
 @pytest.mark.parametrize(

@@ -46,8 +46,8 @@ def test_the_profile_reproduces_each_duplicate_reference_behaviour(
         spent = [p.amount for p in real.state.payouts()]
     assert (settings.reuse_behavior, settings.reuse_conflict_behavior) == (
         reuse_behavior, reuse_behavior)
-    assert (settings.list_shape, settings.token_ttl, settings.error_shape) == (
-        list_shape, 1234, "status")
+    assert (settings.list_shape, settings.token_ttl, settings.error_style) == (
+        list_shape, 1234, "http")
     assert sum(spent) <= 3 * min(spent)  # a few minor units, held
     assert {p.status for p in real.state.payouts()} == {"pending"}
     # Loaded back, the emulator answers as the probed API did: probing it finds the same.
@@ -166,6 +166,6 @@ def test_answers_the_emulator_cannot_replay_are_named_and_left_out() -> None:
     # The OpenAPI file's error shape: HTTP 500 with a body saying 400.
     openapi = httpx.Response(500, json={"message": "reference_id used", "statusCode": 400})
     assert module._reuse_behavior(openapi, "original") == "reject_400"
-    assert module._error_shape(openapi) == "openapi_500"
-    assert module._error_shape(httpx.Response(422, json={})) == "status"
+    assert module._error_style(openapi) == "openapi"
+    assert module._error_style(httpx.Response(422, json={})) == "http"
     assert module._reuse_behavior(httpx.Response(422, json={}), "original") is None

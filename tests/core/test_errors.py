@@ -239,3 +239,34 @@ def test_hierarchy_is_drawn_in_the_docstring_and_exported():
 async def test_a_good_answer_after_errors_still_parses(client, router):
     router.get(PATH).mock(side_effect=[httpx.Response(503), jresp(200, payout_json(id="p1"))])
     assert (await client.payouts.retrieve("p1")).id == "p1"
+
+
+@pytest.mark.parametrize(
+    ("http_status", "body", "declared"),
+    [
+        (500, {"message": "payouts validation failed", "statusCode": 400}, 400),  # the file's
+        (500, b'{"message": "x", "statusCode": 422}', 422),
+        (502, {"message": "x", "statusCode": 409}, 409),
+        (500, {"message": "x", "statusCode": 500}, 500),
+        (500, {"message": "x", "statusCode": 399}, 500),
+        (500, {"message": "x", "statusCode": "400"}, 500),  # a number, not text
+        (500, {"message": "x", "statusCode": True}, 500),
+        (500, b"<html>500 Internal Server Error</html>", 500),
+        (500, b"{not json", 500),
+        (500, None, 500),
+        (409, {"message": "x", "statusCode": 400}, 409),  # a 4xx is a refusal already
+        (429, {"message": "x", "statusCode": 400}, 429),
+    ],
+)
+def test_the_declared_status_of_an_error_answer(http_status, body, declared):
+    assert errors.declared_status(http_status, body) == declared
+
+
+def test_a_declared_refusal_keeps_the_http_status_in_its_message():
+    error = BadRequestError("bad", status_code=400, http_status=500, method="POST",
+                            path="/api/payouts")
+    assert (error.status_code, error.http_status) == (400, 500)
+    assert str(error) == "400 (HTTP 500) POST /api/payouts: bad"
+    plain = BadRequestError("bad", status_code=400, method="POST", path="/api/payouts")
+    assert plain.http_status == 400
+    assert str(plain) == "400 POST /api/payouts: bad"

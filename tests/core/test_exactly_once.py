@@ -162,9 +162,24 @@ async def test_reuse_rejection_resolves_by_lookup(status, body, client, router):
     lookup = _mock_lookup(router, _found())
     result = await client.payouts.send(PayoutRequest(**REQUEST))
     assert result.recovered is True
+    assert result.existing is True  # refused before this call could have made it
     assert result.payout.reference_id == REF
     assert count_posts(router) == 1
     assert lookup.call_count == 1
+
+
+async def test_a_reuse_rejection_after_an_ambiguous_attempt_may_be_this_calls_own(
+    client, router
+):
+    # The first attempt may have created it: the refusal of the second does not say
+    # an earlier run paid it.
+    reused = jresp(400, {"message": "reference_id already used", "statusCode": 400})
+    router.post(PAYOUTS).mock(side_effect=[httpx.ReadTimeout("read timed out"), reused])
+    _mock_lookup(router, NOT_FOUND, _found())
+    result = await client.payouts.send(PayoutRequest(**REQUEST))
+    assert result.recovered is True
+    assert result.existing is False
+    assert count_posts(router) == 2
 
 
 async def test_reuse_rejection_found_different_is_a_conflict(client, router):

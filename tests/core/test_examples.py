@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from ecartpay_async import InternalServerError, Payout, PayoutRequest, _json
+from ecartpay_async import BadRequestError, InternalServerError, Payout, PayoutRequest, _json
 from ecartpay_async._convert import parse_datetime, structure, unstructure
 
 from ._util import (
@@ -108,16 +108,34 @@ async def test_documented_confirm_request_is_sent_exactly(client, router):
 
 
 @pytest.mark.anyio
-async def test_documented_error_example_is_a_typed_error(client, router):
+async def test_documented_error_example_is_one_refusal(client, router):
+    # The file's only error example: HTTP 500 whose body says "statusCode": 400. It is
+    # the refusal the body declares (the HTTP status kept beside it): one POST, no
+    # retry, no lookup.
     example = OPENAPI["/api/payouts/post/responses/500/content/application/json Payout with items"]
-    router.post(PAYOUTS).mock(return_value=jresp(500, example))
-    with pytest.raises(InternalServerError) as info:
+    posted = router.post(PAYOUTS).mock(return_value=jresp(500, example))
+    looked_up = router.get(PAYOUTS).mock(return_value=jresp(200, {"docs": []}))
+    with pytest.raises(BadRequestError) as info:
         await client.payouts.create(
-            customer_id="c1", payment_method_id="pm1", amount=10, currency="MXN"
+            reference_id="r-1", email="ana@example.com", amount=10, currency="MXN"
         )
-    assert info.value.status_code == 500
+    assert info.value.status_code == 400
+    assert info.value.http_status == 500
     assert info.value.message == example["message"]
     assert info.value.body == example
+    assert posted.call_count == 1
+    assert looked_up.call_count == 0
+
+
+@pytest.mark.anyio
+async def test_a_5xx_without_a_declared_refusal_is_still_a_server_failure(client, router):
+    router.post(PAYOUTS).mock(return_value=jresp(500, {"message": "boom", "statusCode": 500}))
+    router.get(PAYOUTS).mock(return_value=jresp(200, {"docs": []}))
+    with pytest.raises(InternalServerError) as info:
+        await client.with_options(max_retries=0).payouts.create(
+            reference_id="r-1", email="ana@example.com", amount=10, currency="MXN"
+        )
+    assert info.value.status_code == info.value.http_status == 500
 
 
 def test_copies_match_the_reference_documents():

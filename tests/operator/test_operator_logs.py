@@ -64,6 +64,9 @@ async def _send_one(sandbox: Sandbox) -> None:
                                     reference_id="log-1")
 
 
+# A server that echoes the recipient's email (the documented answer has none), so that
+# the lookup sees the other recipient and the error, masked, names both addresses.
+@pytest.mark.ecartpay_sandbox(payout_email=True)
 def test_the_command_logs_json_lines_with_no_secret_or_email(
     ecartpay_sandbox: Sandbox, tmp_path: Path
 ) -> None:
