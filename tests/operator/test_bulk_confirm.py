@@ -110,7 +110,7 @@ async def test_scheduled_confirmations(ecartpay_sandbox: Sandbox) -> None:
     assert [o.status for o in outcomes] == [ConfirmStatus.SCHEDULED] * 2
     assert all(o.payout is not None and o.payout.available_at == when for o in outcomes)
     with pytest.raises(ValidationError, match="available_at"):
-        ecartpay_sandbox.client().payouts.confirm_batch(HELD, datetime(2030, 1, 1))
+        ecartpay_sandbox.client().payouts.confirm_batch(HELD, when.replace(tzinfo=None))
 
 
 def test_rows_name_a_payout_or_are_refused() -> None:
