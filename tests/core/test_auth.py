@@ -9,11 +9,7 @@ import anyio
 import httpx
 import pytest
 import respx
-
-from ecartpay_async import APIResponseError, AuthenticationError
-from ecartpay_async._auth import Secret, TokenCache, basic_credentials, token_lifetime
-
-from ._util import (
+from client_fakes import (
     BASIC,
     PAYOUTS,
     PRIVATE,
@@ -26,6 +22,9 @@ from ._util import (
     payout_json,
     token_response,
 )
+
+from ecartpay_async import APIResponseError, AuthenticationError
+from ecartpay_async._auth import Secret, TokenCache, basic_credentials, token_lifetime
 
 pytestmark = pytest.mark.anyio
 

@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from client_fakes import PAYOUTS, jresp, payout_json
 
 import ecartpay_async
 from ecartpay_async import (
@@ -27,8 +28,6 @@ from ecartpay_async import (
     UnprocessableEntityError,
     errors,
 )
-
-from ._util import PAYOUTS, jresp, payout_json
 
 pytestmark = pytest.mark.anyio
 

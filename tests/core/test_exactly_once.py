@@ -9,6 +9,17 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from client_fakes import (
+    PAYOUTS,
+    REQUEST,
+    TOKEN,
+    TOKEN2,
+    count_lookups,
+    count_posts,
+    jresp,
+    payout_json,
+    token_response,
+)
 
 from ecartpay_async import (
     APIConnectionError,
@@ -19,18 +30,6 @@ from ecartpay_async import (
     InternalServerError,
     Payout,
     PayoutRequest,
-)
-
-from ._util import (
-    PAYOUTS,
-    REQUEST,
-    TOKEN,
-    TOKEN2,
-    count_lookups,
-    count_posts,
-    jresp,
-    payout_json,
-    token_response,
 )
 
 pytestmark = pytest.mark.anyio

@@ -11,11 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-
-from ecartpay_async import InternalServerError, Payout, PayoutRequest, _json
-from ecartpay_async._convert import parse_datetime, structure, unstructure
-
-from ._util import (
+from client_fakes import (
     PAYOUTS,
     SHARED_REFERENCE,
     canonical,
@@ -26,6 +22,9 @@ from ._util import (
     openapi_examples,
     sent_json,
 )
+
+from ecartpay_async import InternalServerError, Payout, PayoutRequest, _json
+from ecartpay_async._convert import parse_datetime, structure, unstructure
 
 OPENAPI = load_data("openapi_payout_examples.json")
 MARKDOWN = load_data("payouts_md_examples.json")
@@ -123,7 +122,7 @@ async def test_documented_error_example_is_a_typed_error(client, router):
 def test_copies_match_the_shared_reference():
     if not SHARED_REFERENCE.is_dir():
         pytest.skip(f"shared reference not found at {SHARED_REFERENCE} (needs ../shared beside "
-                    "the repository); the copies in tests/core/data were checked instead")
+                    "the repository); the copies in tests/data/payouts were checked instead")
     spec = _json.loads((SHARED_REFERENCE / "ecartpay-openapi.json").read_bytes())
     assert canonical(openapi_examples(spec)) == canonical(OPENAPI)
     markdown = markdown_examples((SHARED_REFERENCE / "payouts.md").read_text(encoding="utf-8"))

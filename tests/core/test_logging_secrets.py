@@ -12,11 +12,7 @@ from decimal import Decimal
 import anyio
 import httpx
 import pytest
-
-from ecartpay_async import AsyncClient, EcartPayError, PayoutRequest, RetryPolicy
-from ecartpay_async.sandbox import Sandbox
-
-from ._util import (
+from client_fakes import (
     BASE,
     BASIC,
     PAYOUTS,
@@ -30,6 +26,9 @@ from ._util import (
     payout_json,
     token_response,
 )
+
+from ecartpay_async import AsyncClient, EcartPayError, PayoutRequest, RetryPolicy
+from ecartpay_async.sandbox import Sandbox
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup

@@ -9,6 +9,7 @@ import time
 import anyio
 import httpx
 import pytest
+from client_fakes import PAYOUTS, REQUEST, build_client, count_posts, jresp, payout_json
 
 from ecartpay_async import (
     APIConnectionError,
@@ -22,8 +23,6 @@ from ecartpay_async import (
 from ecartpay_async import _retry as retry_module
 from ecartpay_async._pause import PauseGate, PauseStats
 from ecartpay_async._retry import is_retryable, parse_retry_after
-
-from ._util import PAYOUTS, REQUEST, build_client, count_posts, jresp, payout_json
 
 pytestmark = pytest.mark.anyio
 

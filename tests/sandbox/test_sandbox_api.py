@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TLS, token_for
 
 from ecartpay_async import _json
 from ecartpay_async.sandbox import Sandbox
+
+from .conftest import TLS, token_for
 
 pytestmark = pytest.mark.anyio
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Receiver
 
 from ecartpay_async import _json
 from ecartpay_async.sandbox import Sandbox
+
+from .conftest import Receiver
 
 pytestmark = pytest.mark.anyio
 

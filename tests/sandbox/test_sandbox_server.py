@@ -11,9 +11,10 @@ import threading
 
 import httpx
 import pytest
-from conftest import TLS, Receiver, token_for
 
 from ecartpay_async.sandbox import Sandbox
+
+from .conftest import TLS, Receiver, token_for
 
 
 def test_sync_context_and_plain_client() -> None:

@@ -1,4 +1,4 @@
-"""Shared constants and helpers for the core tests (no fixtures here: see conftest.py)."""
+"""A client on a respx-mocked API: constants, answers, fake time (fixtures: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ PUBLIC = "pk_test_Qf3LmZx81aaa"
 PRIVATE = "sk_test_Vb72NcE0pR44zzz"
 BASIC = base64.b64encode(f"{PUBLIC}:{PRIVATE}".encode()).decode()
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data" / "payouts"
 # CI runs in a fresh clone with shared/ beside the repository.
 SHARED_REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
 
