@@ -1,8 +1,9 @@
 """Fixtures every test folder may use; the helper modules are in ``tests/helpers``
 (on pytest's ``pythonpath``: ``from batch_fakes import make_requests``).
 
-- ``anyio_backend``: every async test runs on asyncio and on trio, unless its module
-  pins one (the end-to-end scenarios run on one backend; units and transports on both).
+- ``anyio_backend``: every async test runs on asyncio and on trio, but the scenarios
+  marked ``end_to_end`` (the whole stack: a sandbox over loopback, subprocesses) run on
+  one backend; the unit and transport tests keep both.
 - ``router``, ``clock``, ``http_client``, ``client``: an :class:`AsyncClient` on a
   respx-mocked API with fake time (see :mod:`client_fakes`).
 - ``order_examples``, ``marketplace``: the documented order examples, and
@@ -38,9 +39,27 @@ DATA = Path(__file__).resolve().parent / "data"
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "ecartpay-async-hypothesis")
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+BACKENDS = ("asyncio", "trio")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return BACKENDS[0]  # (every test that asks is parametrized below)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Async tests run on both backends; a test marked ``end_to_end`` on one only
+    (asyncio, or the marker's ``backend=``); a test's own parametrization wins."""
+    if "anyio_backend" not in metafunc.fixturenames:
+        return
+    own = metafunc.definition.iter_markers("parametrize")
+    if any("anyio_backend" in marker.args[0] for marker in own):
+        return
+    end_to_end = metafunc.definition.get_closest_marker("end_to_end")
+    if end_to_end is None:
+        metafunc.parametrize("anyio_backend", BACKENDS)
+    else:
+        metafunc.parametrize("anyio_backend", [end_to_end.kwargs.get("backend", BACKENDS[0])])
 
 
 # -- a client on a mocked API ---------------------------------------------------------------

@@ -14,7 +14,7 @@ from ecartpay_async import AsyncClient, OrderItem
 from ecartpay_async.errors import NotFoundError
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end, pytest.mark.clock]
 
 MERCHANT = "merchant@shop.example"
 

@@ -43,6 +43,7 @@ async def test_two_workers_split_rows_and_see_each_others_results(pg_schema: str
         assert a.statements >= a.commits
 
 
+@pytest.mark.clock
 async def test_an_expired_lease_is_taken_over_as_seen_before(pg_schema: str) -> None:
     async with PostgresJournal(DSN, schema=pg_schema, lease=0.4) as dead:
         await dead.register(rows(3))
@@ -61,6 +62,7 @@ async def test_an_expired_lease_is_taken_over_as_seen_before(pg_schema: str) -> 
         assert all(c.entry and c.entry.run_id == "dead" for c in taken)
 
 
+@pytest.mark.clock
 async def test_a_slow_live_worker_keeps_its_rows(pg_schema: str) -> None:
     async with PostgresJournal(DSN, schema=pg_schema, lease=0.45) as slow, \
             PostgresJournal(DSN, schema=pg_schema, lease=0.45) as other:

@@ -27,7 +27,7 @@ from pg_helpers import pg_database, psycopg, terminate_journal_connections
 
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.end_to_end]
 __all__ = ["pg_database"]  # the fixture, imported for pytest
 
 ROWS = 6000

@@ -26,7 +26,7 @@ from client_fakes import (
 from ecartpay_async import APIResponseError, AuthenticationError
 from ecartpay_async._auth import Secret, TokenCache, basic_credentials, token_lifetime
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.clock]
 
 PAYOUT_ID = "61a53cd3f6ea776ee3b37498"
 GET_PATH = f"{PAYOUTS}/{PAYOUT_ID}"

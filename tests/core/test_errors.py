@@ -79,6 +79,7 @@ async def test_rate_limit_retry_after_seconds(client, router):
     assert error.headers == {"retry-after": "7", "content-type": "application/json"}
 
 
+@pytest.mark.clock
 async def test_rate_limit_retry_after_http_date(client, router):
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
     error = await _fail(client, router, httpx.Response(429, headers={"Retry-After": when}))

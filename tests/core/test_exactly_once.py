@@ -306,6 +306,7 @@ async def test_unknown_2xx_shape_for_create(client, router):
     assert count_posts(router) == 1
 
 
+@pytest.mark.clock
 async def test_401_on_create_replays_once(client, router):
     router["token"].mock(side_effect=[token_response(TOKEN), token_response(TOKEN2)])
     post = router.post(PAYOUTS).mock(side_effect=[

@@ -142,6 +142,7 @@ def _exception_texts(exc: BaseException) -> list[str]:
     return texts
 
 
+@pytest.mark.clock
 async def test_no_secret_in_logs_reprs_or_errors(router, http_client, clock, caplog):
     caplog.set_level(logging.DEBUG)
     for name in ("ecartpay_async", "httpx", "httpcore"):

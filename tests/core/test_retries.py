@@ -132,6 +132,7 @@ async def test_retry_after_seconds_is_honoured(client, router, clock):
     assert clock.sleeps == [3.0]
 
 
+@pytest.mark.clock
 async def test_retry_after_http_date_is_honoured(client, router, clock):
     when = email.utils.formatdate(time.time() + 20, usegmt=True)
     router.get(PATH).mock(side_effect=[httpx.Response(503, headers={"Retry-After": when}),
@@ -192,6 +193,7 @@ async def test_max_retries_per_call_on_create(client, router, clock):
     assert len(clock.sleeps) == 2
 
 
+@pytest.mark.clock
 async def test_rate_limit_pauses_the_other_requests_of_the_client(client, router, clock):
     """A 429 with Retry-After holds back every request of the client, not just its own."""
     b_sent_at: list[float] = []

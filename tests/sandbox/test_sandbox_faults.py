@@ -14,7 +14,7 @@ from ecartpay_async.sandbox import Sandbox
 
 from .conftest import TLS, token_for
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end]
 
 BODY = _json.dumps(
     {

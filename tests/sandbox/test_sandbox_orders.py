@@ -16,7 +16,7 @@ from ecartpay_async.sandbox import Sandbox
 
 from .conftest import Receiver
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end]
 
 SELLER = "seller@example.com"
 
