@@ -126,6 +126,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         yield sandbox
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_the_readme_runs_in_order_on_one_sandbox(
     scratch: Sandbox, anyio_backend: str

@@ -39,11 +39,13 @@ async def test_a_dead_workers_rows_are_taken_over_after_a_lookup(pg_schema: str)
 @pytest.mark.clock
 async def test_two_workers_with_slow_sends_never_take_each_others_rows(pg_schema: str) -> None:
     requests = make_requests(24)
-    fake = FakePayouts(delay=1.0)  # each send lasts more than three leases
+    # Each send lasts more than three leases; a lease outlasts a renewal held up by a
+    # busy machine (0.6 s).
+    fake = FakePayouts(delay=3.2)
 
     async def worker() -> Batch:
-        journal = PostgresJournal(DSN, schema=pg_schema, lease=0.3)
-        async with Batch(fake, requests, journal=journal, concurrency=8) as batch:
+        journal = PostgresJournal(DSN, schema=pg_schema, lease=1.0)
+        async with Batch(fake, requests, journal=journal, concurrency=24) as batch:
             pass
         return batch
 
