@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import anyio
 import pytest
-from pg_helpers import DSN, pg_schema, terminate_journal_connections
+from pg_helpers import (
+    DSN,
+    create_database,
+    drop_database,
+    pg_schema,
+    terminate_journal_connections,
+)
 
 from ecartpay_async.batch import ClaimStatus, JournalRow, JournalState
 from ecartpay_async.batch.postgres import PostgresJournal, batch_status
@@ -153,3 +160,21 @@ async def test_a_schema_of_another_version_is_refused(pg_schema: str) -> None:
     with pytest.raises(JournalError, match="has format 99"):
         async with PostgresJournal(DSN, schema=pg_schema):
             pass
+
+
+async def test_ending_this_runs_journals_spares_another_runs(pg_schema: str) -> None:
+    """Two runs of the suite share the server: a test that kills its journals'
+    connections (as a database restart would) leaves another run's alone."""
+    other_run = f"ecartpay_test_{uuid.uuid4().hex[:10]}"  # named as another run names its own
+    try:
+        async with PostgresJournal(create_database(other_run), schema=pg_schema) as theirs, \
+                PostgresJournal(DSN, schema=pg_schema) as ours:
+            await theirs.register(rows(1))
+            await ours.register(rows(1))
+            assert await anyio.to_thread.run_sync(terminate_journal_connections, pg_schema) >= 1
+            with pytest.raises(JournalError, match="lost the connection"):
+                await ours.get("r0")
+            # A killed connection fails the call that meets it: theirs was not killed.
+            assert await theirs.get("r0") is not None
+    finally:
+        drop_database(other_run)

@@ -231,7 +231,7 @@ async def test_journal_connections_killed_mid_batch_then_resumed(
         assert len(sb.state.payouts()) < rows
 
         finished = await anyio.run_process(command, env=env, check=False)
-        assert finished.returncode == 0, finished.stderr.decode()[-2000:]
+        assert finished.returncode == 0, (finished.stdout + finished.stderr).decode()[-3000:]
         payouts = sb.state.payouts()
         assert len(payouts) == len({p.reference_id for p in payouts}) == rows
         assert reused == []

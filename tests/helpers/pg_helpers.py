@@ -62,31 +62,32 @@ RUN_DATABASE = f"ecartpay_test_{uuid.uuid4().hex[:10]}"
 _ADMIN = SERVER_DSN  # where databases are created and dropped from (never dropped itself)
 
 
-def _create_database(name: str) -> str:
+def create_database(name: str) -> str:
+    """Create the database ``name`` on the server; its DSN."""
     with psycopg.connect(_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return with_database(SERVER_DSN, name)
 
 
-def _drop_database(name: str) -> None:
+def drop_database(name: str) -> None:
     with psycopg.connect(_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 #: The DSN of this run's database (schemas of :func:`pg_schema` live in it).
-DSN = _create_database(RUN_DATABASE)
-atexit.register(_drop_database, RUN_DATABASE)
+DSN = create_database(RUN_DATABASE)
+atexit.register(drop_database, RUN_DATABASE)
 
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """The DSN of a fresh database (for journals named by DSN alone); dropped after."""
     name = f"{RUN_DATABASE}_{uuid.uuid4().hex[:8]}"
-    dsn = _create_database(name)
+    dsn = create_database(name)
     try:
         yield dsn
     finally:
-        _drop_database(name)
+        drop_database(name)
 
 
 @pytest.fixture
