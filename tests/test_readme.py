@@ -16,6 +16,9 @@ can rely on:
 - Names a reader's own program would hold are given: :func:`surroundings`.
 - Both kinds run in a scratch directory holding a copy of ``examples/``; shell blocks
   run line by line with bash, and a line must exit 0.
+- The README's PostgreSQL address (:data:`README_DSN`) means a database of this test's
+  own, made and dropped by :mod:`pg_helpers`, so that runs sharing a server do not
+  share a journal.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from ecartpay_async.sandbox import Sandbox
 from ecartpay_async.sandbox.webhooks import signature
 
 ROOT = Path(__file__).parent.parent
+README_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 README = ROOT / "README.md"
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _NOT_RUN = re.compile(r"<!--\s*not run:\s*(.+?)\s*-->")
@@ -84,6 +88,9 @@ def test_the_readme_s_blocks_are_found() -> None:
     runnable = [b for b in blocks if b.language in _PYTHON | _SHELL and b.skip is None]
     assert len(runnable) >= 5
     assert all(b.skip for b in blocks if "pip install" in b.code), "mark pip installs not run"
+    # Every journal address the run uses is the one it replaces by a database of its own.
+    addresses = {a for b in runnable for a in re.findall(r"postgresql://\S+", b.code)}
+    assert addresses <= {README_DSN}, addresses
 
 
 WEBHOOK_SECRET = "whsec_readme"
@@ -126,10 +133,22 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
         yield sandbox
 
 
+@pytest.fixture
+def journal_database() -> Iterator[str]:
+    """A database of this test's own for the README's journal commands."""
+    import pg_helpers  # (skips this test, saying why, where there is no PostgreSQL)
+
+    name = f"{pg_helpers.RUN_DATABASE}_readme"
+    try:
+        yield pg_helpers.create_database(name)
+    finally:
+        pg_helpers.drop_database(name)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_the_readme_runs_in_order_on_one_sandbox(
-    scratch: Sandbox, anyio_backend: str
+    scratch: Sandbox, journal_database: str, anyio_backend: str
 ) -> None:
     namespace: dict[str, Any] = {"__name__": "readme", **surroundings()}
     ran = 0
@@ -142,7 +161,7 @@ async def test_the_readme_runs_in_order_on_one_sandbox(
                 namespace["client"] = session_client
                 await _run_python(block, namespace, where)
             elif block.language in _SHELL:
-                await _run_shell(block, where)
+                await _run_shell(block, where, journal_database)
             else:
                 continue
             ran += 1
@@ -156,13 +175,14 @@ async def _run_python(block: Block, namespace: dict[str, Any], where: str) -> No
         await result
 
 
-async def _run_shell(block: Block, where: str) -> None:
+async def _run_shell(block: Block, where: str, journal_database: str) -> None:
     for offset, line in enumerate(block.code.splitlines()):
         command = line.strip()
         if not command or command.startswith("#"):
             continue
         result = await anyio.run_process(
-            ["bash", "-c", command], check=False, stdin=subprocess.DEVNULL,
+            ["bash", "-c", command.replace(README_DSN, journal_database)], check=False,
+            stdin=subprocess.DEVNULL,
         )
         assert result.returncode == 0, (
             f"README.md line {block.line + offset}: `{command}` exited {result.returncode}\n"
