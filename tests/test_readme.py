@@ -17,6 +17,9 @@ can rely on:
 - Both kinds run in a scratch directory holding a copy of ``examples/``; shell blocks
   run command by command with bash (a line ending in ``\\`` continues on the next, as
   in a terminal), and each command must exit 0.
+- The README's PostgreSQL address (:data:`README_DSN`) means a database of this test's
+  own, made and dropped by :mod:`pg_helpers`, so that runs sharing a server do not
+  share a journal.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ from ecartpay_async.client import AsyncClient
 from ecartpay_async.sandbox.webhooks import signature
 
 ROOT = Path(__file__).parent.parent
+README_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 README = ROOT / "README.md"
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _NOT_RUN = re.compile(r"<!--\s*not run:\s*(.+?)\s*-->")
@@ -86,6 +89,9 @@ def test_the_readme_s_blocks_are_found() -> None:
     runnable = [b for b in blocks if b.language in _PYTHON | _SHELL and b.skip is None]
     assert len(runnable) >= 5
     assert all(b.skip for b in blocks if "pip install" in b.code), "mark pip installs not run"
+    # Every journal address the run uses is the one it replaces by a database of its own.
+    addresses = {a for b in runnable for a in re.findall(r"postgresql://\S+", b.code)}
+    assert addresses <= {README_DSN}, addresses
 
 
 WEBHOOK_SECRET = "whsec_readme"
@@ -116,10 +122,6 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("ECARTPAY_")]:
         monkeypatch.delenv(name)
-    # A PostgreSQL journal belongs to one account: each run's sandbox is a new one,
-    # so the several-hosts walkthrough gets a schema of its own (dropped after).
-    schema = f"readme_{uuid.uuid4().hex[:12]}"
-    monkeypatch.setenv("ECARTPAY_JOURNAL_SCHEMA", schema)
     # Shell blocks run this interpreter's `python` and `ecartpay-async`, on this tree.
     monkeypatch.setenv("PATH", os.pathsep.join(
         (str(Path(sys.executable).parent), os.environ.get("PATH", ""))
@@ -153,26 +155,24 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[st
         except subprocess.TimeoutExpired:
             server.kill()
             server.communicate()
-        _drop_schema(schema)
 
 
-def _drop_schema(schema: str) -> None:
-    """Drop the walkthrough's journal schema, if PostgreSQL was there to hold one."""
+@pytest.fixture
+def journal_database() -> Iterator[str]:
+    """A database of this test's own for the README's journal commands."""
+    import pg_helpers  # (skips this test, saying why, where there is no PostgreSQL)
+
+    name = f"{pg_helpers.RUN_DATABASE}_readme"
     try:
-        import psycopg
-    except ImportError:
-        return
-    dsn = os.environ.get("ECARTPAY_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
-    try:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    except psycopg.Error:
-        pass  # no server: the walkthrough did not run against one either
+        yield pg_helpers.create_database(name)
+    finally:
+        pg_helpers.drop_database(name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_the_readme_runs_in_order_on_one_sandbox(
-    scratch: dict[str, str], anyio_backend: str
+    scratch: dict[str, str], journal_database: str, anyio_backend: str
 ) -> None:
     namespace: dict[str, Any] = {"__name__": "readme", **surroundings()}
     ran = 0
@@ -185,7 +185,7 @@ async def test_the_readme_runs_in_order_on_one_sandbox(
                 namespace["client"] = session_client
                 await _run_python(block, namespace, where)
             elif block.language in _SHELL:
-                await _run_shell(block, where)
+                await _run_shell(block, where, journal_database)
             else:
                 continue
             ran += 1
@@ -214,16 +214,16 @@ def shell_commands(code: str) -> Iterator[tuple[int, str]]:
             yield start, command
 
 
-async def _run_shell(block: Block, where: str) -> None:
+async def _run_shell(block: Block, where: str, journal_database: str) -> None:
     for offset, command in shell_commands(block.code):
         result = await anyio.run_process(
-            ["bash", "-c", command], check=False, stdin=subprocess.DEVNULL,
+            ["bash", "-c", command.replace(README_DSN, journal_database)], check=False,
+            stdin=subprocess.DEVNULL,
         )
         assert result.returncode == 0, (
             f"README.md line {block.line + offset}: `{command}` exited {result.returncode}\n"
             + result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
         )
-
 
 
 def test_the_readme_s_pytest_example_passes_under_pytest(tmp_path: Path) -> None:

@@ -26,6 +26,6 @@ def test_no_test_reads_outside_the_repository() -> None:
 
 
 def test_the_reference_documents_the_tests_need_are_in_the_repository() -> None:
-    reference = TESTS / "core" / "data" / "reference"
+    reference = TESTS / "data" / "payouts" / "reference"
     assert (reference / "payouts.md").stat().st_size > 0
     assert (reference / "ecartpay-openapi-payouts.json").stat().st_size > 0

@@ -1,4 +1,4 @@
-"""Back-pressure pieces: rate limiter, AIMD, breaker (the pause gate: tests/core)."""
+"""Back-pressure pieces: rate limiter, AIMD, breaker (the pause gate: tests/test_retries.py)."""
 
 from __future__ import annotations
 

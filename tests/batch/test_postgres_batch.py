@@ -14,6 +14,7 @@ pytestmark = pytest.mark.anyio
 __all__ = ["pg_database", "pg_schema"]  # the fixtures, imported for pytest
 
 
+@pytest.mark.clock
 async def test_a_dead_workers_rows_are_taken_over_after_a_lookup(pg_schema: str) -> None:
     requests = make_requests(30)
     fake = FakePayouts()
@@ -35,13 +36,16 @@ async def test_a_dead_workers_rows_are_taken_over_after_a_lookup(pg_schema: str)
     assert len(fake.created) == 30
 
 
+@pytest.mark.clock
 async def test_two_workers_with_slow_sends_never_take_each_others_rows(pg_schema: str) -> None:
     requests = make_requests(24)
-    fake = FakePayouts(delay=1.0)  # each send lasts more than three leases
+    # Each send lasts more than three leases; a lease outlasts a renewal held up by a
+    # busy machine (0.6 s).
+    fake = FakePayouts(delay=3.2)
 
     async def worker() -> Batch:
-        journal = PostgresJournal(DSN, schema=pg_schema, lease=0.3)
-        async with Batch(fake, requests, journal=journal, concurrency=8) as batch:
+        journal = PostgresJournal(DSN, schema=pg_schema, lease=1.0)
+        async with Batch(fake, requests, journal=journal, concurrency=24) as batch:
             pass
         return batch
 
@@ -60,6 +64,7 @@ async def test_two_workers_with_slow_sends_never_take_each_others_rows(pg_schema
     assert all(b.report.paid + b.report.pending + b.report.skipped == 24 for b in batches)
 
 
+@pytest.mark.clock
 async def test_leases_that_cannot_be_renewed_stop_the_sends_in_flight(pg_schema: str) -> None:
     requests = make_requests(8)
     fake = FakePayouts(delay=30.0)  # would still be in flight when the lease lapses
@@ -92,6 +97,7 @@ async def test_a_dsn_names_the_journal_and_labels_batches(pg_database: str) -> N
     assert fake.duplicate_sends == 0
 
 
+@pytest.mark.clock
 async def test_a_worker_frozen_for_a_whole_lease_stops(pg_schema: str) -> None:
     import time
 

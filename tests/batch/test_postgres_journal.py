@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import anyio
 import pytest
-from pg_helpers import DSN, pg_schema, terminate_journal_connections
+from pg_helpers import (
+    DSN,
+    create_database,
+    drop_database,
+    pg_schema,
+    terminate_journal_connections,
+)
 
 from ecartpay_async.batch import ClaimStatus, JournalRow, JournalState
 from ecartpay_async.batch.postgres import PostgresJournal, batch_status
@@ -43,6 +50,7 @@ async def test_two_workers_split_rows_and_see_each_others_results(pg_schema: str
         assert a.statements >= a.commits
 
 
+@pytest.mark.clock
 async def test_an_expired_lease_is_taken_over_as_seen_before(pg_schema: str) -> None:
     async with PostgresJournal(DSN, schema=pg_schema, lease=0.4) as dead:
         await dead.register(rows(3))
@@ -61,13 +69,15 @@ async def test_an_expired_lease_is_taken_over_as_seen_before(pg_schema: str) -> 
         assert all(c.entry and c.entry.run_id == "dead" for c in taken)
 
 
+@pytest.mark.clock
 async def test_a_slow_live_worker_keeps_its_rows(pg_schema: str) -> None:
-    async with PostgresJournal(DSN, schema=pg_schema, lease=0.45) as slow, \
-            PostgresJournal(DSN, schema=pg_schema, lease=0.45) as other:
+    # Leases long enough that a renewal held up by a busy machine (0.8 s) still lands.
+    async with PostgresJournal(DSN, schema=pg_schema, lease=1.2) as slow, \
+            PostgresJournal(DSN, schema=pg_schema, lease=1.2) as other:
         await slow.register(rows(2))
         await slow.claim(rows(2), "slow")
-        for _ in range(8):  # four leases long: only the renewals keep the rows
-            await anyio.sleep(0.25)
+        for _ in range(4):  # three leases long: only the renewals keep the rows
+            await anyio.sleep(0.9)
             assert {c.status for c in await other.claim(rows(2), "other")} == {ClaimStatus.HELD}
         await slow.finish("r0", JournalState.PAID, payout_id="po", payout_status="paid")
         await slow.finish("r1", JournalState.PENDING)  # put back: nothing went out
@@ -150,3 +160,21 @@ async def test_a_schema_of_another_version_is_refused(pg_schema: str) -> None:
     with pytest.raises(JournalError, match="has format 99"):
         async with PostgresJournal(DSN, schema=pg_schema):
             pass
+
+
+async def test_ending_this_runs_journals_spares_another_runs(pg_schema: str) -> None:
+    """Two runs of the suite share the server: a test that kills its journals'
+    connections (as a database restart would) leaves another run's alone."""
+    other_run = f"ecartpay_test_{uuid.uuid4().hex[:10]}"  # named as another run names its own
+    try:
+        async with PostgresJournal(create_database(other_run), schema=pg_schema) as theirs, \
+                PostgresJournal(DSN, schema=pg_schema) as ours:
+            await theirs.register(rows(1))
+            await ours.register(rows(1))
+            assert await anyio.to_thread.run_sync(terminate_journal_connections, pg_schema) >= 1
+            with pytest.raises(JournalError, match="lost the connection"):
+                await ours.get("r0")
+            # A killed connection fails the call that meets it: theirs was not killed.
+            assert await theirs.get("r0") is not None
+    finally:
+        drop_database(other_run)

@@ -12,7 +12,7 @@ from ecartpay_async import AsyncClient
 from ecartpay_async.batch import OutcomeStatus
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end]
 
 # The fault mix. Retry-After is shortened from the sandbox's 1 s so that the
 # test stays CI-sized: every 429/503 still pauses the whole client, just briefly.
@@ -51,6 +51,7 @@ async def test_chaos_pays_every_row_once(tmp_path: Path) -> None:
     assert report.recovered > 0
 
 
+@pytest.mark.clock
 async def test_tokens_that_expire_every_two_seconds_cause_no_failure() -> None:
     requests = make_requests(400, prefix="ttl")
     async with Sandbox(token_ttl=2) as sandbox:

@@ -22,7 +22,7 @@ from batch_fakes import make_requests, watch_reuses
 
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+pytestmark = [pytest.mark.anyio, pytest.mark.slow, pytest.mark.end_to_end(backend="trio")]
 
 ROWS = 600
 

@@ -119,6 +119,7 @@ def test_confirm_refuses_a_time_without_an_offset_and_shows_the_forms() -> None:
         assert "2026-12-01T15:00:00Z" in result.stderr
 
 
+@pytest.mark.clock
 def test_confirm_schedules_at_an_aware_time() -> None:
     with Sandbox() as sb:
         async def create() -> str:

@@ -23,6 +23,8 @@ from ecartpay_async.models import common as sdk_common
 from ecartpay_async.models import payouts as sdk_payouts
 from ecartpay_async.sandbox import Sandbox
 
+pytestmark = pytest.mark.end_to_end
+
 SANDBOX = Path(ecartpay_async.sandbox.__file__).parent
 
 # The sandbox's web stack and tools; everything else it imports is its own or stdlib.

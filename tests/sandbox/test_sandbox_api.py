@@ -9,12 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TLS, token_for
 
 from ecartpay_async import _json
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+from .conftest import TLS, token_for
+
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end]
 
 # The 200-answer examples of the OpenAPI file's payout and order paths, copied verbatim.
 EXAMPLES = Path(__file__).with_name("openapi_examples.json")
@@ -75,6 +76,7 @@ async def test_wrong_private_key_is_401(http: httpx.AsyncClient, sb: Sandbox) ->
     assert response.status_code == 401
 
 
+@pytest.mark.clock
 async def test_token_rules(http: httpx.AsyncClient, sb: Sandbox) -> None:
     token = await token_for(http, sb)
     ok = await http.get("/api/payouts", headers={"Authorization": token})
@@ -252,6 +254,7 @@ async def test_pending_update_confirm(
         assert "pending" in refused.json()["message"]
 
 
+@pytest.mark.clock
 async def test_confirm_later_credits_when_due(
     http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
 ) -> None:
@@ -336,6 +339,7 @@ async def test_retrieve_unknown_and_foreign(http: httpx.AsyncClient, auth: dict[
     assert response.json() == {"message": "Payout not found", "statusCode": 404}
 
 
+@pytest.mark.clock
 async def test_answers_carry_every_openapi_field(
     http: httpx.AsyncClient, sb: Sandbox, auth: dict[str, str]
 ) -> None:

@@ -8,12 +8,13 @@ from decimal import Decimal
 import anyio
 import httpx
 import pytest
-from conftest import TLS, token_for
 
 from ecartpay_async import _json
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+from .conftest import TLS, token_for
+
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end]
 
 BODY = _json.dumps(
     {

@@ -10,12 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Receiver
 
 from ecartpay_async import _json
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+from .conftest import Receiver
+
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end]
 
 SELLER = "seller@example.com"
 

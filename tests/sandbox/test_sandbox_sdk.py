@@ -21,7 +21,7 @@ from ecartpay_async import (
 )
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end(backend="trio")]
 
 FAST = RetryPolicy(max_retries=10, initial_delay=0.01, max_delay=0.05)
 
@@ -32,6 +32,7 @@ def client_for(sb: Sandbox, **options: object) -> AsyncClient:
     return sb.client(**options)
 
 
+@pytest.mark.clock
 async def test_create_list_update_confirm(sb: Sandbox) -> None:
     async with client_for(sb) as client:
         paid = await client.payouts.create(

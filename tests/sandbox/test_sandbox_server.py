@@ -13,9 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TLS, Receiver, token_for
 
 from ecartpay_async.sandbox import Sandbox
+
+from .conftest import TLS, Receiver, token_for
+
+pytestmark = pytest.mark.end_to_end
 
 
 def test_sync_context_and_plain_client() -> None:
@@ -134,6 +137,7 @@ def test_fixture_in_a_sync_test(ecartpay_sandbox: Sandbox) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.clock
 @pytest.mark.anyio
 @pytest.mark.ecartpay_sandbox(token_ttl=5, reuse_behavior="reject_409")
 async def test_fixture_in_an_async_test_with_options(ecartpay_sandbox: Sandbox) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 import trustme
@@ -25,11 +27,20 @@ from ecartpay_async import (
     AsyncClient,
     ConfigurationError,
     Payout,
+    RetryPolicy,
 )
 
 from .loopback import Api, LoopbackServer, proxy, serve
 
 pytestmark = pytest.mark.anyio
+
+
+async def no_wait(seconds: float) -> None:
+    await anyio.lowlevel.checkpoint()
+
+
+#: The token request is retried on connection errors: without the backoff's real waits.
+NO_WAIT = RetryPolicy(sleep=no_wait)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +114,8 @@ async def test_private_ca_is_refused_by_default_and_nothing_is_sent(
     server, api = tls_api
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
     # trust_env=False ignores SSL_CERT_FILE: certifi's CAs alone do not know this one.
-    async with AsyncClient("pub", "priv", base_url=server.url, trust_env=False) as client:
+    async with AsyncClient("pub", "priv", base_url=server.url, trust_env=False,
+                           retry_policy=NO_WAIT) as client:
         with pytest.raises(APIConnectionError, match=r"(?i)certificate") as caught:
             await pay(client, "tls-refused")
     assert caught.value.maybe_processed is False
@@ -190,7 +202,7 @@ async def test_a_refused_certificate_through_a_tunnel_is_not_blamed_on_the_proxy
     server, created = tls_api
     with proxy() as carrier:
         async with AsyncClient("pub", "priv", base_url=server.url, proxy=carrier.url,
-                               trust_env=False) as client:
+                               trust_env=False, retry_policy=NO_WAIT) as client:
             with pytest.raises(APIConnectionError, match=r"(?i)certificate") as caught:
                 await pay(client, "tunnel-untrusted")
     assert not isinstance(caught.value, APIProxyError)
@@ -205,7 +217,8 @@ async def test_unreachable_proxy_is_a_proxy_error_without_credentials(
     server, created = api
     port = free_port()
     url = f"http://bob:s3cret@127.0.0.1:{port}"
-    async with AsyncClient("pub", "priv", base_url=server.url, proxy=url) as client:
+    async with AsyncClient("pub", "priv", base_url=server.url, proxy=url,
+                           retry_policy=NO_WAIT) as client:
         with pytest.raises(APIProxyError) as caught:
             await pay(client, "proxy-down")
     error = caught.value
@@ -224,7 +237,8 @@ async def test_unreachable_proxy_is_a_proxy_error_without_credentials(
 async def test_proxy_refusing_the_tunnel_is_a_proxy_error(anyio_backend: str) -> None:
     with proxy(refuse=407) as carrier:
         origin = f"https://127.0.0.1:{free_port()}"
-        async with AsyncClient("pub", "priv", base_url=origin, proxy=carrier.url) as client:
+        async with AsyncClient("pub", "priv", base_url=origin, proxy=carrier.url,
+                               retry_policy=NO_WAIT) as client:
             with pytest.raises(APIProxyError, match="407") as caught:
                 await pay(client, "proxy-refused")
     assert caught.value.proxy == carrier.url

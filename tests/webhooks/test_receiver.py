@@ -23,7 +23,7 @@ from ecartpay_async.webhooks import (
 
 from ._util import SECRET, signed
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.clock]
 
 PAYOUT = {"id": "pay_1", "status": "paid", "amount": Decimal("962.18"), "currency": "MXN",
           "reference_id": "order:ord_1", "email": "seller@example.com"}

@@ -27,7 +27,7 @@ from ecartpay_async.webhooks import SQLiteDeliveryStore, WebhookEvent, WebhookRe
 
 from ._util import served
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end, pytest.mark.clock]
 
 SELLER = "seller@sellers.example"
 

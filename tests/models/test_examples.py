@@ -11,11 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-
-from ecartpay_async import BadRequestError, InternalServerError, Payout, PayoutRequest, _json
-from ecartpay_async._convert import parse_datetime, structure, unstructure
-
-from ._util import (
+from client_fakes import (
     PAYOUTS,
     REFERENCE,
     canonical,
@@ -26,6 +22,9 @@ from ._util import (
     openapi_examples,
     sent_json,
 )
+
+from ecartpay_async import BadRequestError, InternalServerError, Payout, PayoutRequest, _json
+from ecartpay_async._convert import parse_datetime, structure, unstructure
 
 OPENAPI = load_data("openapi_payout_examples.json")
 MARKDOWN = load_data("payouts_md_examples.json")

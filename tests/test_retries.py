@@ -9,6 +9,7 @@ import time
 import anyio
 import httpx
 import pytest
+from client_fakes import PAYOUTS, REQUEST, build_client, count_posts, jresp, payout_json
 
 from ecartpay_async import (
     APIConnectionError,
@@ -22,8 +23,6 @@ from ecartpay_async import (
 from ecartpay_async import _retry as retry_module
 from ecartpay_async._pause import PauseGate, PauseStats
 from ecartpay_async._retry import is_retryable, parse_retry_after
-
-from ._util import PAYOUTS, REQUEST, build_client, count_posts, jresp, payout_json
 
 pytestmark = pytest.mark.anyio
 
@@ -133,6 +132,7 @@ async def test_retry_after_seconds_is_honoured(client, router, clock):
     assert clock.sleeps == [3.0]
 
 
+@pytest.mark.clock
 async def test_retry_after_http_date_is_honoured(client, router, clock):
     when = email.utils.formatdate(time.time() + 20, usegmt=True)
     router.get(PATH).mock(side_effect=[httpx.Response(503, headers={"Retry-After": when}),
@@ -193,6 +193,7 @@ async def test_max_retries_per_call_on_create(client, router, clock):
     assert len(clock.sleeps) == 2
 
 
+@pytest.mark.clock
 async def test_rate_limit_pauses_the_other_requests_of_the_client(client, router, clock):
     """A 429 with Retry-After holds back every request of the client, not just its own."""
     b_sent_at: list[float] = []

@@ -4,7 +4,7 @@ withdrawals did to the account shows in its transactions, summary and withdrawal
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import httpx
@@ -14,7 +14,7 @@ from ecartpay_async import AsyncClient, OrderItem
 from ecartpay_async.errors import NotFoundError
 from ecartpay_async.sandbox import Sandbox
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end, pytest.mark.clock]
 
 MERCHANT = "merchant@shop.example"
 
@@ -75,7 +75,9 @@ async def test_transactions_follow_the_account(sandbox, client):
 
 
 async def test_transactions_pages_and_filters(sandbox, client):
+    first_day = datetime.now(timezone.utc).date()
     await history(sandbox, client)
+    last_day = datetime.now(timezone.utc).date()  # the next day if the run crossed 00:00 UTC
     paged = [t.id async for t in client.transactions.list(limit=2)]
     assert len(paged) == len(set(paged)) == 6
     charges = [t async for t in client.transactions.list(type="charge", limit=2)]
@@ -83,9 +85,9 @@ async def test_transactions_pages_and_filters(sandbox, client):
     assert len(charges) == 4  # three payouts and a refund
     assert [t.reference_id for t in payouts] == ["settle-2", "settle-1", "settle-0"]  # newest first
     assert [t.id async for t in client.transactions.list(q="settle-1")] == [payouts[1].id]
-    today = datetime.now(timezone.utc).date()
-    assert len([t async for t in client.transactions.list(start_date=today, end_date=today)]) == 6
-    tomorrow = today + timedelta(days=1)
+    during = client.transactions.list(start_date=first_day, end_date=last_day)
+    assert len([t async for t in during]) == 6
+    tomorrow = last_day + timedelta(days=1)
     assert [t async for t in client.transactions.list(start_date=tomorrow)] == []
 
 
@@ -116,7 +118,7 @@ async def test_withdrawals_list_and_filters(sandbox, client):
     assert [w async for w in client.withdrawals.list(currency="USD")] == []
     assert [w.amount async for w in client.withdrawals.list(q=found[1].reference)] == [
         Decimal("200.00")]
-    today = date.today()
+    today = datetime.now(timezone.utc).date()
     assert len([w async for w in client.withdrawals.list(start_date=today - timedelta(days=2),
                                                         end_date=today + timedelta(days=2))]) == 3
 

@@ -18,6 +18,8 @@ from ecartpay_async.batch.confirm import ConfirmOutcome, ConfirmStatus, PayoutRe
 from ecartpay_async.cli import main
 from ecartpay_async.sandbox import Sandbox
 
+pytestmark = pytest.mark.end_to_end
+
 HELD = [
     PayoutRequest(email=f"seller{i}@example.com", amount=f"{10 + i}.00", currency="MXN",
                   reference_id=f"held-{i}", require_confirmation=True)
@@ -102,6 +104,7 @@ async def test_faults_and_pauses_still_confirm_each_once(ecartpay_sandbox: Sandb
     assert balances(ecartpay_sandbox) == {r.email: r.amount for r in HELD}
 
 
+@pytest.mark.clock
 @pytest.mark.anyio
 async def test_scheduled_confirmations(ecartpay_sandbox: Sandbox) -> None:
     await hold(ecartpay_sandbox)
@@ -110,7 +113,7 @@ async def test_scheduled_confirmations(ecartpay_sandbox: Sandbox) -> None:
     assert [o.status for o in outcomes] == [ConfirmStatus.SCHEDULED] * 2
     assert all(o.payout is not None and o.payout.available_at == when for o in outcomes)
     with pytest.raises(ValidationError, match="available_at"):
-        ecartpay_sandbox.client().payouts.confirm_batch(HELD, datetime(2030, 1, 1))
+        ecartpay_sandbox.client().payouts.confirm_batch(HELD, when.replace(tzinfo=None))
 
 
 def test_rows_name_a_payout_or_are_refused() -> None:

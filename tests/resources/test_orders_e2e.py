@@ -15,7 +15,7 @@ from ecartpay_async.models.payouts import Payout
 from ecartpay_async.sandbox import Sandbox
 from ecartpay_async.splits import order_payout_amount_from_total
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.end_to_end]
 
 MERCHANT = "merchant@marketplace.example"
 SELLER = "seller@sellers.example"

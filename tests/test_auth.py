@@ -9,11 +9,7 @@ import anyio
 import httpx
 import pytest
 import respx
-
-from ecartpay_async import APIResponseError, AuthenticationError
-from ecartpay_async._auth import Secret, TokenCache, basic_credentials, token_lifetime
-
-from ._util import (
+from client_fakes import (
     BASIC,
     PAYOUTS,
     PRIVATE,
@@ -27,7 +23,10 @@ from ._util import (
     token_response,
 )
 
-pytestmark = pytest.mark.anyio
+from ecartpay_async import APIResponseError, AuthenticationError
+from ecartpay_async._auth import Secret, TokenCache, basic_credentials, token_lifetime
+
+pytestmark = [pytest.mark.anyio, pytest.mark.clock]
 
 PAYOUT_ID = "61a53cd3f6ea776ee3b37498"
 GET_PATH = f"{PAYOUTS}/{PAYOUT_ID}"

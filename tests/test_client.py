@@ -7,13 +7,7 @@ import platform
 import httpx
 import pytest
 import respx
-
-import ecartpay_async
-from ecartpay_async import AsyncClient, ConfigurationError, RetryPolicy
-from ecartpay_async.client import DEFAULT_LIMITS
-from ecartpay_async.transport import AutoTransport, TransportConfig
-
-from ._util import (
+from client_fakes import (
     BASE,
     BASIC,
     PAYOUTS,
@@ -27,6 +21,11 @@ from ._util import (
     payout_json,
     token_response,
 )
+
+import ecartpay_async
+from ecartpay_async import AsyncClient, ConfigurationError, RetryPolicy
+from ecartpay_async.client import DEFAULT_LIMITS
+from ecartpay_async.transport import AutoTransport, TransportConfig
 
 pytestmark = pytest.mark.anyio
 

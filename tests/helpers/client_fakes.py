@@ -1,4 +1,4 @@
-"""Shared constants and helpers for the core tests (no fixtures here: see conftest.py)."""
+"""A client on a respx-mocked API: constants, answers, fake time (fixtures: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ PUBLIC = "pk_test_Qf3LmZx81aaa"
 PRIVATE = "sk_test_Vb72NcE0pR44zzz"
 BASIC = base64.b64encode(f"{PUBLIC}:{PRIVATE}".encode()).decode()
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data" / "payouts"
 # Ecart Pay's own documents, as published (payouts.md, and the payout paths of its
 # OpenAPI file): kept in the repository so that every test runs from a fresh clone.
 REFERENCE = DATA / "reference"

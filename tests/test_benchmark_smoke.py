@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
+
+@pytest.mark.slow  # (CI runs it in the slow job, and only there)
 def test_smoke_run_writes_results(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
     done = subprocess.run(

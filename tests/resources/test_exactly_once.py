@@ -9,6 +9,17 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from client_fakes import (
+    PAYOUTS,
+    REQUEST,
+    TOKEN,
+    TOKEN2,
+    count_lookups,
+    count_posts,
+    jresp,
+    payout_json,
+    token_response,
+)
 
 from ecartpay_async import (
     APIConnectionError,
@@ -19,18 +30,6 @@ from ecartpay_async import (
     InternalServerError,
     Payout,
     PayoutRequest,
-)
-
-from ._util import (
-    PAYOUTS,
-    REQUEST,
-    TOKEN,
-    TOKEN2,
-    count_lookups,
-    count_posts,
-    jresp,
-    payout_json,
-    token_response,
 )
 
 pytestmark = pytest.mark.anyio
@@ -322,6 +321,7 @@ async def test_unknown_2xx_shape_for_create(client, router):
     assert count_posts(router) == 1
 
 
+@pytest.mark.clock
 async def test_401_on_create_replays_once(client, router):
     router["token"].mock(side_effect=[token_response(TOKEN), token_response(TOKEN2)])
     post = router.post(PAYOUTS).mock(side_effect=[

@@ -12,11 +12,7 @@ from decimal import Decimal
 import anyio
 import httpx
 import pytest
-
-from ecartpay_async import AsyncClient, EcartPayError, PayoutRequest, RetryPolicy
-from ecartpay_async.sandbox import Sandbox
-
-from ._util import (
+from client_fakes import (
     BASE,
     BASIC,
     PAYOUTS,
@@ -30,6 +26,9 @@ from ._util import (
     payout_json,
     token_response,
 )
+
+from ecartpay_async import AsyncClient, EcartPayError, PayoutRequest, RetryPolicy
+from ecartpay_async.sandbox import Sandbox
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -143,6 +142,7 @@ def _exception_texts(exc: BaseException) -> list[str]:
     return texts
 
 
+@pytest.mark.clock
 async def test_no_secret_in_logs_reprs_or_errors(router, http_client, clock, caplog):
     caplog.set_level(logging.DEBUG)
     for name in ("ecartpay_async", "httpx", "httpcore"):

@@ -30,6 +30,8 @@ from ecartpay_async.batch.reconcile import (
 from ecartpay_async.cli import main
 from ecartpay_async.sandbox import Sandbox
 
+pytestmark = pytest.mark.end_to_end
+
 SENT = [
     PayoutRequest(email="ana@example.com", amount="100.00", currency="MXN", reference_id="r-paid"),
     PayoutRequest(email="beto@example.com", amount="20.00", currency="MXN", reference_id="r-held",

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from client_fakes import PAYOUTS, REQUEST, jresp, payout_json, sent_json
 
 from ecartpay_async import (
     APIResponseError,
@@ -17,8 +18,6 @@ from ecartpay_async import (
     PayoutStatus,
     ValidationError,
 )
-
-from ._util import PAYOUTS, REQUEST, jresp, payout_json, sent_json
 
 pytestmark = pytest.mark.anyio
 

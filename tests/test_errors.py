@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from client_fakes import PAYOUTS, jresp, payout_json
 
 import ecartpay_async
 from ecartpay_async import (
@@ -27,8 +28,6 @@ from ecartpay_async import (
     UnprocessableEntityError,
     errors,
 )
-
-from ._util import PAYOUTS, jresp, payout_json
 
 pytestmark = pytest.mark.anyio
 
@@ -80,6 +79,7 @@ async def test_rate_limit_retry_after_seconds(client, router):
     assert error.headers == {"retry-after": "7", "content-type": "application/json"}
 
 
+@pytest.mark.clock
 async def test_rate_limit_retry_after_http_date(client, router):
     when = email.utils.formatdate(time.time() + 30, usegmt=True)
     error = await _fail(client, router, httpx.Response(429, headers={"Retry-After": when}))

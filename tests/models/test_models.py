@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import attrs
 import pytest
+from client_fakes import canonical, load_data, payout_json
 
 from ecartpay_async import (
     EcartPayError,
@@ -22,8 +23,6 @@ from ecartpay_async import (
 )
 from ecartpay_async._convert import ShapeError, format_datetime, structure, unstructure
 from ecartpay_async.resources.payouts import parse_page
-
-from ._util import canonical, load_data, payout_json
 
 # -- PayoutRequest ------------------------------------------------------------------------
 
