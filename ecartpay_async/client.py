@@ -19,6 +19,7 @@ from .batch.payouts import BatchPayouts
 from .errors import ConfigurationError
 from .models.common import check_email
 from .transport import (
+    DEFAULT_LIMITS,
     DEFAULT_MAX_RESPONSE_BYTES,
     AutoTransport,
     TransportConfig,
@@ -49,11 +50,6 @@ ENVIRONMENTS: Final = {
 #: Connect fast or fail fast; give the API time to answer a payout. The largest phase
 #: (30 s) also bounds each whole attempt, from connect to the answer's last byte.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0, pool=30.0)
-#: Enough keep-alive connections for a 64-wide batch with room to spare; idle ones are
-#: dropped after 4 s, before servers' usual 5 s idle timeout drops them under a request.
-DEFAULT_LIMITS: Final = httpx.Limits(
-    max_connections=128, max_keepalive_connections=128, keepalive_expiry=4.0
-)
 
 
 @safe_repr

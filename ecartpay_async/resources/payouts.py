@@ -271,9 +271,10 @@ class AsyncPayouts(Resource):
                     "PUT", path, json=body, timeout=timeout, number=number
                 )
             except APIStatusError as exc:
-                # An earlier attempt may have confirmed it, so this one is refused:
-                # the payout's state says whether the confirmation took.
-                if uncertain and exc.status_code in CONFIRM_REFUSALS:
+                # Any earlier attempt may have confirmed it (even one that seemed
+                # to fail cleanly), so this one is refused: the payout's state says
+                # whether the confirmation took.
+                if number > 1 and exc.status_code in CONFIRM_REFUSALS:
                     current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
                     if is_confirmed(current, available_at):
                         return current

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._config import DEFAULT_LIMITS, Verify, ssl_context
-from ._errors import to_httpx_error, written_nothing
+from ._errors import no_resend, to_httpx_error
 
 if TYPE_CHECKING:
     import aiohttp
@@ -85,6 +85,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=False,  # the SDK resolved proxies already (TransportConfig)
             requote_redirect_url=False,
+            # aiohttp would resend a GET or PUT on its own after a reused connection
+            # failed; only the SDK's retry loop may resend (see _errors.no_resend).
+            middlewares=(no_resend,),
         )
         proxy = self._proxy
         if proxy is not None:
@@ -153,30 +156,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             del headers["transfer-encoding"]
             headers["content-length"] = str(len(body))
         forward = self._forward_headers if request.url.scheme == "http" else []
-        for retry in (False, True):
-            try:
-                response = await session.request(
-                    request.method,
-                    _url(request.url),
-                    data=body or None,
-                    # Built in the call, never held in a local of this frame: the list
-                    # carries the Authorization header in plain text (httpx.Headers'
-                    # repr redacts it), and error trackers record frame locals.
-                    headers=[*headers.multi_items(), *forward],
-                    allow_redirects=False,
-                    timeout=self._timeout(timeouts),
-                    **self._proxy_options,
-                )
-                break
-            except Exception as exc:
-                # A pooled connection found closing as the request was about to be
-                # written: not a byte left, so one more try on a new connection is safe.
-                if not retry and written_nothing(exc):
-                    continue
-                # aiohttp's finished frames hold the request's headers in their locals;
-                # clear them so that no error tracker finds the credentials there.
-                traceback.clear_frames(exc.__traceback__)
-                raise _translated(exc, request) from exc
+        try:
+            response = await session.request(
+                request.method,
+                _url(request.url),
+                data=body or None,
+                # Built in the call, never held in a local of this frame: the list
+                # carries the Authorization header in plain text (httpx.Headers'
+                # repr redacts it), and error trackers record frame locals.
+                headers=[*headers.multi_items(), *forward],
+                allow_redirects=False,
+                timeout=self._timeout(timeouts),
+                **self._proxy_options,
+            )
+        except Exception as exc:
+            # aiohttp's finished frames hold the request's headers in their locals;
+            # clear them so that no error tracker finds the credentials there.
+            traceback.clear_frames(exc.__traceback__)
+            raise _translated(exc, request) from exc
         return httpx.Response(
             response.status,
             headers=response.raw_headers,

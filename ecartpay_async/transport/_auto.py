@@ -87,7 +87,7 @@ class AutoTransport(httpx.AsyncBaseTransport):
         return transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        proxy = self.config.proxy_for(request.url) if self.config.routes else None
+        proxy = self.config.proxy_for(request.url) if self.config.uses_proxies else None
         transport = self._transport_for(proxy)
         try:
             response = await transport.handle_async_request(request)
