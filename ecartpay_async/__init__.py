@@ -26,6 +26,7 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     BatchAbortedError,
+    ClientClosedError,
     ConfigurationError,
     ConflictError,
     EcartPayError,
@@ -42,6 +43,7 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ._http import RawResponse
     from ._retry import RetryPolicy
     from .client import AsyncClient
     from .models.orders import (
@@ -83,6 +85,7 @@ _LAZY = {
     "PayoutItem": ".models.payouts",
     "PayoutRequest": ".models.payouts",
     "PayoutStatus": ".models.payouts",
+    "RawResponse": "._http",
     "RetryPolicy": "._retry",
     "Transaction": ".models.payouts",
     "TransactionSummary": ".models.transactions",
@@ -118,6 +121,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchAbortedError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "EcartPayError",
@@ -140,6 +144,7 @@ __all__ = [
     "PayoutStatus",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "ResponseTooLargeError",
     "RetryPolicy",
     "Transaction",

@@ -1,12 +1,22 @@
 """The one request pipeline: build, authorize, send, classify, retry.
 
-Every API call goes through :meth:`HTTPPipeline.request` (or ``request_once`` for
-callers that own their retry loop, such as the exactly-once payout create). The
-pipeline never logs or raises a header, a key or a token.
+Every API call is described by one :class:`RequestOptions` (method, path, body,
+timeout, max_retries, and what may be done after a failure: ``resend`` is
+``"may_resend"``, ``"look_up_first"`` or ``"never"``) and runs through the one retry
+loop, :meth:`HTTPPipeline.call`: the token request, payout creation and confirmation,
+lookups, lists, orders, webhooks. :meth:`HTTPPipeline.request` is its shorthand for a
+plain request answered with JSON. The pipeline never logs or raises a header, a key or
+a token.
 
-What an answer or a failure means (retry? pause everything?) is decided in
-:mod:`.rules`; how long to wait in :mod:`._retry`; the pause itself is the client's
-one :class:`~._pause.PauseGate`, which this pipeline sets and waits at.
+One translation: whatever stack sent the request (aiohttp, an httpx or httpx2 client
+or transport), its failure reaches the pipeline as an httpx-family transport error and
+:func:`_connection_error` makes it the SDK's; an answer's status is classified in
+:func:`_status_error` only (which :mod:`.errors` class, with the API's request id).
+
+What an answer or a failure means (retry? pause everything? may it have been
+processed?) is decided in :mod:`.rules`; how long to wait in :mod:`._retry`; the pause
+itself is the client's one :class:`~._pause.PauseGate`, which this pipeline sets and
+waits at.
 """
 
 from __future__ import annotations
@@ -15,8 +25,9 @@ import logging
 import platform
 import re
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import attrs
 import httpx
@@ -35,14 +46,34 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    ClientClosedError,
     RateLimitError,
     ResponseTooLargeError,
     status_error_class,
 )
-from .rules import TOKEN_PATH, retry_token_request, status_meaning
+from .rules import (
+    TOKEN_PATH,
+    is_retryable,
+    may_have_been_processed,
+    retry_token_request,
+    status_meaning,
+)
 from .transport import DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge, exchange
 
-__all__ = ["Attempt", "HTTPPipeline", "Sender", "user_agent"]
+__all__ = [
+    "Answer",
+    "Attempt",
+    "HTTPPipeline",
+    "Outcome",
+    "RawResponse",
+    "RequestOptions",
+    "Resend",
+    "Sender",
+    "capture_answers",
+    "user_agent",
+]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("ecartpay_async")
 
@@ -107,6 +138,93 @@ class Attempt:
 
 AttemptObserver = Callable[[Attempt], None]
 
+#: What the loop may do after a failure that may have reached the server:
+#: ``may_resend`` send again (the request is idempotent: GET, PUT of fields);
+#: ``look_up_first`` ask ``look_up`` what the earlier attempt did, and send again only
+#: if it did nothing (a payout, by reference_id; a confirmation, by the payout's state);
+#: ``never`` give up (no idempotency key: an order, a webhook registration). Every kind
+#: is sent again after a failure that proves the request never left.
+Resend = Literal["may_resend", "look_up_first", "never"]
+
+
+@safe_repr
+@attrs.frozen
+class RequestOptions(Generic[T]):
+    """Everything the one retry loop needs to know about one API call."""
+
+    method: str
+    path: str
+    json: Any = None
+    params: Mapping[str, Any] | None = None
+    resend: Resend = "may_resend"
+    timeout: float | httpx.Timeout | None = None
+    max_retries: int | None = None
+    on_attempt: AttemptObserver | None = None
+    #: What an earlier attempt left behind (None: nothing): asked before resending
+    #: (``look_up_first``) and after an error answer that ``settles`` names.
+    look_up: Callable[[], Awaitable[T | None]] | None = None
+    #: An error answer a look-up may settle (a reference_id already used; a
+    #: confirmation refused after an earlier attempt); given the attempt number.
+    settles: Callable[[APIStatusError, int], bool] | None = None
+    #: Replaces the retry rule for ``may_resend`` (the token request's own).
+    retry_if: Callable[[BaseException], bool] | None = None
+    describe: str | None = None
+    #: Sent instead of the token (the token request sends the key pair).
+    authorization: Secret | None = None
+
+
+@safe_repr
+@attrs.frozen
+class Answer:
+    """One HTTP answer as the pipeline read it: status, headers, decoded JSON."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    data: Any
+
+
+@safe_repr
+@attrs.frozen
+class Outcome(Generic[T]):
+    """What :meth:`HTTPPipeline.call` returns: the value, the attempts it took, and
+    whether a look-up found it instead of an answer to the request itself."""
+
+    value: T
+    attempts: int
+    recovered: bool
+
+
+@safe_repr
+@attrs.frozen
+class RawResponse(Generic[T]):
+    """An answer with its HTTP details: ``status_code``, ``headers`` (response headers;
+    never a request's), and ``parsed``, what the plain method returns."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    parsed: T
+
+    @property
+    def request_id(self) -> str | None:
+        """The API's id for the request, when the answer carries one."""
+        return self.headers.get("x-request-id")
+
+
+# The answers of the calls run under ``with_raw_response`` (None: nobody listens).
+_captured: ContextVar[list[Answer] | None] = ContextVar("ecartpay_answers", default=None)
+
+
+class capture_answers:
+    """Collect the answers the pipeline reads within the block (for raw responses)."""
+
+    def __enter__(self) -> list[Answer]:
+        self._answers: list[Answer] = []
+        self._token = _captured.set(self._answers)
+        return self._answers
+
+    def __exit__(self, *exc: object) -> None:
+        _captured.reset(self._token)
+
 
 class _Shared:
     """What every client derived by ``with_options`` shares: pool, token, pause gate."""
@@ -117,6 +235,7 @@ class _Shared:
         self.gate = gate
         #: Told of every attempt of every call (telemetry); see HTTPPipeline.observers.
         self.observers: list[AttemptObserver] = []
+        self.closed = False
 
 
 class HTTPPipeline:
@@ -185,8 +304,14 @@ class HTTPPipeline:
         """The pause gate shared by this client, its derived clients and their batches."""
         return self._shared.gate
 
+    @property
+    def closed(self) -> bool:
+        return self._shared.closed
+
     async def aclose(self) -> None:
-        if self._root:
+        """Close the pool (the root pipeline only); every later call then raises."""
+        if self._root and not self._shared.closed:
+            self._shared.closed = True
             await self._shared.sender.aclose()
 
     # -- the public entry points -------------------------------------------------
@@ -202,49 +327,83 @@ class HTTPPipeline:
         timeout: float | httpx.Timeout | None = None,
         on_attempt: AttemptObserver | None = None,
     ) -> Any:
-        """Send with retries per the policy; return the decoded JSON answer."""
-        number = 0
+        """A request that may be sent again (GET, PUT of fields): its decoded JSON answer."""
+        options: RequestOptions[Any] = RequestOptions(
+            method, path, json=json, params=params, max_retries=max_retries,
+            timeout=timeout, on_attempt=on_attempt,
+        )
+        outcome = await self.call(options, _data)
+        return outcome.value
 
-        async def attempt() -> Any:
-            nonlocal number
-            number += 1
-            return await self.request_once(
-                method, path, json=json, params=params, timeout=timeout, on_attempt=on_attempt,
-                number=number,
-            )
+    async def call(
+        self, options: RequestOptions[T], parse: Callable[[Answer], T]
+    ) -> Outcome[T]:
+        """The one retry loop: attempt, classify, look up, wait, attempt again.
+
+        ``parse`` turns a 2xx answer into the call's value (inside the attempt: an
+        answer that does not parse is a failure the rules judge like any other).
+        """
+        if self._shared.closed:
+            raise ClientClosedError(f"{options.method} {options.path}: the client is closed")
+        look_up = options.look_up
+        settles = options.settles
+        look_up_first = options.resend == "look_up_first"
+        attempts = 0
+        uncertain = False  # an earlier attempt may have reached the server
+
+        async def attempt() -> Outcome[T]:
+            nonlocal attempts, uncertain
+            if uncertain and look_up_first and look_up is not None:
+                found = await look_up()
+                if found is not None:
+                    return Outcome(found, attempts, recovered=True)
+            attempts += 1
+            try:
+                return Outcome(parse(await self._attempt(options, attempts)), attempts, False)
+            except APIStatusError as exc:
+                if look_up is not None and settles is not None and settles(exc, attempts):
+                    found = await look_up()
+                    if found is not None:
+                        return Outcome(found, attempts, recovered=True)
+                uncertain = uncertain or may_have_been_processed(exc)
+                raise
+            except Exception as exc:
+                uncertain = uncertain or may_have_been_processed(exc)
+                raise
 
         return await self.policy.run(
             attempt,
-            max_retries=max_retries,
-            describe=f"{method} {path}",
+            max_retries=options.max_retries,
+            retry_if=_retry_rule(options),
+            describe=options.describe or f"{options.method} {options.path}",
         )
 
-    async def request_once(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        on_attempt: AttemptObserver | None = None,
-        number: int = 1,
-    ) -> Any:
+    async def _attempt(self, options: RequestOptions[Any], number: int) -> Answer:
         """One attempt (plus one replay if the token was refused); no retries."""
+        method, path = options.method, options.path
+        json = options.json
         content = None if json is None else _json.dumps(json)
+        if options.authorization is not None:
+            response = await self._send(
+                method, path, options.authorization, content, options.params,
+                options.timeout, options.on_attempt, number,
+            )
+            return self._answer(response, method, path)
         tokens = self.tokens
         token = await tokens.get()
         response = await self._send(
-            method, path, token, content, params, timeout, on_attempt, number
+            method, path, token, content, options.params, options.timeout,
+            options.on_attempt, number,
         )
         if response.status_code == 401:
             # The token expired or was revoked: refresh once and replay once.
             tokens.invalidate(token)
             token = await tokens.get()
             response = await self._send(
-                method, path, token, content, params, timeout, on_attempt, number
+                method, path, token, content, options.params, options.timeout,
+                options.on_attempt, number,
             )
-        return self._decode(response, method, path)
+        return self._answer(response, method, path)
 
     # -- the steps ---------------------------------------------------------------
 
@@ -341,6 +500,14 @@ class HTTPPipeline:
         if wait:
             self._shared.gate.pause(min(wait, self.policy.max_retry_after))
 
+    def _answer(self, response: httpx.Response, method: str, path: str) -> Answer:
+        data = self._decode(response, method, path)
+        answer = Answer(response.status_code, response.headers, data)
+        captured = _captured.get()
+        if captured is not None:
+            captured.append(answer)
+        return answer
+
     def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
         status = response.status_code
         content = response.content
@@ -363,26 +530,43 @@ class HTTPPipeline:
 
     async def _fetch_token(self) -> Secret:
         basic = basic_credentials(self._public_key, self._private_key)
-        number = 0
 
-        async def attempt() -> Secret:
-            nonlocal number
-            number += 1
-            response = await self._send(
-                "POST", TOKEN_PATH, basic, None, None, None, None, number
-            )
-            data = self._decode(response, "POST", TOKEN_PATH)
+        def token_of(answer: Answer) -> Secret:
+            data = answer.data
             token = data.get("token") if isinstance(data, Mapping) else None
             if not isinstance(token, str) or not token:
                 raise APIResponseError(
                     "token answer has no 'token'", method="POST", path=TOKEN_PATH,
-                    status_code=response.status_code,
+                    status_code=answer.status_code,
                 )
             return Secret(token)
 
-        return await self.policy.run(
-            attempt, retry_if=retry_token_request, describe="token request"
+        options: RequestOptions[Secret] = RequestOptions(
+            "POST", TOKEN_PATH, authorization=basic, retry_if=retry_token_request,
+            describe="token request",
         )
+        outcome = await self.call(options, token_of)
+        return outcome.value
+
+
+def _data(answer: Answer) -> Any:
+    return answer.data
+
+
+def _retry_rule(options: RequestOptions[Any]) -> Callable[[BaseException], bool]:
+    """Which failures the loop answers with another attempt, by ``options.resend``."""
+    if options.retry_if is not None:
+        return options.retry_if
+    if options.resend == "never" or (
+        options.resend == "look_up_first" and options.look_up is None
+    ):
+        # Nothing to look the request up by: send again only what never left.
+        return _never_sent
+    return is_retryable
+
+
+def _never_sent(exc: BaseException) -> bool:
+    return is_retryable(exc) and not may_have_been_processed(exc)
 
 
 def _excerpt(content: bytes, limit: int = 200) -> str:

@@ -4,6 +4,7 @@
 
     EcartPayError
     ├── ConfigurationError           missing keys, bad options: raised at construction
+    ├── ClientClosedError            a call on a client after aclose()
     ├── ValidationError              bad input, refused before anything is sent (.field, .reason)
     ├── IdempotencyConflictError     a reference_id already paid with other details
     ├── WebhookSignatureError        a webhook failed verification (.check)
@@ -42,6 +43,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchAbortedError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "EcartPayError",
@@ -70,6 +72,10 @@ class EcartPayError(Exception):
 
 class ConfigurationError(EcartPayError):
     """The client cannot be built as asked (a missing key, an unknown environment)."""
+
+
+class ClientClosedError(EcartPayError, RuntimeError):
+    """The client was closed (``aclose()``, or its ``async with`` block ended)."""
 
 
 class ValidationError(EcartPayError, ValueError):
@@ -216,6 +222,11 @@ class APIStatusError(APIError):
         self.body = body
         # Only response headers that carry no secret are kept (see http.py).
         self.headers = headers or {}
+
+    @property
+    def request_id(self) -> str | None:
+        """The API's id for the request (its ``X-Request-Id`` answer header), if sent."""
+        return self.headers.get("x-request-id")
 
 
 class BadRequestError(APIStatusError):

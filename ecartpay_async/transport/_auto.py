@@ -57,6 +57,7 @@ class AutoTransport(httpx.AsyncBaseTransport):
         self._make: Factory | None = None
         self._direct: httpx.AsyncBaseTransport | None = None
         self._via: dict[int, httpx.AsyncBaseTransport] = {}  # by id() of the route's Proxy
+        self._closed = False
 
     @property
     def chosen(self) -> httpx.AsyncBaseTransport | None:
@@ -74,6 +75,9 @@ class AutoTransport(httpx.AsyncBaseTransport):
         return lambda proxy: ShardedTransport(limits=limits, verify=context, proxy=proxy)
 
     def _transport_for(self, proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
+        if self._closed:
+            # Never a new pool (and a new aiohttp session nobody would close) after aclose().
+            raise RuntimeError("the transport is closed")
         make = self._make
         if make is None:
             make = self._make = self._factory()
@@ -106,6 +110,7 @@ class AutoTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
+        self._closed = True
         transports = [self._direct, *self._via.values()]
         self._direct, self._via = None, {}
         for transport in transports:
