@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 import httpx
@@ -58,7 +58,7 @@ from .rules import (
     retry_token_request,
     status_meaning,
 )
-from .transport import DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge, exchange
+from .transport import Reply, ResponseTooLarge, Sender
 
 __all__ = [
     "Answer",
@@ -87,40 +87,6 @@ def user_agent() -> str:
         f"ecartpay-async/{__version__} Python/{platform.python_version()} "
         f"httpx/{httpx.__version__}"
     )
-
-
-class Sender(Protocol):
-    """Sends one request and returns the response with its body read."""
-
-    async def send(self, request: httpx.Request) -> httpx.Response: ...
-
-    async def aclose(self) -> None: ...
-
-
-class ClientSender:
-    """Sends through a user's ``httpx.AsyncClient``, within the attempt's time and size bounds."""
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        owned: bool,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self.client = client
-        self.owned = owned
-        self.max_response_bytes = max_response_bytes
-
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        return await exchange(self._stream, request, self.max_response_bytes)
-
-    async def _stream(self, request: httpx.Request) -> httpx.Response:
-        return await self.client.send(request, stream=True)
-
-    async def aclose(self) -> None:
-        # Never close a pool the caller lent us.
-        if self.owned:
-            await self.client.aclose()
 
 
 @safe_repr
@@ -266,7 +232,7 @@ class HTTPPipeline:
         # Only the root pipeline closes the pool; derived ones (with_options) borrow it.
         self._root = shared is None
         self._timeouts = timeout.as_dict()
-        self._urls: dict[str, httpx.URL] = {}
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
         # The gate reads this pipeline's clock at each call (tests put it on fake time).
         self._shared = shared or _Shared(sender, None, PauseGate(clock=lambda: self._clock()))
         if self._shared.tokens is None:
@@ -357,6 +323,10 @@ class HTTPPipeline:
                 found = await look_up()
                 if found is not None:
                     return Outcome(found, attempts, recovered=True)
+                # Nothing was done as of now: only a new failure that may have
+                # reached the server calls for another look-up (a refused connection
+                # in between does not).
+                uncertain = False
             attempts += 1
             try:
                 return Outcome(parse(await self._attempt(options, attempts)), attempts, False)
@@ -407,43 +377,6 @@ class HTTPPipeline:
 
     # -- the steps ---------------------------------------------------------------
 
-    def _build(
-        self,
-        method: str,
-        path: str,
-        authorization: Secret,
-        content: bytes | None,
-        params: Mapping[str, Any] | None,
-        timeout: float | httpx.Timeout | None,
-    ) -> httpx.Request:
-        headers = dict(self._headers)
-        if content is not None:
-            headers["Content-Type"] = "application/json"
-        if timeout is None:
-            timeouts = self._timeouts
-        elif isinstance(timeout, httpx.Timeout):
-            timeouts = timeout.as_dict()
-        else:
-            timeouts = httpx.Timeout(timeout).as_dict()
-        query = None if not params else {k: v for k, v in params.items() if v is not None}
-        # Parsing a URL string costs more than the rest of the request: parse each path
-        # once (the payout POST always has the same URL) and let httpx merge the query.
-        # Bounded: paths with an id in them (retrieve, confirm) must not grow it forever.
-        url = self._urls.get(path)
-        if url is None:
-            url = httpx.URL(self.base_url + path)
-            if len(self._urls) < 32:
-                self._urls[path] = url
-        request = httpx.Request(
-            method, url, params=query, headers=headers, content=content,
-            extensions={"timeout": timeouts},
-        )
-        # The key pair or token becomes text here and only here, straight into the
-        # request: no frame of the pipeline holds it in a plain str local, where error
-        # trackers recording frame locals would find it (httpx redacts it in reprs).
-        request.headers["Authorization"] = authorization.get()
-        return request
-
     async def _send(
         self,
         method: str,
@@ -454,14 +387,29 @@ class HTTPPipeline:
         timeout: float | httpx.Timeout | None,
         on_attempt: AttemptObserver | None,
         number: int,
-    ) -> httpx.Response:
+    ) -> Reply:
         await self._shared.gate.wait(self.policy.sleep)
-        request = self._build(method, path, authorization, content, params, timeout)
+        if timeout is None:
+            timeouts = self._timeouts
+        elif isinstance(timeout, httpx.Timeout):
+            timeouts = timeout.as_dict()
+        else:
+            timeouts = httpx.Timeout(timeout).as_dict()
+        query = None if not params else {k: v for k, v in params.items() if v is not None}
         started = self._clock()
         try:
-            response = await self._shared.sender.send(request)
-        except (httpx.TransportError, httpx.DecodingError) as exc:
-            error = _connection_error(exc, method, path)
+            # The key pair or token stays a Secret until the sender puts it in the
+            # request: no frame here holds it as text (error trackers record locals).
+            response = await self._shared.sender.send(
+                method, self.base_url + path, query,
+                self._headers if content is None else self._json_headers,
+                authorization, content, timeouts,
+            )
+        except Exception as exc:
+            names = _httpx_names(exc)
+            if "TransportError" not in names and "DecodingError" not in names:
+                raise
+            error = _connection_error(exc, names, method, path)
             self._report(on_attempt, method, path, number, None, error, started)
             raise error from exc
         self._report(on_attempt, method, path, number, response.status_code, None, started)
@@ -494,13 +442,13 @@ class HTTPPipeline:
             for observer in observers:
                 observer(attempt)
 
-    def _pause_from(self, response: httpx.Response) -> None:
+    def _pause_from(self, response: Reply) -> None:
         # Every request of this client waits, not just the one that was told.
         wait = parse_retry_after(response.headers.get("retry-after"))
         if wait:
             self._shared.gate.pause(min(wait, self.policy.max_retry_after))
 
-    def _answer(self, response: httpx.Response, method: str, path: str) -> Answer:
+    def _answer(self, response: Reply, method: str, path: str) -> Answer:
         data = self._decode(response, method, path)
         answer = Answer(response.status_code, response.headers, data)
         captured = _captured.get()
@@ -508,7 +456,7 @@ class HTTPPipeline:
             captured.append(answer)
         return answer
 
-    def _decode(self, response: httpx.Response, method: str, path: str) -> Any:
+    def _decode(self, response: Reply, method: str, path: str) -> Any:
         status = response.status_code
         content = response.content
         if 200 <= status < 300:
@@ -575,38 +523,50 @@ def _excerpt(content: bytes, limit: int = 200) -> str:
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
+_NAMES: dict[type, frozenset[str]] = {}
+
+
+def _httpx_names(exc: BaseException) -> frozenset[str]:
+    """The httpx exception classes ``exc`` is, by name, for either httpx generation
+    (httpx2 has the same classes under another module; the SDK's own extend httpx's)."""
+    kind = type(exc)
+    names = _NAMES.get(kind)
+    if names is None:
+        names = _NAMES[kind] = frozenset(
+            c.__name__ for c in kind.__mro__
+            if c.__module__.partition(".")[0] in ("httpx", "httpx2")
+        )
+    return names
+
+
 def _connection_error(
-    exc: httpx.TransportError | httpx.DecodingError, method: str, path: str
+    exc: BaseException, names: frozenset[str], method: str, path: str
 ) -> APIError:
-    """The SDK error for a transport failure, and whether the server may have acted on it."""
+    """The one translation of a transport failure, from any stack, into the SDK's error,
+    with whether the server may have acted on it. Every stack's failure arrives as an
+    httpx-family exception: httpx's and httpx2's own, aiohttp's through the table in
+    :mod:`.transport._errors`."""
     name = type(exc).__name__
     detail = _detail(exc)
+    where = f"{name} on {method} {path}: {detail}"
     if isinstance(exc, ResponseTooLarge):
         return ResponseTooLargeError(
-            f"{name} on {method} {path}: {detail}", limit=exc.limit, method=method, path=path,
-            status_code=exc.status_code,
+            where, limit=exc.limit, method=method, path=path, status_code=exc.status_code,
         )
-    if isinstance(exc, httpx.DecodingError):  # a body its Content-Encoding cannot decode
-        return APIResponseError(f"{name} on {method} {path}: {detail}", method=method, path=path)
-    if isinstance(exc, httpx.ProxyError):
-        return APIProxyError(
-            f"{name} on {method} {path}: {detail}", proxy=getattr(exc, "proxy", ""),
-            method=method, path=path,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        error: APIConnectionError = APITimeoutError(
-            f"{name} on {method} {path}: {detail}", method=method, path=path
-        )
+    if "DecodingError" in names:  # a body its Content-Encoding cannot decode
+        return APIResponseError(where, method=method, path=path)
+    if "ProxyError" in names:
+        return APIProxyError(where, proxy=getattr(exc, "proxy", ""), method=method, path=path)
+    if "TimeoutException" in names:
+        error: APIConnectionError = APITimeoutError(where, method=method, path=path)
     else:
-        error = APIConnectionError(f"{name} on {method} {path}: {detail}", method=method, path=path)
+        error = APIConnectionError(where, method=method, path=path)
     # Only failures before a byte left prove the server never saw the request: no
     # connection (ConnectError, ConnectTimeout), none free (PoolTimeout). Anything
     # later (a timeout mid-answer, the overall deadline, a reset, a stale keep-alive
     # connection that died under the request) may have been processed: a payout is
     # looked up before it is sent again.
-    error.maybe_processed = not isinstance(
-        exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-    )
+    error.maybe_processed = names.isdisjoint(("ConnectError", "ConnectTimeout", "PoolTimeout"))
     return error
 
 
@@ -623,7 +583,7 @@ def _detail(exc: BaseException) -> str:
     return "no detail"
 
 
-def _status_error(response: httpx.Response, method: str, path: str) -> APIStatusError:
+def _status_error(response: Reply, method: str, path: str) -> APIStatusError:
     status = response.status_code
     body: Any
     try:

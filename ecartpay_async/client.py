@@ -12,7 +12,7 @@ import attrs
 import httpx
 
 from ._auth import Secret
-from ._http import ClientSender, HTTPPipeline, Sender
+from ._http import HTTPPipeline
 from ._reprs import safe_repr
 from ._retry import RetryPolicy
 from .batch.payouts import BatchPayouts
@@ -22,8 +22,10 @@ from .transport import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_RESPONSE_BYTES,
     AutoTransport,
+    DefaultSender,
+    HttpxSender,
+    Sender,
     TransportConfig,
-    TransportSender,
     Verify,
 )
 
@@ -303,15 +305,20 @@ def _transport_config(
 
 
 def _make_sender(
-    http_client: httpx.AsyncClient | None,
-    transport: httpx.AsyncBaseTransport | None,
+    http_client: object | None,
+    transport: object | None,
     max_response_bytes: int,
     config: Callable[[], TransportConfig],
 ) -> Sender:
     if http_client is not None:
-        return ClientSender(http_client, owned=False, max_response_bytes=max_response_bytes)
+        # httpx or httpx2; anything else is a TypeError naming both.
+        return HttpxSender(
+            http_client, client=True, owned=False, max_response_bytes=max_response_bytes
+        )
     if transport is not None:
-        return TransportSender(transport, max_response_bytes=max_response_bytes)
-    # The SDK's own transport, called directly (no httpx.AsyncClient.send per request):
-    # aiohttp on asyncio, httpx's transport on trio (benchmarks/README.md).
-    return TransportSender(AutoTransport(config()), max_response_bytes=max_response_bytes)
+        return HttpxSender(
+            transport, client=False, owned=True, max_response_bytes=max_response_bytes
+        )
+    # The SDK's own stack: aiohttp driven directly on asyncio, httpx's transport in
+    # shards on trio (benchmarks/README.md).
+    return DefaultSender(AutoTransport(config()), max_response_bytes=max_response_bytes)

@@ -60,8 +60,9 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "ecartpay_async.transport": [
         "AiohttpTransport", "AttemptTimeout", "AutoTransport", "DEFAULT_LIMITS",
-        "DEFAULT_MAX_RESPONSE_BYTES", "Preference", "ProxyFailed", "ResponseTooLarge",
-        "ShardedTransport", "TransportConfig", "TransportSender", "Verify", "exchange",
+        "DEFAULT_MAX_RESPONSE_BYTES", "DefaultSender", "HttpxSender", "Preference",
+        "ProxyFailed", "Reply", "ResponseTooLarge", "Sender", "ShardedTransport",
+        "TransportConfig", "TransportSender", "Verify", "exchange", "httpx_module_of",
         "on_asyncio", "ssl_context",
     ],
     "ecartpay_async.sandbox": [

@@ -220,7 +220,7 @@ class _Body(httpx.AsyncByteStream):
         if slots is None:
             return  # closed already
         try:
-            if self._done and not _closed_by_peer(self._response):
+            if self._done and not closed_by_peer(self._response):
                 self._response.release()  # whole: the connection goes back to the pool
             else:
                 self._response.close()  # cut short or closed: it cannot be reused
@@ -228,7 +228,7 @@ class _Body(httpx.AsyncByteStream):
             slots.release()
 
 
-def _closed_by_peer(response: Any) -> bool:
+def closed_by_peer(response: Any) -> bool:
     """Whether the server already closed (or wrote more on) a connection that just
     delivered a whole answer: a readable idle socket. httpcore makes the same check
     before reusing a connection; pooling it would have the next request written

@@ -96,7 +96,9 @@ def refused_before_writing(exc: BaseException) -> bool:
     return False
 
 
-def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError | None:
+def to_httpx_error(
+    exc: BaseException, request: httpx.Request | None
+) -> httpx.TransportError | None:
     """The httpx exception for an aiohttp (or asyncio timeout) error; None if not one."""
     import asyncio
 
