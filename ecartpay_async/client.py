@@ -30,6 +30,8 @@ from .transport import (
 )
 
 if TYPE_CHECKING:
+    import httpx2
+
     from .resources.orders import AsyncOrders
     from .resources.transactions import AsyncTransactions
     from .resources.webhooks import AsyncWebhooks
@@ -80,11 +82,12 @@ class AsyncClient:
     answer after decoding. The SDK sends through aiohttp on asyncio and through
     httpx's own transport on trio, with the same proxies and the same CA trust.
 
-    Pass ``http_client`` to send through your own ``httpx.AsyncClient`` (its
-    transport, proxies, event hooks, respx mocks); the SDK then never closes it.
-    ``transport=`` puts any httpx transport under the SDK's own sender; the client
-    closes it. Both carry their own proxy and TLS settings, so ``proxy=`` and
-    ``verify=`` cannot be combined with them. ``max_retries`` and ``timeout`` can also
+    Pass ``http_client`` to send through your own ``httpx.AsyncClient`` or
+    ``httpx2.AsyncClient`` (its transport, proxies, event hooks, mocks); the SDK then
+    never closes it. ``transport=`` puts any httpx or httpx2 transport under the SDK's
+    own sender; the client closes it. Anything else is a ``TypeError``. Both carry
+    their own proxy and TLS settings, so ``proxy=`` and ``verify=`` cannot be combined
+    with them. ``max_retries`` and ``timeout`` can also
     be set per call and per derived client (:meth:`with_options`). ``retry_policy``
     tunes the backoff; the number of retries always comes from ``max_retries``.
     ``telemetry=True`` (the ``otel`` extra) adds OpenTelemetry spans and metrics, see
@@ -101,9 +104,9 @@ class AsyncClient:
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | httpx2.AsyncBaseTransport | None = None,
         proxy: str | httpx.URL | httpx.Proxy | None = None,
         verify: Verify = True,
         trust_env: bool = True,
