@@ -66,6 +66,10 @@ CLIENTS: dict[str, ClientSpec] = {
     "sdk": ClientSpec(
         "SDK, default (aiohttp)", "asyncio", open_sdk("auto"), payout_requests, sdk=True
     ),
+    "sdk-send": ClientSpec(
+        "SDK, bare send loop", "asyncio", open_sdk("auto", bare=True), payout_requests,
+        sdk=True,
+    ),
     "sdk-httpx-aiohttp": ClientSpec(
         "SDK on httpx-aiohttp package", "asyncio", open_sdk("httpx-aiohttp"), payout_requests,
         sdk=True,

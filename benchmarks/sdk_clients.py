@@ -81,13 +81,14 @@ async def _send_batch(
     return int(report.counts.get("paid", 0))
 
 
-def open_sdk(transport: str) -> Callable[[str, int, str | None], Any]:
-    """An opener for the SDK on ``transport`` (``auto``, ``httpx-aiohttp`` or ``httpx-client``)."""
+def open_sdk(transport: str, *, bare: bool = False) -> Callable[[str, int, str | None], Any]:
+    """An opener for the SDK on ``transport`` (``auto``, ``httpx-aiohttp`` or ``httpx-client``);
+    ``bare``: a loop of ``client.payouts.send`` instead of ``send_batch``."""
 
     @asynccontextmanager
     async def open_(url: str, concurrency: int, journal: str | None) -> AsyncIterator[Runner]:
         client = _sdk_client(url, concurrency, transport)
-        batch = has_send_batch()
+        batch = has_send_batch() and not bare
         async with client:
 
             async def run(items: Iterable[Any], n: int) -> int:

@@ -32,6 +32,7 @@ __all__ = [
     "parse_datetime",
     "parse_iso",
     "structure",
+    "structure_payout",
 ]
 
 T = TypeVar("T")
@@ -178,3 +179,83 @@ def _leaf_messages(exc: BaseException) -> list[str]:
 def unstructure(obj: Any) -> Any:
     """Plain dicts and lists for ``_json.dumps`` (Decimals stay Decimals)."""
     return converter.unstructure(obj)
+
+
+# -- the common payout, structured without cattrs -------------------------------------
+#
+# A payout answer is structured once per payout of a batch; cattrs's generated code
+# plus the ``extra`` hook costs ~14 µs of it. The usual shape (plain text, Decimal or
+# int amounts, ISO times, no transactions) is read here with the very same rules
+# (``to_decimal``, ``parse_datetime``, open statuses, nulls as defaults, unknown keys
+# to ``extra``); anything unusual is handed to the converter above, unchanged.
+
+_PAYOUT_TEXT = frozenset({
+    "id", "currency", "reference_id", "reference", "account_id", "authorization_id",
+    "email", "customer_id", "payment_method_id",
+})
+_PAYOUT_MONEY = frozenset({"amount", "fee", "exchange"})
+_PAYOUT_TIMES = frozenset({"available_at", "created_at", "updated_at"})
+
+
+def structure_payout(data: Any, cls: type[T]) -> T:
+    """``structure(data, Payout)``, fast for the usual shape (``cls`` is ``Payout``)."""
+    if type(data) is not dict:
+        return structure(data, cls)
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        if value is None:
+            if key in _PAYOUT_FIELDS:
+                continue  # "not given": the field's default
+            extra[key] = value
+        elif key in _PAYOUT_TEXT:
+            if type(value) is not str:
+                return structure(data, cls)
+            fields[key] = value
+        elif key in _PAYOUT_MONEY:
+            if type(value) is not Decimal and type(value) is not int:
+                return structure(data, cls)
+            try:
+                fields[key] = to_decimal(value, field="number")
+            except ValueError:
+                return structure(data, cls)  # the converter words the error
+        elif key in _PAYOUT_TIMES:
+            if type(value) is not str:
+                return structure(data, cls)
+            try:
+                fields[key] = parse_datetime(value)
+            except ValueError:
+                return structure(data, cls)  # the converter words the error
+        elif key == "status":
+            if type(value) is not str:
+                return structure(data, cls)
+            try:
+                fields[key] = PayoutStatus(value)
+            except ValueError:
+                fields[key] = value
+        elif key == "require_confirmation":
+            if type(value) is not bool:
+                return structure(data, cls)
+            fields[key] = value
+        elif key in _PAYOUT_FIELDS:  # transactions, or a field added to the model
+            return structure(data, cls)
+        else:
+            extra[key] = value
+    if "id" not in fields or "status" not in fields or "amount" not in fields or (
+        "currency" not in fields
+    ):
+        return structure(data, cls)  # the converter names what is missing
+    make: Any = cls
+    try:
+        return make(**fields, extra=extra)  # type: ignore[no-any-return]
+    except (TypeError, ValueError):
+        return structure(data, cls)
+
+
+def _payout_fields() -> frozenset[str]:
+    from .models.payouts import Payout
+
+    return frozenset(f.name for f in attrs.fields(Payout)) - {"extra"}
+
+
+_PAYOUT_FIELDS = _payout_fields()

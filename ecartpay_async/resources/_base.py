@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .._convert import ShapeError, structure
+from .._convert import ShapeError, structure, structure_payout
 from .._http import RawResponse, RequestOptions, capture_answers
 from ..errors import APIResponseError, ValidationError
 
@@ -71,9 +71,10 @@ class Resource:
         return outcome.value
 
     @staticmethod
-    def _structure(data: Any, cls: type[T], method: str, path: str) -> T:
+    def _structure(data: Any, cls: type[T], method: str, path: str, *, fast: bool = False) -> T:
+        """``cls`` from an answer; ``fast`` for a ``Payout`` (its usual shape skips cattrs)."""
         try:
-            return structure(data, cls)
+            return structure_payout(data, cls) if fast else structure(data, cls)
         except ShapeError as exc:
             raise APIResponseError(str(exc), method=method, path=path, status_code=200) from exc
 

@@ -109,7 +109,7 @@ class AsyncPayouts(Resource):
         reference_id = request.reference_id
 
         def payout_of(answer: Answer) -> Payout:
-            payout = self._structure(answer.data, Payout, "POST", PAYOUTS)
+            payout = self._structure(answer.data, Payout, "POST", PAYOUTS, fast=True)
             self._check_same(request, payout)
             return payout
 

@@ -71,6 +71,7 @@ class AiohttpSender:
         self._closed = False
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
         self._urls: dict[str, Any] = {}
+        self._last: tuple[object, aiohttp.ClientTimeout | None] = (None, None)
 
     def _open(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -96,11 +97,15 @@ class AiohttpSender:
         return self._session
 
     def _timeout(self, timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        last_phases, last_timeout = self._last
+        if timeouts is last_phases and last_timeout is not None:  # the usual case
+            return last_timeout
         key = (timeouts.get("connect"), timeouts.get("read"), timeouts.get("pool"),
                timeouts.get("write"))
         timeout = self._timeouts.get(key)
         if timeout is None:
             timeout = self._timeouts[key] = _client_timeout(timeouts)
+        self._last = (timeouts, timeout)
         return timeout
 
     def _url(self, url: str) -> Any:
@@ -163,15 +168,19 @@ class AiohttpSender:
         limit = self.max_response_bytes
         length = response.content_length
         encoding = response.headers.get("content-encoding", "").strip().lower()
-        if not encoding and length is not None and length > limit:
-            raise ResponseTooLarge(limit, response.status, request=None)
         if encoding in ("", "identity"):
-            body = bytearray()
+            if length is not None:
+                if length > limit:
+                    raise ResponseTooLarge(limit, response.status)
+                # aiohttp reads exactly Content-Length bytes: already within the bound.
+                body: bytes = await response.read()
+                return body
+            whole = bytearray()
             async for chunk in response.content.iter_chunked(_CHUNK):
-                body += chunk
-                if len(body) > limit:
-                    raise ResponseTooLarge(limit, response.status, request=None)
-            return bytes(body)
+                whole += chunk
+                if len(whole) > limit:
+                    raise ResponseTooLarge(limit, response.status)
+            return bytes(whole)
         return await self._inflate(response, encoding, limit)
 
     async def _inflate(self, response: Any, encoding: str, limit: int) -> bytes:
