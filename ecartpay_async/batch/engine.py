@@ -48,7 +48,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sized
-from typing import Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypedDict
 
 import anyio
 import httpx
@@ -66,7 +66,12 @@ from .rows import PayoutSender, RowPolicy, StopSignal
 from .source import CsvSource
 from .validate import DuplicateCheck, ProblemList, RowProblem, to_request
 
-__all__ = ["DEFAULT_MAX_RETRIES", "Batch", "PayoutSender", "is_fatal", "send_batch"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES", "Batch", "BatchOptions", "PayoutSender", "is_fatal", "send_batch",
+]
 
 logger = logging.getLogger("ecartpay_async.batch")
 
@@ -81,6 +86,20 @@ _CONFLICTS_LISTED: Final = 20
 Requests: TypeAlias = "Iterable[PayoutRequest | Any] | AsyncIterable[PayoutRequest | Any]"
 #: A claimed row for a worker: its position, the request and its claim.
 _Claimed: TypeAlias = "tuple[int, PayoutRequest, Claim]"
+
+
+class BatchOptions(TypedDict, total=False):
+    """The options of :class:`Batch`, typed, for the methods that pass them on
+    (``client.payouts.batch``, ``send_batch``, ``Telemetry.batch``)."""
+
+    concurrency: int
+    journal: Journal | str | os.PathLike[str] | None
+    rate_limit: float | None
+    max_retries: int | None
+    timeout: float | httpx.Timeout | None
+    breaker: BreakerConfig | None
+    adaptive: bool
+    batch_label: str | None
 
 
 class Batch(anyio.AsyncContextManagerMixin):
@@ -591,7 +610,9 @@ def _is_cancel(exc: BaseException) -> bool:
     return isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception)
 
 
-async def send_batch(payouts: PayoutSender, requests: Requests, **options: Any) -> BatchReport:
+async def send_batch(
+    payouts: PayoutSender, requests: Requests, **options: Unpack[BatchOptions]
+) -> BatchReport:
     """Run a batch to its end and return its report (see :class:`Batch` for options)."""
     batch = Batch(payouts, requests, **options)
     batch._streaming = False
