@@ -81,6 +81,14 @@ CLIENTS: dict[str, ClientSpec] = {
     "sdk-trio": ClientSpec(
         "SDK on trio (httpx, sharded)", "trio", open_sdk("auto"), payout_requests, sdk=True
     ),
+    "sdk-httpx2": ClientSpec(
+        "SDK, user's httpx2.AsyncClient", "asyncio", open_sdk("httpx2-client"),
+        payout_requests, sdk=True,
+    ),
+    "sdk-trio-httpx2": ClientSpec(
+        "SDK on trio (httpx2 transport)", "trio", open_sdk("httpx2-transport"),
+        payout_requests, sdk=True,
+    ),
     "t-httpcore": ClientSpec(
         "httpx.AsyncHTTPTransport direct",
         "asyncio",

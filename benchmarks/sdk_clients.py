@@ -48,6 +48,22 @@ def _sdk_client(url: str, concurrency: int, transport: str) -> Any:
     if transport == "httpx-client":  # a user's own httpx.AsyncClient: the client.send path
         return AsyncClient("pub_bench", "priv_bench", base_url=url,
                            http_client=httpx.AsyncClient(limits=limits))
+    if transport == "httpx2-client":  # a user's own httpx2.AsyncClient (its own pool)
+        import httpx2
+
+        return AsyncClient("pub_bench", "priv_bench", base_url=url,
+                           http_client=httpx2.AsyncClient(limits=httpx2.Limits(
+                               max_connections=limits.max_connections,
+                               max_keepalive_connections=limits.max_keepalive_connections,
+                               keepalive_expiry=limits.keepalive_expiry)))
+    if transport == "httpx2-transport":  # httpx2's transport under the SDK's sender
+        import httpx2
+
+        return AsyncClient("pub_bench", "priv_bench", base_url=url,
+                           transport=httpx2.AsyncHTTPTransport(limits=httpx2.Limits(
+                               max_connections=limits.max_connections,
+                               max_keepalive_connections=limits.max_keepalive_connections,
+                               keepalive_expiry=limits.keepalive_expiry)))
     if transport == "httpx-aiohttp":  # the httpx-aiohttp package (`bench` extra)
         from httpx_aiohttp import AiohttpTransport
 

@@ -353,7 +353,7 @@ class HTTPPipeline:
         """One attempt (plus one replay if the token was refused); no retries."""
         method, path = options.method, options.path
         json = options.json
-        content = None if json is None else _json.dumps(json)
+        content = None if json is None else _dumps(json)
         if options.authorization is not None:
             response = await self._send(
                 method, path, options.authorization, content, options.params,
@@ -546,6 +546,45 @@ def _first_loads(content: bytes) -> Any:
 
 
 _loads: Callable[[bytes], Any] = _first_loads
+
+
+def _encoder() -> Callable[[Any], bytes]:
+    """msgspec's C encoder for the flat bodies the SDK sends most (a payout: text,
+    Decimals, booleans), where it writes exactly what ``_json.dumps`` writes; anything
+    else (nesting, a Decimal str() would write with an exponent, a float, an unknown
+    type) goes to ``_json.dumps``, whose rules stay the only ones."""
+    try:
+        import msgspec
+    except ImportError:
+        return _json.dumps
+    encode = msgspec.json.Encoder(decimal_format="number").encode
+
+    def dumps(obj: Any) -> bytes:
+        if type(obj) is not dict:
+            return _json.dumps(obj)
+        for key, value in obj.items():
+            kind = type(value)
+            if type(key) is not str:
+                return _json.dumps(obj)
+            if kind is Decimal:
+                # str() (msgspec's text) and format "f" (_json's) agree on these.
+                exponent = value.as_tuple().exponent
+                if not isinstance(exponent, int) or exponent > 0 or value.adjusted() < -6:
+                    return _json.dumps(obj)
+            elif kind is not str and kind is not bool and kind is not int and value is not None:
+                return _json.dumps(obj)
+        return encode(obj)
+
+    return dumps
+
+
+def _first_dumps(obj: Any) -> bytes:
+    global _dumps
+    _dumps = _encoder()
+    return _dumps(obj)
+
+
+_dumps: Callable[[Any], bytes] = _first_dumps
 
 
 def _excerpt(content: bytes, limit: int = 200) -> str:

@@ -72,3 +72,28 @@ def test_the_fast_path_refuses_as_the_converter_does(answer: Any) -> None:
         structure(copy.deepcopy(answer), Payout)
     assert type(fast.value) is type(slow.value)
     assert str(fast.value) == str(slow.value)
+
+
+@pytest.mark.parametrize("body", [
+    {"amount": Decimal("1250.50"), "currency": "MXN", "email": "ana@example.com",
+     "reference_id": "r-1", "require_confirmation": False},
+    {"amount": Decimal("1E+2"), "note": "exponent: the stdlib path"},
+    {"amount": Decimal("0.0000001"), "x": None, "n": 3},
+    {"amount": Decimal("-0"), "text": "tab\t quote\" slash\\ \u00fc \u20ac \u2028 \x01 \x7f"},
+    {"nested": {"amount": Decimal("1.5")}, "list": [1, Decimal("2.50")]},
+])
+def test_the_fast_encoder_writes_what_the_json_module_writes(body: dict[str, Any]) -> None:
+    from ecartpay_async._http import _encoder
+
+    assert _encoder()(body) == _json.dumps(body)
+
+
+@pytest.mark.parametrize("body", [{"amount": 1.5}, {"amount": Decimal("NaN")}])
+def test_the_fast_encoder_refuses_what_the_json_module_refuses(body: dict[str, Any]) -> None:
+    from ecartpay_async._http import _encoder
+
+    with pytest.raises((TypeError, ValueError)) as fast:
+        _encoder()(body)
+    with pytest.raises((TypeError, ValueError)) as slow:
+        _json.dumps(body)
+    assert type(fast.value) is type(slow.value)
