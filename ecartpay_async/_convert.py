@@ -189,12 +189,19 @@ def unstructure(obj: Any) -> Any:
 # (``to_decimal``, ``parse_datetime``, open statuses, nulls as defaults, unknown keys
 # to ``extra``); anything unusual is handed to the converter above, unchanged.
 
-_PAYOUT_TEXT = frozenset({
-    "id", "currency", "reference_id", "reference", "account_id", "authorization_id",
-    "email", "customer_id", "payment_method_id",
-})
-_PAYOUT_MONEY = frozenset({"amount", "fee", "exchange"})
-_PAYOUT_TIMES = frozenset({"available_at", "created_at", "updated_at"})
+_TEXT, _MONEY, _TIME, _STATUS, _FLAG, _OTHER = range(6)
+#: How each field of the usual payout is read; a field not here is left to cattrs.
+_PAYOUT_KINDS: dict[str, int] = {
+    **dict.fromkeys((
+        "id", "currency", "reference_id", "reference", "account_id", "authorization_id",
+        "email", "customer_id", "payment_method_id",
+    ), _TEXT),
+    **dict.fromkeys(("amount", "fee", "exchange"), _MONEY),
+    **dict.fromkeys(("available_at", "created_at", "updated_at"), _TIME),
+    "status": _STATUS,
+    "require_confirmation": _FLAG,
+}
+_REQUIRED = ("id", "status", "amount", "currency")
 
 
 def structure_payout(data: Any, cls: type[T]) -> T:
@@ -203,37 +210,39 @@ def structure_payout(data: Any, cls: type[T]) -> T:
         return structure(data, cls)
     fields: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    kinds = _PAYOUT_KINDS
     for key, value in data.items():
+        kind = kinds.get(key, _OTHER)
         if value is None:
-            if key in _PAYOUT_FIELDS:
-                continue  # "not given": the field's default
-            extra[key] = value
-        elif key in _PAYOUT_TEXT:
+            if kind == _OTHER and key not in _PAYOUT_FIELDS:
+                extra[key] = value
+            continue  # a known field's null means "not given": its default
+        if kind == _TEXT:
             if type(value) is not str:
                 return structure(data, cls)
             fields[key] = value
-        elif key in _PAYOUT_MONEY:
+        elif kind == _MONEY:
             if type(value) is not Decimal and type(value) is not int:
                 return structure(data, cls)
             try:
                 fields[key] = to_decimal(value, field="number")
             except ValueError:
                 return structure(data, cls)  # the converter words the error
-        elif key in _PAYOUT_TIMES:
+        elif kind == _TIME:
             if type(value) is not str:
                 return structure(data, cls)
             try:
                 fields[key] = parse_datetime(value)
             except ValueError:
                 return structure(data, cls)  # the converter words the error
-        elif key == "status":
+        elif kind == _STATUS:
             if type(value) is not str:
                 return structure(data, cls)
             try:
                 fields[key] = PayoutStatus(value)
             except ValueError:
                 fields[key] = value
-        elif key == "require_confirmation":
+        elif kind == _FLAG:
             if type(value) is not bool:
                 return structure(data, cls)
             fields[key] = value
@@ -241,10 +250,9 @@ def structure_payout(data: Any, cls: type[T]) -> T:
             return structure(data, cls)
         else:
             extra[key] = value
-    if "id" not in fields or "status" not in fields or "amount" not in fields or (
-        "currency" not in fields
-    ):
-        return structure(data, cls)  # the converter names what is missing
+    for name in _REQUIRED:
+        if name not in fields:
+            return structure(data, cls)  # the converter names what is missing
     make: Any = cls
     try:
         return make(**fields, extra=extra)  # type: ignore[no-any-return]
