@@ -8,9 +8,12 @@ __all__ = ["ALL_CLIENTS", "Entry", "Plan", "Scenario", "plan"]
 
 # The floor, what users write today, then the SDK on every transport it offers (and on
 # the httpx-aiohttp package, the alternative its default was measured against).
-ALL_CLIENTS = ("aiohttp", "httpx", "sdk", "sdk-httpx-aiohttp", "sdk-httpx", "sdk-trio")
-# The smoke run (CI) needs only the dev extra: no httpx-aiohttp.
-SMOKE_CLIENTS = ("aiohttp", "httpx", "sdk", "sdk-httpx", "sdk-trio")
+ALL_CLIENTS = (
+    "aiohttp", "httpx", "sdk", "sdk-send", "sdk-httpx-aiohttp", "sdk-httpx", "sdk-httpx2",
+    "sdk-trio", "sdk-trio-httpx2",
+)
+# The smoke run (CI) needs only the dev extra (httpx2 included): no httpx-aiohttp.
+SMOKE_CLIENTS = ("aiohttp", "httpx", "sdk", "sdk-send", "sdk-httpx", "sdk-httpx2", "sdk-trio")
 TRANSPORT_CLIENTS = ("aiohttp", "t-aiohttp", "t-httpx-aiohttp", "t-sharded", "t-httpcore")
 
 
