@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from . import loops
+from . import loops, peers
 from .sdk_clients import open_sdk, payout_requests
 from .transport_loops import transport_loop
 
@@ -88,6 +88,16 @@ CLIENTS: dict[str, ClientSpec] = {
     "sdk-trio-httpx2": ClientSpec(
         "SDK on trio (httpx2 transport)", "trio", open_sdk("httpx2-transport"),
         payout_requests, sdk=True,
+    ),
+    # Peers, for scale (the `bench` extra): one call each per payout.
+    "peer-stripe-aiohttp": ClientSpec(
+        "stripe-python 16 on aiohttp", "asyncio", _loop(peers.stripe_loop)
+    ),
+    "peer-openai-aiohttp": ClientSpec(
+        "openai-python 3 on aiohttp", "asyncio", _loop(peers.openai_loop("aiohttp"))
+    ),
+    "peer-openai-httpx2": ClientSpec(
+        "openai-python 3 on httpx2 (default)", "asyncio", _loop(peers.openai_loop("httpx2"))
     ),
     "t-httpcore": ClientSpec(
         "httpx.AsyncHTTPTransport direct",
