@@ -390,12 +390,7 @@ class HTTPPipeline:
         number: int,
     ) -> Reply:
         await self._shared.gate.wait(self.policy.sleep)
-        if timeout is None:
-            timeouts = self._timeouts
-        elif isinstance(timeout, httpx.Timeout):
-            timeouts = timeout.as_dict()
-        else:
-            timeouts = httpx.Timeout(timeout).as_dict()
+        timeouts = self._timeouts if timeout is None else _phases(timeout)
         query = None if not params else {k: v for k, v in params.items() if v is not None}
         started = self._clock()
         try:
@@ -496,6 +491,14 @@ class HTTPPipeline:
         )
         outcome = await self.call(options, token_of)
         return outcome.value
+
+
+def _phases(timeout: float | httpx.Timeout) -> dict[str, float | None]:
+    """A per-call ``timeout=`` as the phases every sender reads (the one place a
+    per-call timeout is interpreted; the client's own is read once, at construction)."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout.as_dict()
+    return httpx.Timeout(timeout).as_dict()
 
 
 def _data(answer: Answer) -> Any:
