@@ -5,6 +5,10 @@ httpx stays the interface: the transport takes an ``httpx.Request`` and answers 
 ``max_response_bytes``), with aiohttp's errors translated (:mod:`._errors`). What it
 saves is httpcore's pool, whose CPU cost grows with the number of connections: at 64
 connections it costs several times a whole aiohttp request (``benchmarks/README.md``).
+The SDK's own stack uses it for requests that go through a proxy (routed per proxy by
+:class:`AutoTransport`); direct requests take the direct lane (:mod:`._direct`), which
+skips httpx's objects altogether. Either way aiohttp never resends on its own
+(:func:`._errors.no_resend`).
 
 The conversion is kept lean: request headers go across as httpx already holds them
 (aiohttp adds none of its own: httpx set Host, Accept, Accept-Encoding, User-Agent
