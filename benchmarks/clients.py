@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from . import loops
+from . import loops, peers
 from .sdk_clients import open_sdk, payout_requests
 from .transport_loops import transport_loop
 
@@ -66,6 +66,10 @@ CLIENTS: dict[str, ClientSpec] = {
     "sdk": ClientSpec(
         "SDK, default (aiohttp)", "asyncio", open_sdk("auto"), payout_requests, sdk=True
     ),
+    "sdk-send": ClientSpec(
+        "SDK, bare send loop", "asyncio", open_sdk("auto", bare=True), payout_requests,
+        sdk=True,
+    ),
     "sdk-httpx-aiohttp": ClientSpec(
         "SDK on httpx-aiohttp package", "asyncio", open_sdk("httpx-aiohttp"), payout_requests,
         sdk=True,
@@ -76,6 +80,24 @@ CLIENTS: dict[str, ClientSpec] = {
     ),
     "sdk-trio": ClientSpec(
         "SDK on trio (httpx, sharded)", "trio", open_sdk("auto"), payout_requests, sdk=True
+    ),
+    "sdk-httpx2": ClientSpec(
+        "SDK, user's httpx2.AsyncClient", "asyncio", open_sdk("httpx2-client"),
+        payout_requests, sdk=True,
+    ),
+    "sdk-trio-httpx2": ClientSpec(
+        "SDK on trio (httpx2 transport)", "trio", open_sdk("httpx2-transport"),
+        payout_requests, sdk=True,
+    ),
+    # Peers, for scale (the `bench` extra): one call each per payout.
+    "peer-stripe-aiohttp": ClientSpec(
+        "stripe-python 16 on aiohttp", "asyncio", _loop(peers.stripe_loop)
+    ),
+    "peer-openai-aiohttp": ClientSpec(
+        "openai-python 3 on aiohttp", "asyncio", _loop(peers.openai_loop("aiohttp"))
+    ),
+    "peer-openai-httpx2": ClientSpec(
+        "openai-python 3 on httpx2 (default)", "asyncio", _loop(peers.openai_loop("httpx2"))
     ),
     "t-httpcore": ClientSpec(
         "httpx.AsyncHTTPTransport direct",

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 __all__ = ["ALL_CLIENTS", "Entry", "Plan", "Scenario", "plan"]
 
 # The floor, what users write today, then the SDK on every transport it offers (and on
 # the httpx-aiohttp package, the alternative its default was measured against).
-ALL_CLIENTS = ("aiohttp", "httpx", "sdk", "sdk-httpx-aiohttp", "sdk-httpx", "sdk-trio")
-# The smoke run (CI) needs only the dev extra: no httpx-aiohttp.
-SMOKE_CLIENTS = ("aiohttp", "httpx", "sdk", "sdk-httpx", "sdk-trio")
+# Peers (the `peers` extra), one call per payout, measured when installed.
+PEER_CLIENTS = (
+    ("stripe", "peer-stripe-aiohttp"),
+    ("openai", "peer-openai-aiohttp"),
+    ("openai", "peer-openai-httpx2"),
+)
+ALL_CLIENTS = (
+    "aiohttp", "httpx", "sdk", "sdk-send", "sdk-httpx-aiohttp", "sdk-httpx", "sdk-httpx2",
+    "sdk-trio", "sdk-trio-httpx2",
+    *(client for module, client in PEER_CLIENTS if find_spec(module) is not None),
+)
+# The smoke run (CI) needs only the dev extra (httpx2 included): no httpx-aiohttp.
+SMOKE_CLIENTS = ("aiohttp", "httpx", "sdk", "sdk-send", "sdk-httpx", "sdk-httpx2", "sdk-trio")
 TRANSPORT_CLIENTS = ("aiohttp", "t-aiohttp", "t-httpx-aiohttp", "t-sharded", "t-httpcore")
 
 

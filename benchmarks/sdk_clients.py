@@ -48,6 +48,22 @@ def _sdk_client(url: str, concurrency: int, transport: str) -> Any:
     if transport == "httpx-client":  # a user's own httpx.AsyncClient: the client.send path
         return AsyncClient("pub_bench", "priv_bench", base_url=url,
                            http_client=httpx.AsyncClient(limits=limits))
+    if transport == "httpx2-client":  # a user's own httpx2.AsyncClient (its own pool)
+        import httpx2
+
+        return AsyncClient("pub_bench", "priv_bench", base_url=url,
+                           http_client=httpx2.AsyncClient(limits=httpx2.Limits(
+                               max_connections=limits.max_connections,
+                               max_keepalive_connections=limits.max_keepalive_connections,
+                               keepalive_expiry=limits.keepalive_expiry)))
+    if transport == "httpx2-transport":  # httpx2's transport under the SDK's sender
+        import httpx2
+
+        return AsyncClient("pub_bench", "priv_bench", base_url=url,
+                           transport=httpx2.AsyncHTTPTransport(limits=httpx2.Limits(
+                               max_connections=limits.max_connections,
+                               max_keepalive_connections=limits.max_keepalive_connections,
+                               keepalive_expiry=limits.keepalive_expiry)))
     if transport == "httpx-aiohttp":  # the httpx-aiohttp package (`bench` extra)
         from httpx_aiohttp import AiohttpTransport
 
@@ -81,13 +97,14 @@ async def _send_batch(
     return int(report.counts.get("paid", 0))
 
 
-def open_sdk(transport: str) -> Callable[[str, int, str | None], Any]:
-    """An opener for the SDK on ``transport`` (``auto``, ``httpx-aiohttp`` or ``httpx-client``)."""
+def open_sdk(transport: str, *, bare: bool = False) -> Callable[[str, int, str | None], Any]:
+    """An opener for the SDK on ``transport`` (``auto``, ``httpx-aiohttp`` or ``httpx-client``);
+    ``bare``: a loop of ``client.payouts.send`` instead of ``send_batch``."""
 
     @asynccontextmanager
     async def open_(url: str, concurrency: int, journal: str | None) -> AsyncIterator[Runner]:
         client = _sdk_client(url, concurrency, transport)
-        batch = has_send_batch()
+        batch = has_send_batch() and not bare
         async with client:
 
             async def run(items: Iterable[Any], n: int) -> int:

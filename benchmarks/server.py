@@ -102,6 +102,21 @@ def route(method: bytes, target: bytes, body: bytes) -> tuple[int, bytes]:
         return 200, b'{"token":"%s"}' % make_token().encode()
     if method == b"GET" and path == b"/api/payouts":
         return 200, b"[]"
+    # The peers' calls (benchmarks/peers.py): stripe-python creates a payout,
+    # openai-python retrieves a file; each answer is what their models parse.
+    if method == b"POST" and path == b"/v1/payouts":
+        n = next(_counter)
+        return 200, (
+            b'{"id":"po_%d","object":"payout","amount":1250,"currency":"mxn",'
+            b'"status":"paid","method":"standard","type":"bank_account","livemode":false,'
+            b'"created":1764000000,"arrival_date":1764000000,"automatic":false}' % n
+        )
+    if method == b"GET" and path.startswith(b"/v1/files/"):
+        return 200, (
+            b'{"id":"%s","object":"file","bytes":1250,"created_at":1764000000,'
+            b'"filename":"payout.jsonl","purpose":"batch","status":"processed"}'
+            % path.rpartition(b"/")[2]
+        )
     if method == b"GET" and path == b"/__stats":
         _served -= 1
         return 200, _stats()

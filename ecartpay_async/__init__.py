@@ -26,6 +26,7 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     BatchAbortedError,
+    ClientClosedError,
     ConfigurationError,
     ConflictError,
     EcartPayError,
@@ -43,6 +44,7 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ._http import RawResponse
     from ._retry import RetryPolicy
     from .client import AsyncClient
     from .models.orders import (
@@ -84,6 +86,7 @@ _LAZY = {
     "PayoutItem": ".models.payouts",
     "PayoutRequest": ".models.payouts",
     "PayoutStatus": ".models.payouts",
+    "RawResponse": "._http",
     "RetryPolicy": "._retry",
     "Transaction": ".models.payouts",
     "TransactionSummary": ".models.transactions",
@@ -119,6 +122,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchAbortedError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "EcartPayError",
@@ -142,6 +146,7 @@ __all__ = [
     "PayoutStatus",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "ResponseTooLargeError",
     "RetryPolicy",
     "Transaction",

@@ -32,6 +32,7 @@ __all__ = [
     "parse_datetime",
     "parse_iso",
     "structure",
+    "structure_payout",
 ]
 
 T = TypeVar("T")
@@ -178,3 +179,91 @@ def _leaf_messages(exc: BaseException) -> list[str]:
 def unstructure(obj: Any) -> Any:
     """Plain dicts and lists for ``_json.dumps`` (Decimals stay Decimals)."""
     return converter.unstructure(obj)
+
+
+# -- the common payout, structured without cattrs -------------------------------------
+#
+# A payout answer is structured once per payout of a batch; cattrs's generated code
+# plus the ``extra`` hook costs ~14 µs of it. The usual shape (plain text, Decimal or
+# int amounts, ISO times, no transactions) is read here with the very same rules
+# (``to_decimal``, ``parse_datetime``, open statuses, nulls as defaults, unknown keys
+# to ``extra``); anything unusual is handed to the converter above, unchanged.
+
+_TEXT, _MONEY, _TIME, _STATUS, _FLAG, _OTHER = range(6)
+#: How each field of the usual payout is read; a field not here is left to cattrs.
+_PAYOUT_KINDS: dict[str, int] = {
+    **dict.fromkeys((
+        "id", "currency", "reference_id", "reference", "account_id", "authorization_id",
+        "email", "customer_id", "payment_method_id",
+    ), _TEXT),
+    **dict.fromkeys(("amount", "fee", "exchange"), _MONEY),
+    **dict.fromkeys(("available_at", "created_at", "updated_at"), _TIME),
+    "status": _STATUS,
+    "require_confirmation": _FLAG,
+}
+_REQUIRED = ("id", "status", "amount", "currency")
+
+
+def structure_payout(data: Any, cls: type[T]) -> T:
+    """``structure(data, Payout)``, fast for the usual shape (``cls`` is ``Payout``)."""
+    if type(data) is not dict:
+        return structure(data, cls)
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    kinds = _PAYOUT_KINDS
+    for key, value in data.items():
+        kind = kinds.get(key, _OTHER)
+        if value is None:
+            if kind == _OTHER and key not in _PAYOUT_FIELDS:
+                extra[key] = value
+            continue  # a known field's null means "not given": its default
+        if kind == _TEXT:
+            if type(value) is not str:
+                return structure(data, cls)
+            fields[key] = value
+        elif kind == _MONEY:
+            if type(value) is not Decimal and type(value) is not int:
+                return structure(data, cls)
+            try:
+                fields[key] = wire_decimal(value, field="number")
+            except ValueError:
+                return structure(data, cls)  # the converter words the error
+        elif kind == _TIME:
+            if type(value) is not str:
+                return structure(data, cls)
+            try:
+                fields[key] = parse_datetime(value)
+            except ValueError:
+                return structure(data, cls)  # the converter words the error
+        elif kind == _STATUS:
+            if type(value) is not str:
+                return structure(data, cls)
+            try:
+                fields[key] = PayoutStatus(value)
+            except ValueError:
+                fields[key] = value
+        elif kind == _FLAG:
+            if type(value) is not bool:
+                return structure(data, cls)
+            fields[key] = value
+        elif key in _PAYOUT_FIELDS:  # transactions, or a field added to the model
+            return structure(data, cls)
+        else:
+            extra[key] = value
+    for name in _REQUIRED:
+        if name not in fields:
+            return structure(data, cls)  # the converter names what is missing
+    make: Any = cls
+    try:
+        return make(**fields, extra=extra)  # type: ignore[no-any-return]
+    except (TypeError, ValueError):
+        return structure(data, cls)
+
+
+def _payout_fields() -> frozenset[str]:
+    from .models.payouts import Payout
+
+    return frozenset(f.name for f in attrs.fields(Payout)) - {"extra"}
+
+
+_PAYOUT_FIELDS = _payout_fields()

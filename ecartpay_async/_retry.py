@@ -11,8 +11,10 @@ How long: exponential, ``min(initial_delay * 2**n, max_delay)``, shortened by up
 header (seconds or an HTTP date) wins, capped at ``max_retry_after``; the request
 pipeline also holds every other request of the client for that long (:mod:`._pause`).
 
-:meth:`RetryPolicy.run` is the loop: the first attempt runs bare, the retries under
-tenacity's ``AsyncRetrying``.
+:meth:`RetryPolicy.run` paces the SDK's one retry loop, :meth:`.HTTPPipeline.call`
+(its only caller): the first attempt runs bare, the retries under tenacity's
+``AsyncRetrying``. What an attempt is (a look-up first? which failures may be sent
+again?) is the pipeline's, from the call's ``RequestOptions``.
 """
 
 from __future__ import annotations

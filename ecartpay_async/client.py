@@ -12,7 +12,7 @@ import attrs
 import httpx
 
 from ._auth import Secret, token_claim
-from ._http import ClientSender, HTTPPipeline, Sender
+from ._http import HTTPPipeline
 from ._options import check_limits, check_timeout
 from ._reprs import safe_repr
 from ._retry import RetryPolicy
@@ -20,14 +20,19 @@ from .batch.payouts import BatchPayouts
 from .errors import ConfigurationError
 from .models.common import check_email
 from .transport import (
+    DEFAULT_LIMITS,
     DEFAULT_MAX_RESPONSE_BYTES,
     AutoTransport,
+    DefaultSender,
+    HttpxSender,
+    Sender,
     TransportConfig,
-    TransportSender,
     Verify,
 )
 
 if TYPE_CHECKING:
+    import httpx2
+
     from .resources.orders import AsyncOrders
     from .resources.transactions import AsyncTransactions
     from .resources.webhooks import AsyncWebhooks
@@ -50,11 +55,6 @@ ENVIRONMENTS: Final = {
 #: Connect fast or fail fast; give the API time to answer a payout. The largest phase
 #: (30 s) also bounds each whole attempt, from connect to the answer's last byte.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0, pool=30.0)
-#: Enough keep-alive connections for a 64-wide batch with room to spare; idle ones are
-#: dropped after 4 s, before servers' usual 5 s idle timeout drops them under a request.
-DEFAULT_LIMITS: Final = httpx.Limits(
-    max_connections=128, max_keepalive_connections=128, keepalive_expiry=4.0
-)
 
 
 @safe_repr
@@ -83,11 +83,12 @@ class AsyncClient:
     answer after decoding. The SDK sends through aiohttp on asyncio and through
     httpx's own transport on trio, with the same proxies and the same CA trust.
 
-    Pass ``http_client`` to send through your own ``httpx.AsyncClient`` (its
-    transport, proxies, event hooks, respx mocks); the SDK then never closes it.
-    ``transport=`` puts any httpx transport under the SDK's own sender; the client
-    closes it. Both carry their own proxy and TLS settings, so ``proxy=`` and
-    ``verify=`` cannot be combined with them. ``max_retries`` and ``timeout`` can also
+    Pass ``http_client`` to send through your own ``httpx.AsyncClient`` or
+    ``httpx2.AsyncClient`` (its transport, proxies, event hooks, mocks); the SDK then
+    never closes it. ``transport=`` puts any httpx or httpx2 transport under the SDK's
+    own sender; the client closes it. Anything else is a ``TypeError``. Both carry
+    their own proxy and TLS settings, so ``proxy=`` and ``verify=`` cannot be combined
+    with them. ``max_retries`` and ``timeout`` can also
     be set per call and per derived client (:meth:`with_options`). ``retry_policy``
     tunes the backoff; the number of retries always comes from ``max_retries``.
     ``telemetry=True`` (the ``otel`` extra) adds OpenTelemetry spans and metrics, see
@@ -104,9 +105,9 @@ class AsyncClient:
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         limits: httpx.Limits | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | httpx2.AsyncBaseTransport | None = None,
         proxy: str | httpx.URL | httpx.Proxy | None = None,
         verify: Verify = True,
         trust_env: bool = True,
@@ -335,15 +336,20 @@ def _transport_config(
 
 
 def _make_sender(
-    http_client: httpx.AsyncClient | None,
-    transport: httpx.AsyncBaseTransport | None,
+    http_client: object | None,
+    transport: object | None,
     max_response_bytes: int,
     config: Callable[[], TransportConfig],
 ) -> Sender:
     if http_client is not None:
-        return ClientSender(http_client, owned=False, max_response_bytes=max_response_bytes)
+        # httpx or httpx2; anything else is a TypeError naming both.
+        return HttpxSender(
+            http_client, client=True, owned=False, max_response_bytes=max_response_bytes
+        )
     if transport is not None:
-        return TransportSender(transport, max_response_bytes=max_response_bytes)
-    # The SDK's own transport, called directly (no httpx.AsyncClient.send per request):
-    # aiohttp on asyncio, httpx's transport on trio (benchmarks/README.md).
-    return TransportSender(AutoTransport(config()), max_response_bytes=max_response_bytes)
+        return HttpxSender(
+            transport, client=False, owned=True, max_response_bytes=max_response_bytes
+        )
+    # The SDK's own stack: aiohttp driven directly on asyncio, httpx's transport in
+    # shards on trio (benchmarks/README.md).
+    return DefaultSender(AutoTransport(config()), max_response_bytes=max_response_bytes)

@@ -4,6 +4,7 @@
 
     EcartPayError
     ├── ConfigurationError           missing keys, bad options: raised at construction
+    ├── ClientClosedError            a call on a client after aclose()
     ├── ValidationError              bad input, refused before anything is sent (.field, .reason)
     ├── IdempotencyConflictError     a reference_id already paid with other details
     ├── WebhookSignatureError        a webhook failed verification (.check)
@@ -51,6 +52,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchAbortedError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "EcartPayError",
@@ -92,6 +94,10 @@ class ConfigurationError(EcartPayError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ClientClosedError(EcartPayError, RuntimeError):
+    """The client was closed (``aclose()``, or its ``async with`` block ended)."""
 
 
 class ValidationError(EcartPayError, ValueError):
@@ -288,6 +294,11 @@ class APIStatusError(APIError):
         self.body = body
         # Only response headers that carry no secret are kept (see http.py).
         self.headers = headers or {}
+
+    @property
+    def request_id(self) -> str | None:
+        """The API's id for the request (its ``X-Request-Id`` answer header), if sent."""
+        return self.headers.get("x-request-id")
 
 
 class BadRequestError(APIStatusError):

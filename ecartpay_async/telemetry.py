@@ -49,12 +49,13 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ._http import Attempt
 from ._version import __version__
-from .batch.engine import Batch, Requests
+from .batch.engine import Batch, BatchOptions, Requests
 from .batch.rows import PayoutSender
 from .rules import is_retryable, status_meaning
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
+    from typing_extensions import Unpack
 
     from ._pause import PauseStats
     from .batch import BatchReport
@@ -155,7 +156,9 @@ class Telemetry:
         if status in _SLOW_DOWN:
             self._pauses.add(1, {"http.response.status_code": status})
 
-    def batch(self, payouts: PayoutSender, requests: Requests, **options: Any) -> Batch:
+    def batch(
+        self, payouts: PayoutSender, requests: Requests, **options: Unpack[BatchOptions]
+    ) -> Batch:
         """A batch whose rows' API calls are children of one batch span."""
         return TracedBatch(self, payouts, requests, **options)
 
@@ -193,7 +196,11 @@ class TracedBatch(Batch):
     """
 
     def __init__(
-        self, telemetry: Telemetry, payouts: PayoutSender, requests: Requests, **options: Any
+        self,
+        telemetry: Telemetry,
+        payouts: PayoutSender,
+        requests: Requests,
+        **options: Unpack[BatchOptions],
     ) -> None:
         super().__init__(payouts, requests, **options)
         self._telemetry = telemetry

@@ -41,9 +41,9 @@ PROJECT = "ecartpay-async"
 PACKAGE = Path(__file__).parent.parent / "ecartpay_async"
 #: Extras that only gather others (and tools): their scenarios are their parts'.
 BUNDLES = frozenset({"all", "dev"})
-# Extras for the repository's tools, not the package: `bench` serves benchmarks/ (the
-# package never imports it), and CI installs `dev` only.
-TOOLING = frozenset({"bench"})
+# Extras for the repository's tools, not the package: `bench` and `peers` serve
+# benchmarks/ (the package never imports them), and CI installs `dev` only.
+TOOLING = frozenset({"bench", "peers"})
 
 
 # -- what an install declares ---------------------------------------------------------------

@@ -58,7 +58,7 @@ from collections.abc import (
     Sized,
 )
 from decimal import Decimal
-from typing import Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypedDict
 
 import anyio
 import httpx
@@ -78,7 +78,12 @@ from .rows import PayoutSender, RowPolicy, StopSignal
 from .source import CsvSource
 from .validate import DuplicateCheck, ProblemList, RowProblem, to_request
 
-__all__ = ["DEFAULT_MAX_RETRIES", "Batch", "PayoutSender", "is_fatal", "send_batch"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES", "Batch", "BatchOptions", "PayoutSender", "is_fatal", "send_batch",
+]
 
 logger = logging.getLogger("ecartpay_async.batch")
 
@@ -93,6 +98,22 @@ _CONFLICTS_LISTED: Final = 20
 Requests: TypeAlias = "Iterable[PayoutRequest | Any] | AsyncIterable[PayoutRequest | Any]"
 #: A claimed row for a worker: its position, the request and its claim.
 _Claimed: TypeAlias = "tuple[int, PayoutRequest, Claim]"
+
+
+class BatchOptions(TypedDict, total=False):
+    """The options of :class:`Batch`, typed, for the methods that pass them on
+    (``client.payouts.batch``, ``send_batch``, ``Telemetry.batch``)."""
+
+    concurrency: int
+    journal: Journal | str | os.PathLike[str] | None
+    rate_limit: float | None
+    max_retries: int | None
+    timeout: float | httpx.Timeout | None
+    breaker: BreakerConfig | None
+    adaptive: bool
+    batch_label: str | None
+    journal_schema: str
+    before_sending: Callable[[Mapping[str, Decimal]], Awaitable[None]] | None
 
 
 class Batch(anyio.AsyncContextManagerMixin):
@@ -680,7 +701,9 @@ def _is_cancel(exc: BaseException) -> bool:
     return isinstance(exc, anyio.get_cancelled_exc_class()) or not isinstance(exc, Exception)
 
 
-async def send_batch(payouts: PayoutSender, requests: Requests, **options: Any) -> BatchReport:
+async def send_batch(
+    payouts: PayoutSender, requests: Requests, **options: Unpack[BatchOptions]
+) -> BatchReport:
     """Run a batch to its end and return its report (see :class:`Batch` for options)."""
     batch = Batch(payouts, requests, **options)
     batch._streaming = False

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 from ..resources.payouts import AsyncPayouts
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .confirm import ConfirmBatch, PayoutRefs
-    from .engine import Batch, Requests
+    from .engine import Batch, BatchOptions, Requests
     from .identity import JournalIdentity
     from .reconcile import JournalReader, Reconciliation
     from .report import BatchReport
@@ -39,7 +41,7 @@ class BatchPayouts(AsyncPayouts):
         found = (await client.account_id() or UNKNOWN) if account else ""
         return JournalIdentity(origin_of(client.base_url), client.environment, found)
 
-    def batch(self, requests: Requests, **options: Any) -> Batch:
+    def batch(self, requests: Requests, **options: Unpack[BatchOptions]) -> Batch:
         """A batch of payouts, as an async context manager yielding outcomes as they finish.
 
         ``async with client.payouts.batch(requests, concurrency=64, journal="run.db") as b:
@@ -52,7 +54,9 @@ class BatchPayouts(AsyncPayouts):
 
         return Batch(self, requests, **options)
 
-    async def send_batch(self, requests: Requests, **options: Any) -> BatchReport:
+    async def send_batch(
+        self, requests: Requests, **options: Unpack[BatchOptions]
+    ) -> BatchReport:
         """Run a batch to its end and return its report (same options as :meth:`batch`)."""
         telemetry = self._client.telemetry
         if telemetry is not None:  # the same batch, inside its span

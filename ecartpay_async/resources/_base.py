@@ -1,15 +1,15 @@
-"""What every resource shares: the client's pipeline and answer structuring."""
+"""What every resource shares: the client's pipeline, answer structuring, raw responses."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from .._convert import ShapeError, structure
-from .._retry import is_retryable, may_have_been_processed
+from .._convert import ShapeError, structure, structure_payout
+from .._http import RawResponse, RequestOptions, capture_answers
 from ..errors import APIResponseError, ValidationError
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..client import AsyncClient
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Resource")
 
 
 class Resource:
@@ -26,6 +27,17 @@ class Resource:
     @property
     def _http(self) -> HTTPPipeline:
         return self._client._http
+
+    @property
+    def with_raw_response(self) -> WithRawResponse[Any]:
+        """The same methods, answering a :class:`~ecartpay_async.RawResponse`:
+        ``status_code`` and ``headers`` of the answer that produced the value, and
+        ``parsed``, what the plain method returns::
+
+            raw = await client.payouts.with_raw_response.retrieve(payout_id)
+            raw.status_code, raw.headers["content-type"], raw.parsed.status
+        """
+        return WithRawResponse(self)
 
     async def _request(
         self,
@@ -52,23 +64,44 @@ class Resource:
         """Send a request that has no idempotency key: retried only after a failure that
         proves it never reached the server (a refused connection, a 429), never after one
         that may have (a timeout, a lost connection, a 5xx), which is raised instead."""
-        return await self._http.policy.run(
-            lambda: self._http.request_once(method, path, json=body, timeout=timeout),
-            max_retries=max_retries,
-            retry_if=_never_sent,
-            describe=f"{method} {path}",
+        options: RequestOptions[Any] = RequestOptions(
+            method, path, json=body, resend="never", max_retries=max_retries, timeout=timeout,
         )
+        outcome = await self._http.call(options, lambda answer: answer.data)
+        return outcome.value
 
     @staticmethod
-    def _structure(data: Any, cls: type[T], method: str, path: str) -> T:
+    def _structure(data: Any, cls: type[T], method: str, path: str, *, fast: bool = False) -> T:
+        """``cls`` from an answer; ``fast`` for a ``Payout`` (its usual shape skips cattrs)."""
         try:
-            return structure(data, cls)
+            return structure_payout(data, cls) if fast else structure(data, cls)
         except ShapeError as exc:
             raise APIResponseError(str(exc), method=method, path=path, status_code=200) from exc
 
 
-def _never_sent(exc: BaseException) -> bool:
-    return is_retryable(exc) and not may_have_been_processed(exc)
+class WithRawResponse(Generic[R]):
+    """A resource's methods, each answering a :class:`RawResponse` of its value."""
+
+    def __init__(self, resource: R) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[RawResponse[Any]]]:
+        method = getattr(self._resource, name)
+        if name.startswith("_") or not callable(method):
+            raise AttributeError(name)
+
+        async def raw(*args: Any, **kwargs: Any) -> RawResponse[Any]:
+            with capture_answers() as answers:
+                parsed = method(*args, **kwargs)
+                if not isinstance(parsed, Awaitable):
+                    raise TypeError(f"{name}() is not a single request: it has no raw form")
+                parsed = await parsed
+            if not answers:
+                raise TypeError(f"{name}() sent no request: it has no raw form")
+            last = answers[-1]
+            return RawResponse(last.status_code, last.headers, parsed)
+
+        return raw
 
 
 def path_id(value: object, field: str) -> str:

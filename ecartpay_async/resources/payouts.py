@@ -25,7 +25,7 @@ import attrs
 import httpx
 
 from .._convert import format_datetime, structure, unstructure
-from .._http import Attempt
+from .._http import Answer, Attempt, RequestOptions
 from .._pause import PauseGate
 from .._reprs import safe_repr
 from ..errors import (
@@ -36,7 +36,7 @@ from ..errors import (
 from ..models.common import check_text
 from ..models.payouts import Page, Payout, PayoutCharge, PayoutItem, PayoutRequest
 from ..money import check_amount
-from ..rules import conflict, is_retryable, is_reuse_rejection, may_have_been_processed
+from ..rules import conflict, is_reuse_rejection
 from ._base import Resource, path_id
 from ._pages import check_limit, paginate, parse_page, structure_page
 
@@ -107,51 +107,29 @@ class AsyncPayouts(Resource):
         on_attempt: Callable[[Attempt], None] | None = None,
     ) -> SendResult:
         """Send a prepared :class:`PayoutRequest`; report attempts and lookup recovery."""
-        body = request.to_body()
         reference_id = request.reference_id
-        attempts = 0
-        uncertain = False  # an earlier attempt may have created the payout
 
-        async def attempt() -> SendResult:
-            nonlocal attempts, uncertain
-            if uncertain and reference_id is not None:
-                found = await self._recover(request, reference_id, timeout)
-                if found is not None:
-                    return SendResult(found, attempts, recovered=True)
-            attempts += 1
-            try:
-                data = await self._http.request_once(
-                    "POST", PAYOUTS, json=body, timeout=timeout, on_attempt=on_attempt,
-                    number=attempts,
-                )
-                payout = self._structure(data, Payout, "POST", PAYOUTS)
-            except APIStatusError as exc:
-                if reference_id is not None and is_reuse_rejection(exc):
-                    found = await self._recover(request, reference_id, timeout)
-                    if found is not None:
-                        return SendResult(found, attempts, recovered=True,
-                                          existing=not uncertain)
-                uncertain = uncertain or may_have_been_processed(exc)
-                raise
-            except Exception as exc:
-                uncertain = uncertain or may_have_been_processed(exc)
-                raise
+        def payout_of(answer: Answer) -> Payout:
+            payout = self._structure(answer.data, Payout, "POST", PAYOUTS, fast=True)
             self._check_same(request, payout)
-            return SendResult(payout, attempts, recovered=False)
+            return payout
 
-        def retry_if(exc: BaseException) -> bool:
-            # Without a reference_id a payout that may exist cannot be looked up,
-            # so sending it again could pay twice: give up instead.
-            if reference_id is None and may_have_been_processed(exc):
-                return False
-            return is_retryable(exc)
+        async def look_up() -> Payout | None:
+            assert reference_id is not None
+            return await self._recover(request, reference_id, timeout)
 
-        return await self._http.policy.run(
-            attempt,
-            max_retries=max_retries,
-            retry_if=retry_if,
+        options: RequestOptions[Payout] = RequestOptions(
+            "POST", PAYOUTS, json=request.to_body(), resend="look_up_first",
+            timeout=timeout, max_retries=max_retries, on_attempt=on_attempt,
+            # Without a reference_id a payout that may exist cannot be looked up: the
+            # loop then sends again only what provably never left.
+            look_up=None if reference_id is None else look_up,
+            settles=_reused,
             describe=f"POST {PAYOUTS} reference_id={reference_id!r}",
         )
+        outcome = await self._http.call(options, payout_of)
+        return SendResult(outcome.value, outcome.attempts, outcome.recovered,
+                          existing=outcome.existing)
 
     async def _recover(
         self, request: PayoutRequest, reference_id: str, timeout: float | httpx.Timeout | None
@@ -260,33 +238,32 @@ class AsyncPayouts(Resource):
                 raise ValidationError("available_at", "must be a timezone-aware datetime")
             body = {"available_at": format_datetime(available_at)}
         path = f"{PAYOUTS}/{path_id(payout_id, 'payout_id')}/confirm"
-        uncertain = False
-        number = 0
 
-        async def attempt() -> Payout:
-            nonlocal uncertain, number
-            number += 1
-            try:
-                data = await self._http.request_once(
-                    "PUT", path, json=body, timeout=timeout, number=number
-                )
-            except APIStatusError as exc:
-                # An earlier attempt may have confirmed it, so this one is refused:
-                # the payout's state says whether the confirmation took.
-                if uncertain and exc.status_code in CONFIRM_REFUSALS:
-                    current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
-                    if is_confirmed(current, available_at):
-                        return current
-                uncertain = uncertain or may_have_been_processed(exc)
-                raise
-            except Exception as exc:
-                uncertain = uncertain or may_have_been_processed(exc)
-                raise
-            return self._structure(data, Payout, "PUT", path)
+        async def look_up() -> Payout | None:
+            # The payout's state says whether an earlier attempt's confirmation took.
+            current = await self.retrieve(payout_id, max_retries=0, timeout=timeout)
+            return current if is_confirmed(current, available_at) else None
 
-        return await self._http.policy.run(
-            attempt, max_retries=max_retries, describe=f"PUT {path}"
+        options: RequestOptions[Payout] = RequestOptions(
+            # Confirming twice is harmless: resent as is; read only after a refusal.
+            "PUT", path, json=body, resend="may_resend", timeout=timeout,
+            max_retries=max_retries, look_up=look_up, settles=_refused_after_an_attempt,
         )
+        outcome = await self._http.call(
+            options, lambda answer: self._structure(answer.data, Payout, "PUT", path)
+        )
+        return outcome.value
+
+
+def _reused(error: APIStatusError, attempt: int) -> bool:
+    """A payout refused because its reference_id is taken: look the payout up."""
+    return is_reuse_rejection(error)
+
+
+def _refused_after_an_attempt(error: APIStatusError, attempt: int) -> bool:
+    """A confirmation refused after any earlier attempt (even one that seemed to fail
+    cleanly) may have been confirmed by it: read the payout before reporting."""
+    return attempt > 1 and error.status_code in CONFIRM_REFUSALS
 
 
 def is_confirmed(payout: Payout, available_at: datetime | None) -> bool:

@@ -9,7 +9,10 @@ configures them, and bounds every attempt.
   (imported at its first request).
 - :class:`ShardedTransport`: ``httpx.AsyncHTTPTransport`` split into small pools.
 - :class:`TransportConfig`: limits, the one TLS context (CA policy), proxy routes.
-- :class:`TransportSender`: the pipeline's sender for a transport the SDK owns.
+- :class:`DefaultSender`: the SDK's own stack as the pipeline's sender: the direct
+  lane (:mod:`._direct`, aiohttp without httpx objects) on asyncio, else the above.
+- :class:`HttpxSender` / :class:`TransportSender`: the pipeline's sender for an
+  ``httpx`` or ``httpx2`` client or transport.
 - :func:`exchange`: one attempt within its deadline and ``max_response_bytes``.
 
 ``AiohttpTransport`` loads on first access, so ``import ecartpay_async`` imports
@@ -20,12 +23,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._auto import AutoTransport, Preference, on_asyncio
+from ._auto import AutoTransport, DefaultSender, Preference, on_asyncio
 from ._bounds import DEFAULT_MAX_RESPONSE_BYTES, exchange
 from ._config import DEFAULT_LIMITS, TransportConfig, Verify, ssl_context
 from ._exceptions import AttemptTimeout, ProxyFailed, ResponseTooLarge
 from ._httpx import ShardedTransport
-from ._sender import TransportSender
+from ._sender import HttpxSender, Reply, Sender, TransportSender, httpx_module_of
 
 if TYPE_CHECKING:
     from ._aiohttp import AiohttpTransport
@@ -36,14 +39,19 @@ __all__ = [
     "AiohttpTransport",
     "AttemptTimeout",
     "AutoTransport",
+    "DefaultSender",
+    "HttpxSender",
     "Preference",
     "ProxyFailed",
+    "Reply",
     "ResponseTooLarge",
+    "Sender",
     "ShardedTransport",
     "TransportConfig",
     "TransportSender",
     "Verify",
     "exchange",
+    "httpx_module_of",
     "on_asyncio",
     "ssl_context",
 ]

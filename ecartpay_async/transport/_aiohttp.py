@@ -5,6 +5,10 @@ httpx stays the interface: the transport takes an ``httpx.Request`` and answers 
 ``max_response_bytes``), with aiohttp's errors translated (:mod:`._errors`). What it
 saves is httpcore's pool, whose CPU cost grows with the number of connections: at 64
 connections it costs several times a whole aiohttp request (``benchmarks/README.md``).
+The SDK's own stack uses it for requests that go through a proxy (routed per proxy by
+:class:`AutoTransport`); direct requests take the direct lane (:mod:`._direct`), which
+skips httpx's objects altogether. Either way aiohttp never resends on its own
+(:func:`._errors.no_resend`).
 
 The conversion is kept lean: request headers go across as httpx already holds them
 (aiohttp adds none of its own: httpx set Host, Accept, Accept-Encoding, User-Agent
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._config import DEFAULT_LIMITS, Verify, ssl_context
-from ._errors import to_httpx_error, written_nothing
+from ._errors import no_resend, to_httpx_error
 
 if TYPE_CHECKING:
     import aiohttp
@@ -85,6 +89,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             timeout=aiohttp.ClientTimeout(total=None),
             trust_env=False,  # the SDK resolved proxies already (TransportConfig)
             requote_redirect_url=False,
+            # aiohttp would resend a GET or PUT on its own after a reused connection
+            # failed; only the SDK's retry loop may resend (see _errors.no_resend).
+            middlewares=(no_resend,),
         )
         proxy = self._proxy
         if proxy is not None:
@@ -153,30 +160,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             del headers["transfer-encoding"]
             headers["content-length"] = str(len(body))
         forward = self._forward_headers if request.url.scheme == "http" else []
-        for retry in (False, True):
-            try:
-                response = await session.request(
-                    request.method,
-                    _url(request.url),
-                    data=body or None,
-                    # Built in the call, never held in a local of this frame: the list
-                    # carries the Authorization header in plain text (httpx.Headers'
-                    # repr redacts it), and error trackers record frame locals.
-                    headers=[*headers.multi_items(), *forward],
-                    allow_redirects=False,
-                    timeout=self._timeout(timeouts),
-                    **self._proxy_options,
-                )
-                break
-            except Exception as exc:
-                # A pooled connection found closing as the request was about to be
-                # written: not a byte left, so one more try on a new connection is safe.
-                if not retry and written_nothing(exc):
-                    continue
-                # aiohttp's finished frames hold the request's headers in their locals;
-                # clear them so that no error tracker finds the credentials there.
-                traceback.clear_frames(exc.__traceback__)
-                raise _translated(exc, request) from exc
+        try:
+            response = await session.request(
+                request.method,
+                _url(request.url),
+                data=body or None,
+                # Built in the call, never held in a local of this frame: the list
+                # carries the Authorization header in plain text (httpx.Headers'
+                # repr redacts it), and error trackers record frame locals.
+                headers=[*headers.multi_items(), *forward],
+                allow_redirects=False,
+                timeout=self._timeout(timeouts),
+                **self._proxy_options,
+            )
+        except Exception as exc:
+            # aiohttp's finished frames hold the request's headers in their locals;
+            # clear them so that no error tracker finds the credentials there.
+            traceback.clear_frames(exc.__traceback__)
+            raise _translated(exc, request) from exc
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
@@ -223,7 +224,7 @@ class _Body(httpx.AsyncByteStream):
         if slots is None:
             return  # closed already
         try:
-            if self._done and not _closed_by_peer(self._response):
+            if self._done and not closed_by_peer(self._response):
                 self._response.release()  # whole: the connection goes back to the pool
             else:
                 self._response.close()  # cut short or closed: it cannot be reused
@@ -231,7 +232,7 @@ class _Body(httpx.AsyncByteStream):
             slots.release()
 
 
-def _closed_by_peer(response: Any) -> bool:
+def closed_by_peer(response: Any) -> bool:
     """Whether the server already closed (or wrote more on) a connection that just
     delivered a whole answer: a readable idle socket. httpcore makes the same check
     before reusing a connection; pooling it would have the next request written

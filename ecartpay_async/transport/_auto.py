@@ -20,11 +20,13 @@ from typing import Literal
 import httpx
 import sniffio
 
+from ._bounds import DEFAULT_MAX_RESPONSE_BYTES
 from ._config import TransportConfig, safe_proxy_url
 from ._exceptions import ProxyFailed
 from ._httpx import ShardedTransport
+from ._sender import Params, Reply, SecretText, Sender, TransportSender
 
-__all__ = ["AutoTransport", "Preference", "on_asyncio"]
+__all__ = ["AutoTransport", "DefaultSender", "Preference", "on_asyncio"]
 
 Preference = Literal["auto", "aiohttp", "httpx"]
 Factory = Callable[[httpx.Proxy | None], httpx.AsyncBaseTransport]
@@ -57,6 +59,7 @@ class AutoTransport(httpx.AsyncBaseTransport):
         self._make: Factory | None = None
         self._direct: httpx.AsyncBaseTransport | None = None
         self._via: dict[int, httpx.AsyncBaseTransport] = {}  # by id() of the route's Proxy
+        self._closed = False
 
     @property
     def chosen(self) -> httpx.AsyncBaseTransport | None:
@@ -74,6 +77,9 @@ class AutoTransport(httpx.AsyncBaseTransport):
         return lambda proxy: ShardedTransport(limits=limits, verify=context, proxy=proxy)
 
     def _transport_for(self, proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
+        if self._closed:
+            # Never a new pool (and a new aiohttp session nobody would close) after aclose().
+            raise RuntimeError("the transport is closed")
         make = self._make
         if make is None:
             make = self._make = self._factory()
@@ -87,7 +93,7 @@ class AutoTransport(httpx.AsyncBaseTransport):
         return transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        proxy = self.config.proxy_for(request.url) if self.config.routes else None
+        proxy = self.config.proxy_for(request.url) if self.config.uses_proxies else None
         transport = self._transport_for(proxy)
         try:
             response = await transport.handle_async_request(request)
@@ -105,7 +111,14 @@ class AutoTransport(httpx.AsyncBaseTransport):
         response.request = request
         return response
 
+    def direct_lane_for(self, url: str) -> bool:
+        """Whether requests to ``url`` may skip httpx and go straight to aiohttp: on
+        asyncio, with aiohttp preferred, and no proxy on the way (proxied requests are
+        routed per proxy here)."""
+        return self._prefer != "httpx" and on_asyncio() and self.config.proxy_for(url) is None
+
     async def aclose(self) -> None:
+        self._closed = True
         transports = [self._direct, *self._via.values()]
         self._direct, self._via = None, {}
         for transport in transports:
@@ -131,3 +144,55 @@ def _scrubbed(exc: Exception, proxy: httpx.Proxy) -> str:
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+class DefaultSender:
+    """The SDK's own stack, chosen at the first request: the direct lane
+    (:class:`~._direct.AiohttpSender`) on asyncio, else this :class:`AutoTransport`
+    under the httpx-interface sender (httpx's transport in shards on trio; any request
+    that goes through a proxy). The API's origin is the same for every request of a
+    client, so the choice is made once."""
+
+    def __init__(
+        self, transport: AutoTransport, *, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    ) -> None:
+        self.transport = transport
+        self.max_response_bytes = max_response_bytes
+        self._httpx = TransportSender(transport, max_response_bytes=max_response_bytes)
+        self._direct: Sender | None = None
+        self._chosen: Sender | None = None
+
+    @property
+    def chosen(self) -> Sender | None:
+        """The sender every request goes through, once the first one went."""
+        return self._chosen
+
+    def _choose(self, url: str) -> Sender:
+        if self.transport.direct_lane_for(url):
+            from ._direct import AiohttpSender  # imports aiohttp at its first request
+
+            self._direct = AiohttpSender(
+                self.transport.config, max_response_bytes=self.max_response_bytes
+            )
+            return self._direct
+        return self._httpx
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        headers: dict[str, str],
+        authorization: SecretText,
+        content: bytes | None,
+        timeouts: dict[str, float | None],
+    ) -> Reply:
+        chosen = self._chosen
+        if chosen is None:
+            chosen = self._chosen = self._choose(url)
+        return await chosen.send(method, url, params, headers, authorization, content, timeouts)
+
+    async def aclose(self) -> None:
+        await self._httpx.aclose()
+        if self._direct is not None:
+            await self._direct.aclose()

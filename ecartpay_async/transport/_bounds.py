@@ -1,7 +1,9 @@
 """Every attempt bounded in time and in size, whatever sends it.
 
 ``exchange`` runs one request through any ``send`` (a transport's
-``handle_async_request``, or a user's ``httpx.AsyncClient.send(..., stream=True)``):
+``handle_async_request``, or a user's ``AsyncClient.send(..., stream=True)``), of
+either httpx generation (``httpx`` or ``httpx2``: the same API, distinct classes; the
+answer's own module is used):
 
 - **Time.** The whole attempt, from waiting for a connection to the answer's last
   byte, runs under one deadline: the largest of the request's ``timeout`` phases
@@ -15,7 +17,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import anyio
 import httpx
@@ -44,37 +48,57 @@ async def exchange(
     request: httpx.Request,
     max_bytes: int,
 ) -> httpx.Response:
-    """Send ``request`` and read its answer whole, within the deadline and ``max_bytes``."""
+    """Send ``request`` and read its answer whole, within the deadline and ``max_bytes``.
+
+    Returns a new response holding the decoded body (the streamed one is closed): no
+    private attribute of httpx's response is written.
+    """
     deadline = attempt_deadline(request)
     with anyio.move_on_after(deadline) as scope:
-        response = await send(request)
+        streamed = await send(request)
         try:
-            await _read_within(response, request, max_bytes)
+            body = await _read_within(streamed, request, max_bytes)
         finally:
-            await response.aclose()
-        return response
+            await streamed.aclose()
+        return _whole(streamed, request, body)
     assert deadline is not None
     assert scope.cancelled_caught
     raise AttemptTimeout(deadline, request=request)
 
 
+def _whole(streamed: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
+    """The answer with its body read and decoded: the same status, headers and
+    extensions, less the encoding headers that described the bytes on the wire."""
+    headers = streamed.headers
+    if "content-encoding" in headers:
+        headers = headers.copy()
+        del headers["content-encoding"]
+        headers.pop("content-length", None)
+    return type(streamed)(
+        streamed.status_code, headers=headers, content=body, request=request,
+        extensions=streamed.extensions,
+    )
+
+
 async def _read_within(
     response: httpx.Response, request: httpx.Request, max_bytes: int
-) -> None:
+) -> bytes:
     headers = response.headers
     encoded = "content-encoding" in headers
     length = headers.get("content-length", "")
     if not encoded and length.isdigit() and int(length) > max_bytes:
         raise ResponseTooLarge(max_bytes, response.status_code, request=request)
     stream = response.stream
-    if encoded or not isinstance(stream, httpx.AsyncByteStream) or response.is_stream_consumed:
-        if isinstance(stream, httpx.AsyncByteStream) and not response.is_stream_consumed:
-            response.stream = _Sliced(stream)
+    byte_stream = _module_of(response).AsyncByteStream
+    parts: AsyncIterator[bytes]
+    if encoded or not isinstance(stream, byte_stream) or response.is_stream_consumed:
+        if isinstance(stream, byte_stream) and not response.is_stream_consumed:
+            response.stream = _sliced(stream)
         parts = response.aiter_bytes()
     else:
         # Nothing to decode: the raw bytes are the content. Reading the stream itself
-        # spares httpx's decoder and chunker machinery, a fifth of a payout's CPU.
-        response.is_stream_consumed = True
+        # spares httpx's decoder and chunker machinery, a fifth of a payout's CPU; the
+        # streamed response is then only closed, never read.
         parts = aiter(stream)
     body = bytearray()
     try:
@@ -87,11 +111,25 @@ async def _read_within(
         close = getattr(parts, "aclose", None)
         if close is not None:
             await close()
-    # What httpx's own Response.aread() stores: .content and .json() read it from here.
-    response._content = bytes(body)
+    return bytes(body)
 
 
-class _Sliced(httpx.AsyncByteStream):
+def _module_of(response: Any) -> Any:
+    """``httpx`` or ``httpx2``: the package the response's class comes from."""
+    return sys.modules[type(response).__module__.partition(".")[0]]
+
+
+def _sliced(stream: Any) -> Any:
+    """``stream`` re-cut by a :class:`_SlicedBase` of its own httpx generation (httpx
+    reads only a stream of its own ``AsyncByteStream`` class)."""
+    base = _module_of(stream).AsyncByteStream
+    sliced = _SLICED.get(base)
+    if sliced is None:
+        sliced = _SLICED[base] = type("Sliced", (_SlicedBase, base), {})
+    return sliced(stream)
+
+
+class _SlicedBase:
     """A raw body stream re-cut into small pieces, so each decode step stays small."""
 
     def __init__(self, stream: httpx.AsyncByteStream) -> None:
@@ -114,3 +152,6 @@ class _Sliced(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()
+
+
+_SLICED: dict[type, type] = {}

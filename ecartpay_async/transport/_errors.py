@@ -16,23 +16,29 @@ unreachable), ClientHttpProxyError
 ConnectionTimeoutError                 ConnectTimeout
 SocketTimeoutError, ServerTimeoutError ReadTimeout
 ClientConnectorError (DNS, refused,    ConnectError
-TLS handshake, certificate), a write
-refused on a closing socket
+TLS handshake, certificate)
 ServerDisconnectedError                RemoteProtocolError
 ClientPayloadError (cut-off body)      RemoteProtocolError
 ClientResponseError (bad HTTP)         RemoteProtocolError
-ClientOSError "Can not write request"  WriteError
 ClientConnectionResetError (writing)   WriteError
 ClientOSError, other connection error  ReadError
 InvalidURL                             UnsupportedProtocol
 =====================================  =============================
 
-One failure is provably before a byte left: aiohttp refusing to write the request
-because the pooled connection's socket was already closing (the server closed it
-while it sat idle, and the close was read between taking the connection and
-writing). aiohttp writes a request given as bytes in one write, so nothing of it went
-out: :func:`written_nothing` recognises that case, which the transport retries once
-on a new connection and otherwise reports as a ``ConnectError`` (never sent).
+Two failures count as never sent, and the decision reads the exception's class and
+where it was raised, never its message: aiohttp's connector errors (raised before a
+connection exists), and a reset raised by aiohttp's writer guard, which refuses to
+hand the request to a socket already closing (the server closed the pooled
+connection between its reuse and the write; a request under 64 KiB is written in
+that one call, so nothing of it left): :func:`refused_before_writing`.
+
+**No resend below the SDK.** aiohttp resends a GET, PUT or DELETE once, on its own,
+when a reused connection fails before the answer (``ClientSession``'s retry of
+persistent connections, which has no option). :func:`no_resend`, a public aiohttp
+client middleware, wraps exactly the failures that trigger that resend in
+:class:`ConnectionLost`, which aiohttp does not retry: the failure reaches the SDK's
+retry loop, which counts it, logs it, and applies the rules (a confirm or a payout is
+looked up before being sent again).
 
 (``PoolTimeout`` is raised by the transport itself: it owns the pool's limit.) A reset
 while a large body is still uploading usually reaches aiohttp through the read side
@@ -41,37 +47,69 @@ first, so it comes out as ``ReadError``: still ambiguous, which is the safe side
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-__all__ = ["to_httpx_error", "written_nothing"]
+__all__ = ["ConnectionLost", "no_resend", "refused_before_writing", "to_httpx_error"]
 
-_WRITE_FAILED = "Can not write request body"
-_CLOSING = "Cannot write to closing transport"
+class ConnectionLost(Exception):
+    """A connection failed after the request was handed to it (aiohttp's
+    ``ClientOSError`` or ``ServerDisconnectedError``, kept as ``error``), carried past
+    aiohttp's own resend."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error) or type(error).__name__)
+        self.error = error
 
 
-def written_nothing(exc: BaseException) -> bool:
-    """True when aiohttp refused to write the request at all: its socket was closing."""
+async def no_resend(request: Any, handler: Any) -> Any:
+    """aiohttp client middleware: a lost connection is the SDK's to retry, not aiohttp's."""
+    import aiohttp
+
+    try:
+        return await handler(request)
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        raise ConnectionLost(exc) from exc
+
+
+def refused_before_writing(exc: BaseException) -> bool:
+    """True when aiohttp's writer refused the request at its closing-socket guard."""
     import aiohttp
 
     link: BaseException | None = exc
-    for _ in range(4):
+    for _ in range(6):
         if link is None:
             return False
-        if isinstance(link, aiohttp.ClientConnectionResetError) and _CLOSING in str(link):
-            return True
-        link = link.__cause__
+        if isinstance(link, ConnectionLost):
+            link = link.error
+        if isinstance(link, aiohttp.ClientConnectionResetError):
+            tb = link.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            code = None if tb is None else tb.tb_frame.f_code
+            return (
+                code is not None and code.co_name in ("_write", "_writelines")
+                and code.co_filename.endswith("http_writer.py")
+            )
+        link = link.__cause__ or link.__context__
     return False
 
 
-def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError | None:
+def to_httpx_error(
+    exc: BaseException, request: httpx.Request | None
+) -> httpx.TransportError | None:
     """The httpx exception for an aiohttp (or asyncio timeout) error; None if not one."""
     import asyncio
 
     import aiohttp
 
+    before_writing = refused_before_writing(exc)
+    if isinstance(exc, ConnectionLost):
+        exc = exc.error
     message = str(exc) or type(exc).__name__
     kind: type[httpx.TransportError]
-    if written_nothing(exc):
+    if before_writing:
         kind = httpx.ConnectError
         message = f"the connection was closed before the request was written ({message})"
     elif isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
@@ -87,9 +125,7 @@ def to_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.Transpor
         message = "Server disconnected without sending a complete response."
     elif isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ClientResponseError)):
         kind = httpx.RemoteProtocolError
-    elif isinstance(exc, aiohttp.ClientConnectionResetError) or (
-        isinstance(exc, aiohttp.ClientOSError) and _WRITE_FAILED in message
-    ):
+    elif isinstance(exc, aiohttp.ClientConnectionResetError):
         kind = httpx.WriteError
     elif isinstance(exc, aiohttp.ClientConnectionError):
         kind = httpx.ReadError

@@ -29,7 +29,9 @@ class AttemptTimeout(httpx.TimeoutException):
 class ResponseTooLarge(httpx.TransportError):
     """The decoded answer exceeded ``limit`` bytes; reading stopped there."""
 
-    def __init__(self, limit: int, status_code: int, *, request: httpx.Request) -> None:
+    def __init__(
+        self, limit: int, status_code: int, *, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(
             f"answer larger than max_response_bytes={limit} (status {status_code})",
             request=request,

@@ -1,23 +1,150 @@
-"""The pipeline's sender for a transport the SDK owns: no ``httpx.AsyncClient`` in between.
+"""Senders: how the pipeline hands one attempt to an HTTP stack, and gets the answer back.
 
-``AsyncClient.send`` re-checks cookies, auth, redirects, event hooks and timing on
-every request; the pipeline needs none of it for the transport it owns, so it calls
-``handle_async_request`` directly, within the attempt's deadline and size limit
-(:mod:`._bounds`). A user's own ``httpx.AsyncClient`` goes through ``client.send``
-under the same bounds (``_http.ClientSender``).
+The pipeline speaks to a :class:`Sender` only: method, URL, query, headers, the
+authorization (a secret, turned into text at the last moment), body and timeout
+phases in; a :class:`Reply` (status, headers, whole body) out. Two kinds exist:
+
+- :class:`HttpxSender`: a user's ``http_client=`` (``httpx.AsyncClient`` or
+  ``httpx2.AsyncClient``: the same API, distinct classes), a ``transport=`` of either
+  generation, or the SDK's own :class:`AutoTransport` (the default on trio). It builds
+  that generation's ``Request`` and reads the answer within :func:`exchange`'s bounds.
+  For a transport, ``handle_async_request`` is called directly: ``AsyncClient.send``
+  re-checks cookies, auth, redirects and hooks that the SDK does not need.
+- :class:`~._direct.AiohttpSender`: the direct lane (asyncio, the SDK's own aiohttp
+  session), no httpx object built at all.
+
+Failures come out as exceptions of the httpx family (httpx's or httpx2's classes, or
+the SDK's :mod:`._exceptions`), which the pipeline translates in one place.
 """
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import httpx
 
 from ._bounds import DEFAULT_MAX_RESPONSE_BYTES, exchange
 
-__all__ = ["TransportSender"]
+__all__ = ["HttpxSender", "Reply", "SecretText", "Sender", "TransportSender", "httpx_module_of"]
+
+#: Query values as the pipeline passes them (None values are dropped before).
+Params = Mapping[str, Any]
 
 
-class TransportSender:
-    """Send through a transport the SDK owns; closing the sender closes it."""
+class SecretText(Protocol):
+    """The authorization header's value, held until the request is built."""
+
+    def get(self) -> str: ...
+
+
+class Reply(Protocol):
+    """An answer read whole: what the pipeline needs of it."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason_phrase(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+
+class Sender(Protocol):
+    """Sends one attempt and returns the answer with its body read."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        headers: dict[str, str],
+        authorization: SecretText,
+        content: bytes | None,
+        timeouts: dict[str, float | None],
+    ) -> Reply: ...
+
+    async def aclose(self) -> None: ...
+
+
+def httpx_module_of(target: object, *, client: bool) -> Any:
+    """``httpx`` or ``httpx2``, whichever ``target`` (an ``AsyncClient``, or else an
+    ``AsyncBaseTransport``) belongs to; a clear TypeError for anything else."""
+    kind = "AsyncClient" if client else "AsyncBaseTransport"
+    for name in ("httpx", "httpx2"):
+        module = sys.modules.get(name)  # an httpx2 object means httpx2 is imported
+        if module is not None and isinstance(target, getattr(module, kind)):
+            return module
+    option = "http_client" if client else "transport"
+    raise TypeError(
+        f"{option}= takes an httpx.{kind} or an httpx2.{kind}, not {type(target).__name__}"
+    )
+
+
+class HttpxSender:
+    """Send through an httpx or httpx2 client or transport, within the attempt's bounds."""
+
+    def __init__(
+        self,
+        target: Any,
+        *,
+        client: bool,
+        owned: bool,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.module = httpx_module_of(target, client=client)
+        self.target = target
+        self.owned = owned
+        self.max_response_bytes = max_response_bytes
+        self._send = self._through_client if client else target.handle_async_request
+        self._urls: dict[str, Any] = {}
+
+    async def _through_client(self, request: Any) -> Any:
+        return await self.target.send(request, stream=True)
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        headers: dict[str, str],
+        authorization: SecretText,
+        content: bytes | None,
+        timeouts: dict[str, float | None],
+    ) -> Reply:
+        module = self.module
+        # Parsing a URL string costs more than the rest of the request: parse each one
+        # once (a payout POST always has the same URL) and let httpx merge the query.
+        # Bounded: URLs with an id in them (retrieve, confirm) must not grow it forever.
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = module.URL(url)
+            if len(self._urls) < 32:
+                self._urls[url] = parsed
+        request = module.Request(
+            method, parsed, params=params or None, headers=headers, content=content,
+            extensions={"timeout": timeouts},
+        )
+        # The key pair or token becomes text here and only here, straight into the
+        # request: no frame holds it in a plain str local, where error trackers that
+        # record frame locals would find it (httpx redacts it in reprs).
+        request.headers["Authorization"] = authorization.get()
+        response: Reply = await exchange(self._send, request, self.max_response_bytes)
+        return response
+
+    async def aclose(self) -> None:
+        # Never close a client the caller lent us; a transport given is the SDK's to close.
+        if self.owned:
+            await self.target.aclose()
+
+
+class TransportSender(HttpxSender):
+    """An :class:`HttpxSender` over a transport the SDK owns; closing it closes the transport."""
 
     def __init__(
         self,
@@ -25,15 +152,7 @@ class TransportSender:
         *,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.transport = transport
-        self.max_response_bytes = max_response_bytes
-
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        response = await exchange(
-            self.transport.handle_async_request, request, self.max_response_bytes
+        super().__init__(
+            transport, client=False, owned=True, max_response_bytes=max_response_bytes
         )
-        response.request = request  # httpx's transports leave that to AsyncClient
-        return response
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
+        self.transport = transport

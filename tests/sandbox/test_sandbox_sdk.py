@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import anyio
+import httpx
 import pytest
 
 from ecartpay_async import (
@@ -214,12 +215,28 @@ CHAOS = (
 )
 
 
-async def test_hundreds_of_concurrent_payouts_under_all_faults_land_once() -> None:
+# The SDK's own stack, a user's httpx client, a user's httpx2 client (over loopback).
+STACKS = ["default", "httpx", "httpx2"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+async def test_hundreds_of_concurrent_payouts_under_all_faults_land_once(stack: str) -> None:
     count = 300
     with Sandbox(faults=CHAOS, seed=2026) as sb:
         results: dict[str, str] = {}
         policy = RetryPolicy(max_retries=15, initial_delay=0.01, max_delay=0.05)
-        async with sb.client(retry_policy=policy, max_retries=15, timeout=1.0) as client:
+        options: dict[str, object] = {}
+        if stack == "httpx":
+            options["http_client"] = httpx.AsyncClient(limits=httpx.Limits(max_connections=64))
+        elif stack == "httpx2":
+            import httpx2
+
+            options["http_client"] = httpx2.AsyncClient(
+                limits=httpx2.Limits(max_connections=64)
+            )
+        async with sb.client(
+            retry_policy=policy, max_retries=15, timeout=1.0, **options
+        ) as client:
 
             async def pay(n: int) -> None:
                 payout = await client.payouts.create(
@@ -234,6 +251,9 @@ async def test_hundreds_of_concurrent_payouts_under_all_faults_land_once() -> No
                 async with anyio.create_task_group() as tg:
                     for n in range(count):
                         tg.start_soon(pay, n)
+        lent = options.get("http_client")
+        if lent is not None:
+            await lent.aclose()  # type: ignore[attr-defined]
         payouts = sb.state.payouts()
         injected = sb.faults.counts
     assert len(results) == count

@@ -83,13 +83,21 @@ def gzip_bomb(conn: socket.socket, stop: threading.Event) -> None:
     )
 
 
-WAYS = ["default", "http_client"]
+# The SDK's own stack, a user's httpx client, a user's httpx2 client.
+WAYS = ["default", "http_client", "httpx2_client"]
 
 
 @asynccontextmanager
 async def sdk(url: str, way: str, **options: object) -> AsyncIterator[AsyncClient]:
     common = {"base_url": url, "retry_policy": RetryPolicy(sleep=no_wait), **options}
-    if way == "http_client":
+    if way == "httpx2_client":
+        import httpx2
+
+        async with httpx2.AsyncClient() as http2, AsyncClient(
+            "pub", "priv", http_client=http2, **common  # type: ignore[arg-type]
+        ) as client:
+            yield client
+    elif way == "http_client":
         async with httpx.AsyncClient() as http, AsyncClient(
             "pub", "priv", http_client=http, **common  # type: ignore[arg-type]
         ) as client:
@@ -129,15 +137,16 @@ async def test_bounded_failure_is_typed_and_counts_as_maybe_processed(
     assert api.posts == 1
 
 
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize(("name", "misbehave", "error", "options"), CASES,
                          ids=[case[0] for case in CASES])
 async def test_payout_is_looked_up_before_it_is_sent_again(
-    anyio_backend: str, name: str, misbehave: Misbehaviour, error: type[Exception],
+    anyio_backend: str, way: str, name: str, misbehave: Misbehaviour, error: type[Exception],
     options: dict[str, object],
 ) -> None:
     api = Api(misbehave)
     with serve(api) as server:
-        async with sdk(server.url, "default", **options) as client:
+        async with sdk(server.url, way, **options) as client:
             result = await client.payouts.send(payout(f"{name}-retry"), max_retries=2)
     assert result.recovered  # found by the lookup, not sent twice
     assert result.payout.status == "paid"

@@ -30,18 +30,20 @@ async def no_wait(seconds: float) -> None:
     await anyio.lowlevel.checkpoint()
 
 
-@pytest.fixture(params=TRANSPORTS)
+# "default": the client's own stack (the direct aiohttp lane on asyncio).
+@pytest.fixture(params=["default", *TRANSPORTS])
 def kind(request: pytest.FixtureRequest, anyio_backend: str) -> str:
-    if request.param == "httpx" and anyio_backend != "asyncio":
+    if request.param in ("httpx", "auto") and anyio_backend != "asyncio":
         pytest.skip("on trio the default is httpx's transport already")
     return str(request.param)
 
 
 @asynccontextmanager
 async def sdk(url: str, kind: str) -> AsyncIterator[AsyncClient]:
-    transport = AutoTransport(TransportConfig(trust_env=False),
-                              prefer="httpx" if kind == "httpx" else "auto")
-    async with AsyncClient("pub", "priv", base_url=url, transport=transport,
+    transport = None if kind == "default" else AutoTransport(
+        TransportConfig(trust_env=False), prefer="httpx" if kind == "httpx" else "auto"
+    )
+    async with AsyncClient("pub", "priv", base_url=url, transport=transport, trust_env=False,
                            retry_policy=RetryPolicy(sleep=no_wait)) as client:
         yield client
 

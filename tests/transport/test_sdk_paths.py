@@ -34,6 +34,25 @@ async def test_default_transport_sends_payouts(api: Server, anyio_backend: str) 
             assert payout.status == "paid"
 
 
+async def test_the_default_stack_takes_the_direct_lane_on_asyncio_only(
+    api: Server, anyio_backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ecartpay_async.transport import DefaultSender, TransportSender
+    from ecartpay_async.transport._direct import AiohttpSender
+
+    async with AsyncClient("pub", "priv", base_url=api.url, trust_env=False) as client:
+        await client.payouts.find_by_reference("nothing-here")
+        sender = client._http._shared.sender
+    assert isinstance(sender, DefaultSender)
+    expected = AiohttpSender if anyio_backend == "asyncio" else TransportSender
+    assert type(sender.chosen) is expected
+    # Through a proxy, requests are routed per proxy under httpx's interface.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    proxied = AsyncClient("pub", "priv", base_url=api.url)
+    assert not proxied._http._shared.sender.transport.direct_lane_for(api.url)  # type: ignore[attr-defined]
+    await proxied.aclose()
+
+
 async def test_users_httpx_client_is_used_and_mockable(anyio_backend: str) -> None:
     token = "a.eyJleHAiOjQxMDI0NDQ4MDAsImlhdCI6NDEwMjQ0MTIwMH0.c"
     payout = {

@@ -1,0 +1,238 @@
+"""The direct lane: the SDK's own aiohttp session, driven without any httpx object.
+
+On the default path (asyncio, no ``http_client=`` or ``transport=``, no proxy for the
+API's origin) the pipeline's attempt goes straight to ``aiohttp.ClientSession.request``:
+no ``httpx.Request``, no ``httpx.Response``, no header or URL conversion. What the
+httpx path guarantees holds here too, each by aiohttp's own means:
+
+- **One deadline per attempt**: ``ClientTimeout(total=...)``, the largest timeout
+  phase, from waiting for a connection to the answer's last byte (aiohttp keeps that
+  timer armed while the body is read); ``connect`` bounds the wait for a connection
+  and the handshake. No second timer runs beside it.
+- **Size**: a ``Content-Length`` over ``max_response_bytes`` fails before reading; the
+  body is read in chunks and reading stops as soon as it passes the limit; a gzip or
+  deflate body is inflated in bounded steps (aiohttp's own decompression is off).
+- **CA policy**: the client's one ``ssl.SSLContext`` (:class:`TransportConfig`).
+- **No resend below the SDK** (:func:`._errors.no_resend`), a connection retired when
+  its answer was cut short or its peer closed it, failures translated by the one table
+  (:func:`._errors.to_httpx_error`): "never sent" from the exception's class.
+
+Requests that go through a proxy take the httpx-interface path (:class:`AutoTransport`),
+which routes per proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+import zlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import httpx
+
+from .._reprs import safe_repr
+from ._aiohttp import closed_by_peer
+from ._config import TransportConfig
+from ._errors import no_resend, to_httpx_error
+from ._exceptions import ResponseTooLarge
+from ._sender import Params, Reply, SecretText
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AiohttpSender", "DirectReply"]
+
+_CHUNK = 64 * 1024
+_INFLATE_STEP = 1024 * 1024  # decoded bytes per inflate call: a bomb grows a step at a time
+
+
+@safe_repr
+@attrs.frozen
+class DirectReply:
+    """An aiohttp answer, read whole (``headers``: aiohttp's case-insensitive view).
+    Its body stays out of its repr: the token request's answer carries the token."""
+
+    status_code: int
+    reason_phrase: str
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
+
+
+class AiohttpSender:
+    """Send the pipeline's attempts over one lazily opened ``aiohttp.ClientSession``."""
+
+    def __init__(self, config: TransportConfig, *, max_response_bytes: int) -> None:
+        self.config = config
+        self.max_response_bytes = max_response_bytes
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        self._urls: dict[str, Any] = {}
+        self._last: tuple[object, aiohttp.ClientTimeout | None] = (None, None)
+
+    def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        if self._closed:
+            raise RuntimeError("the transport is closed")
+        limits = self.config.limits
+        connector = aiohttp.TCPConnector(
+            limit=limits.max_connections or 0,
+            keepalive_timeout=limits.keepalive_expiry or 4.0,
+            ssl=self.config.ssl_context(),
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,  # inflated here, within max_response_bytes
+            trust_env=False,  # proxies are the SDK's choice (TransportConfig)
+            requote_redirect_url=False,
+            # aiohttp would resend a GET or PUT itself; only the SDK's retry loop may.
+            middlewares=(no_resend,),
+        )
+        self._loop = asyncio.get_running_loop()
+        return self._session
+
+    def _timeout(self, timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
+        last_phases, last_timeout = self._last
+        if timeouts is last_phases and last_timeout is not None:  # the usual case
+            return last_timeout
+        key = (timeouts.get("connect"), timeouts.get("read"), timeouts.get("pool"),
+               timeouts.get("write"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            timeout = self._timeouts[key] = _client_timeout(timeouts)
+        self._last = (timeouts, timeout)
+        return timeout
+
+    def _url(self, url: str) -> Any:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            import yarl
+
+            parsed = yarl.URL(url)
+            if len(self._urls) < 32:
+                self._urls[url] = parsed
+        return parsed
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        headers: dict[str, str],
+        authorization: SecretText,
+        content: bytes | None,
+        timeouts: dict[str, float | None],
+    ) -> Reply:
+        session = self._session
+        if session is None or self._loop is not asyncio.get_running_loop():
+            if session is not None:
+                raise RuntimeError("the SDK's aiohttp session cannot move to another event loop")
+            session = self._open()
+        try:
+            response = await session.request(
+                method,
+                self._url(url),
+                params=params or None,
+                # Built in the call, never held in a local of this frame: the dict
+                # carries the Authorization header in plain text, and error trackers
+                # record frame locals.
+                headers={**headers, "Authorization": authorization.get()},
+                data=content,
+                allow_redirects=False,
+                timeout=self._timeout(timeouts),
+            )
+        except Exception as exc:
+            # aiohttp's finished frames hold the request's headers in their locals.
+            traceback.clear_frames(exc.__traceback__)
+            raise _translated(exc) from exc
+        whole = False
+        try:
+            body = await self._read(response)
+            whole = True
+        except Exception as exc:
+            traceback.clear_frames(exc.__traceback__)
+            raise _translated(exc) from exc
+        finally:
+            if whole and not closed_by_peer(response):
+                response.release()  # read whole: the connection goes back to the pool
+            else:
+                response.close()  # cut short or closed by its peer: never reused
+        return DirectReply(response.status, response.reason or "", response.headers, body)
+
+    async def _read(self, response: Any) -> bytes:
+        limit = self.max_response_bytes
+        length = response.content_length
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            if length is not None:
+                if length > limit:
+                    raise ResponseTooLarge(limit, response.status)
+                # aiohttp reads exactly Content-Length bytes: already within the bound.
+                body: bytes = await response.read()
+                return body
+            whole = bytearray()
+            async for chunk in response.content.iter_chunked(_CHUNK):
+                whole += chunk
+                if len(whole) > limit:
+                    raise ResponseTooLarge(limit, response.status)
+            return bytes(whole)
+        return await self._inflate(response, encoding, limit)
+
+    async def _inflate(self, response: Any, encoding: str, limit: int) -> bytes:
+        if encoding == "gzip":
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            inflater = zlib.decompressobj()
+        else:
+            raise httpx.DecodingError(f"unsupported Content-Encoding {encoding!r}")
+        body = bytearray()
+        try:
+            async for chunk in response.content.iter_chunked(_CHUNK):
+                data = chunk
+                while data:
+                    body += inflater.decompress(data, _INFLATE_STEP)
+                    if len(body) > limit:
+                        raise ResponseTooLarge(limit, response.status, request=None)
+                    data = inflater.unconsumed_tail
+            body += inflater.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"cannot decode the {encoding} answer: {exc}") from None
+        if len(body) > limit:
+            raise ResponseTooLarge(limit, response.status, request=None)
+        return bytes(body)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+def _client_timeout(timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for httpx's phases: the largest phase is the attempt's one
+    deadline (``total``); ``connect`` bounds the handshake, and with ``pool`` the wait
+    for a connection; a ``read`` phase shorter than the deadline, set on purpose,
+    still bounds each wait for data (else no per-read timer runs at all)."""
+    import aiohttp
+
+    values = [v for v in timeouts.values() if v is not None]
+    total = max(values) if values else None
+    connect, pool, read = timeouts.get("connect"), timeouts.get("pool"), timeouts.get("read")
+    return aiohttp.ClientTimeout(
+        total=total,
+        connect=None if pool is None or connect is None else pool + connect,
+        sock_connect=connect,
+        sock_read=read if read is not None and total is not None and read < total else None,
+    )
+
+
+def _translated(exc: Exception) -> Exception:
+    if isinstance(exc, (httpx.TransportError, httpx.DecodingError)):
+        return exc  # raised here (size, decoding)
+    error = to_httpx_error(exc, None)
+    return exc if error is None else error
