@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import signal
 import sys
@@ -28,6 +29,13 @@ MISSING_EXTRA = (
 _EXTRA_PACKAGES = frozenset({"starlette", "uvicorn"})
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """A click callback: ``nan`` and ``inf`` pass FloatRange(0) but cannot be waited."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number, got {value}")
+    return value
+
+
 def _export(name: str, value: str) -> str:
     """A line a POSIX shell runs as it is: ``export NAME=value``, the value quoted."""
     return f"export {name}={shlex.quote(value)}"
@@ -43,7 +51,8 @@ def sandbox_group() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--public-key", help="Merchant public key (generated if omitted).")
 @click.option("--private-key", help="Merchant private key (generated if omitted).")
-@click.option("--latency-ms", default=0.0, type=click.FloatRange(0), help="Added to every request.")
+@click.option("--latency-ms", default=0.0, type=click.FloatRange(0), callback=_finite,
+              help="Added to every request.")
 @click.option("--faults", "faults", help='Fault spec, e.g. "5xx=0.1,429=0.05,reset=0.03".')
 @click.option("--seed", type=int, help="Seed for fault injection.")
 @click.option("--token-ttl", default=3600, show_default=True, type=click.IntRange(1))

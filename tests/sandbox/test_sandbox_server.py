@@ -263,3 +263,15 @@ def test_serve_without_the_sandbox_extra_names_it_in_one_line(tmp_path: Path) ->
                             cwd=tmp_path, timeout=60)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [MISSING_EXTRA]
+
+
+@pytest.mark.parametrize("latency", ["nan", "inf"])
+def test_serve_refuses_a_latency_it_cannot_wait(latency: str) -> None:
+    from click.testing import CliRunner
+
+    from ecartpay_async.sandbox.cli import serve
+
+    result = CliRunner().invoke(serve, ["--latency-ms", latency])
+    assert result.exit_code == 2
+    assert "--latency-ms" in result.output
+    assert "must be a finite number" in result.output
