@@ -17,6 +17,7 @@ from typing import TextIO
 import click
 
 from ..batch.source import CsvSummary
+from .wording import counted
 
 __all__ = ["approve_send", "needs_approval"]
 
@@ -63,7 +64,7 @@ def approve_send(
 
 
 def _describe(file: Path, summary: CsvSummary) -> str:
-    lines = [f"PRODUCTION: about to pay {summary.rows:,} rows from {file}, real money:"]
+    lines = [f"PRODUCTION: about to pay {counted(summary.rows, 'row')} from {file}, real money:"]
     lines += [f"  {_money(total)} {currency}" for currency, total in summary.totals.items()]
     if summary.require_confirmation:
         lines.append(f"  ({summary.require_confirmation:,} of them stay pending until confirmed)")

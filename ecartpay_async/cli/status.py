@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._params import checked_journal, non_empty
+from .wording import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -110,7 +111,7 @@ def render_status(console: Console, status: BatchStatus) -> None:
                                           JournalState.FAILED))
     # Plain text, not markup: a batch label such as "[blink]" is shown as typed; a line
     # of its own, so that a long label is not cut to the table's width.
-    console.print(f"batch {status.batch}: {status.rows:,} rows, {final:,} final",
+    console.print(f"batch {status.batch}: {counted(status.rows, 'row')}, {final:,} final",
                   highlight=False, markup=False, soft_wrap=True)
     table = Table()
     for name in ("state", "currency", "rows", "amount"):
@@ -129,8 +130,8 @@ def render_status(console: Console, status: BatchStatus) -> None:
         console.print(holders)
         expired = sum(h.expired for h in status.holders)
         if expired:
-            console.print(f"{expired:,} rows have an expired lease: the next worker to claim "
-                          "them looks them up, then finishes them", highlight=False)
+            console.print(f"{counted(expired, 'row')} with an expired lease: the next worker to "
+                          "claim them looks them up, then finishes them", highlight=False)
     if status.released:
-        console.print(f"{status.released:,} rows were left sending without an answer: a later "
-                      "run looks them up before sending", highlight=False)
+        console.print(f"{counted(status.released, 'row')} left sending without an answer: a "
+                      "later run looks them up before sending", highlight=False)

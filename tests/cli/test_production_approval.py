@@ -106,3 +106,14 @@ def test_dry_run_and_in_process_sandbox_never_ask(payroll: Path, tmp_path: Path)
             assert result.returncode == 0, result.stderr
             assert "PRODUCTION" not in result.stderr
         assert unused.state.payouts() == []
+
+
+def test_the_approval_counts_one_row_in_the_singular() -> None:
+    from decimal import Decimal
+
+    from ecartpay_async.batch.source import CsvSummary
+    from ecartpay_async.cli.approval import _describe
+
+    shown = _describe(Path("one.csv"), CsvSummary(1, {"MXN": Decimal("985.50")}, 0))
+    assert shown.splitlines()[0] == "PRODUCTION: about to pay 1 row from one.csv, real money:"
+    assert "985.50 MXN" in shown
