@@ -22,7 +22,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from .models.common import PayoutStatus
+from .models.common import PayoutStatus, parse_status
 from .money import wire_decimal
 
 __all__ = [
@@ -61,9 +61,11 @@ def parse_datetime(value: object) -> datetime:
         parsed = parse_iso(value)
     else:
         raise ValueError(f"expected an ISO-8601 timestamp, got {value!r}")
-    if parsed.tzinfo is None:
+    zone = parsed.tzinfo
+    if zone is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    # Already UTC (a "Z" or "+00:00" answer, the usual case): nothing to convert.
+    return parsed if zone is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 def format_datetime(value: datetime) -> str:
@@ -217,33 +219,31 @@ def structure_payout(data: Any, cls: type[T]) -> T:
             if kind == _OTHER and key not in _PAYOUT_FIELDS:
                 extra[key] = value
             continue  # a known field's null means "not given": its default
+        kind_of_value = type(value)
         if kind == _TEXT:
-            if type(value) is not str:
+            if kind_of_value is not str:
                 return structure(data, cls)
             fields[key] = value
         elif kind == _MONEY:
-            if type(value) is not Decimal and type(value) is not int:
+            if kind_of_value is not Decimal and kind_of_value is not int:
                 return structure(data, cls)
             try:
                 fields[key] = wire_decimal(value, field="number")
             except ValueError:
                 return structure(data, cls)  # the converter words the error
         elif kind == _TIME:
-            if type(value) is not str:
+            if kind_of_value is not str:
                 return structure(data, cls)
             try:
                 fields[key] = parse_datetime(value)
             except ValueError:
                 return structure(data, cls)  # the converter words the error
         elif kind == _STATUS:
-            if type(value) is not str:
+            if kind_of_value is not str:
                 return structure(data, cls)
-            try:
-                fields[key] = PayoutStatus(value)
-            except ValueError:
-                fields[key] = value
+            fields[key] = parse_status(value)
         elif kind == _FLAG:
-            if type(value) is not bool:
+            if kind_of_value is not bool:
                 return structure(data, cls)
             fields[key] = value
         elif key in _PAYOUT_FIELDS:  # transactions, or a field added to the model

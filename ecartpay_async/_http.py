@@ -369,7 +369,7 @@ class HTTPPipeline:
             )
             return self._answer(response, method, path)
         tokens = self.tokens
-        token = await tokens.get()
+        token = tokens.valid() or await tokens.get()
         response = await self._send(
             method, path, token, content, options.params, options.timeout,
             options.on_attempt, number,
@@ -397,7 +397,9 @@ class HTTPPipeline:
         on_attempt: AttemptObserver | None,
         number: int,
     ) -> Reply:
-        await self._shared.gate.wait(self.policy.sleep)
+        gate = self._shared.gate
+        if gate.ever_paused:
+            await gate.wait(self.policy.sleep)
         timeouts = self._timeouts if timeout is None else _phases(timeout)
         query = None if not params else {k: v for k, v in params.items() if v is not None}
         started = self._clock()

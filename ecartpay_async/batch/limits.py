@@ -129,16 +129,22 @@ class Breaker:
         self.config = config
         self._window: deque[bool] = deque(maxlen=config.window)
         self._failures = 0
+        self._size = config.window
+        self._limit = config.threshold * config.window  # failures a full window may hold
 
     def record(self, failed: bool) -> str | None:
         """Add one finished row; return the reason to stop, or None to go on."""
         window = self._window
-        if len(window) == window.maxlen and window[0]:
+        full = len(window) == self._size
+        if full and window[0]:
             self._failures -= 1
         window.append(failed)
-        self._failures += failed
+        if failed:
+            self._failures += 1
+        elif self._failures == 0:
+            return None  # the usual row: nothing failed lately
         # Judge only a full window: two failures out of the first three rows are noise.
-        if len(window) == window.maxlen and self._failures > self.config.threshold * len(window):
+        if (full or len(window) == self._size) and self._failures > self._limit:
             return (
                 f"circuit breaker: {self._failures} of the last {len(window)} rows failed "
                 f"(limit {self.config.threshold:.0%})"

@@ -92,14 +92,18 @@ class LatencyHistogram:
 
     _BASE: Final = 1.01
     _FLOOR: Final = 1e-6
+    # math.log(x, base) is log(x) / log(base): the divisor computed once, same buckets.
+    _LOG_BASE: Final = math.log(_BASE)
 
     def __init__(self) -> None:
         self._buckets: dict[int, int] = {}
         self.count = 0
 
     def add(self, seconds: float) -> None:
-        index = max(0, math.ceil(math.log(max(seconds, self._FLOOR) / self._FLOOR, self._BASE)))
-        self._buckets[index] = self._buckets.get(index, 0) + 1
+        floor = self._FLOOR
+        index = math.ceil(math.log(seconds / floor) / self._LOG_BASE) if seconds > floor else 0
+        buckets = self._buckets
+        buckets[index] = buckets.get(index, 0) + 1
         self.count += 1
 
     def percentile(self, fraction: float) -> float | None:

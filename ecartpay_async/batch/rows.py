@@ -199,10 +199,10 @@ class RowPolicy:
         started = time.monotonic()
         # A row the journal saw go out may exist already: look before sending.
         lookup_first = prior is not None and prior.state is not JournalState.PENDING
+        # Unleased rows call _send itself: one coroutine less per row.
+        send = self._send_leased if self._leased else self._send
         try:
-            payout, attempts, recovered, existing = await self._send_leased(
-                request, lookup_first
-            )
+            payout, attempts, recovered, existing = await send(request, lookup_first)
         except _Failed as failed:
             failed.latency = time.monotonic() - started
             return failed
@@ -313,9 +313,7 @@ class RowPolicy:
     async def _send_leased(
         self, request: PayoutRequest, lookup_first: bool
     ) -> tuple[Payout, int, bool, bool]:
-        """:meth:`_send`, cancelled by :meth:`lease_lost` when the row is leased."""
-        if not self._leased:
-            return await self._send(request, lookup_first)
+        """:meth:`_send` for a leased row, cancelled by :meth:`lease_lost`."""
         with anyio.CancelScope() as scope:
             self._in_flight.add(scope)
             try:
@@ -423,7 +421,7 @@ class RowPolicy:
 
 
 @safe_repr
-@attrs.frozen(slots=True)
+@attrs.define(slots=True)  # not frozen: built once per row, never changed, never shared
 class _Sent:
     """A send that succeeded: the payout, the attempts it took, how it was found, and
     how long it took (for the report)."""
