@@ -236,6 +236,8 @@ _FAILED_STATUSES: Final = frozenset({
 def fate_of(payout: Payout) -> PayoutFate:
     """A payout's fate from its status; a status the SDK does not know is not final."""
     status = payout.status
+    if status is PayoutStatus.PAID:
+        return PayoutFate.PAID  # the usual answer
     if not isinstance(status, PayoutStatus):
         status = parse_status(str(status).lower())
     if status == PayoutStatus.PAID:

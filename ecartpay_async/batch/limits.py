@@ -63,6 +63,8 @@ class AdaptiveLimit:
             raise ValueError("concurrency must be at least 1")
         self.maximum = maximum
         self.limiter = anyio.CapacityLimiter(maximum)
+        # The limiter's total_tokens, kept here too: read per attempt, set only here.
+        self._tokens = maximum
         self._streak_needed = streak
         self._streak = 0
         self._credit = 0.0
@@ -73,13 +75,17 @@ class AdaptiveLimit:
 
     @property
     def current(self) -> int:
-        return int(self.limiter.total_tokens)
+        return self._tokens
 
     @property
     def throttled(self) -> bool:
         """Whether fewer sends than ``maximum`` are allowed now. Until then the batch's
         ``maximum`` workers are the limit themselves and need not take a slot."""
-        return self.limiter.total_tokens < self.maximum
+        return self._tokens < self.maximum
+
+    def _set(self, tokens: int) -> None:
+        self._tokens = tokens
+        self.limiter.total_tokens = tokens
 
     def on_congestion(self) -> None:
         """A 429 or 5xx answer."""
@@ -89,7 +95,7 @@ class AdaptiveLimit:
             self._cooldown -= 1
             return
         if self._streak >= self._streak_needed and self.current > 1:
-            self.limiter.total_tokens = max(1, self.current // 2)
+            self._set(max(1, self.current // 2))
             self.decreases += 1
             self._streak = 0
             self._cooldown = self.current
@@ -99,12 +105,13 @@ class AdaptiveLimit:
         self._streak = 0
         if self._cooldown > 0:
             self._cooldown -= 1
-        if self.current >= self.maximum:
+        current = self._tokens
+        if current >= self.maximum:
             return
-        self._credit += 1.0 / self.current
+        self._credit += 1.0 / current
         if self._credit >= 1.0:
             self._credit = 0.0
-            self.limiter.total_tokens = self.current + 1
+            self._set(current + 1)
 
 
 @safe_repr

@@ -229,13 +229,17 @@ class ReportBuilder:
     def add(self, outcome: Outcome, latency: float | None = None) -> None:
         status = outcome.status
         self.total += 1
-        self._counts[status] = self._counts.get(status, 0) + 1
+        counts = self._counts
+        counts[status] = counts.get(status, 0) + 1
         request = outcome.request
         if request is not None:
             add_amount(self._amounts, status, request.currency, request.amount)
-        self.attempts += outcome.attempts
-        self.retries += max(0, outcome.attempts - 1)
-        self.recovered += outcome.recovered
+        attempts = outcome.attempts
+        self.attempts += attempts
+        if attempts > 1:
+            self.retries += attempts - 1
+        if outcome.recovered:
+            self.recovered += 1
         if latency is not None and (outcome.attempts or outcome.recovered):
             # Only rows that reached the API: a row that failed before its first
             # attempt (no token) has no latency to speak of.

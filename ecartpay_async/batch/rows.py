@@ -49,11 +49,17 @@ __all__ = ["PayoutSender", "RowPolicy", "StopSignal"]
 
 logger = logging.getLogger("ecartpay_async.batch")
 
-_BY_FATE: Final = {
-    PayoutFate.PAID: (OutcomeStatus.PAID, JournalState.PAID),
-    PayoutFate.FAILED: (OutcomeStatus.FAILED, JournalState.FAILED),
-    PayoutFate.WAITING: (OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION),
-}
+_PAID: Final = (OutcomeStatus.PAID, JournalState.PAID)
+_FAILED: Final = (OutcomeStatus.FAILED, JournalState.FAILED)
+_WAITING: Final = (OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION)
+
+
+def _by_fate(fate: PayoutFate) -> tuple[OutcomeStatus, JournalState]:
+    """The row's outcome and journal state for a payout's fate (compared by identity:
+    a plain Enum member hashes in Python, too slow for a lookup per row)."""
+    if fate is PayoutFate.PAID:
+        return _PAID
+    return _FAILED if fate is PayoutFate.FAILED else _WAITING
 
 
 class _SendResult(Protocol):
@@ -183,6 +189,8 @@ class RowPolicy:
                 sent = await self._attempt(request, prior)
         else:  # the workers themselves are the limit: no slot to take
             sent = await self._attempt(request, prior)
+        if journal is None and type(sent) is _Sent:
+            return self._succeeded(row, request, sent)  # nothing to record first
         return await self._conclude(row, request, prior, sent)
 
     async def _attempt(
@@ -226,13 +234,19 @@ class RowPolicy:
         if isinstance(sent, _Failed):
             return await self._failed(row, request, sent)
         payout = sent.payout
-        status, state = _BY_FATE[fate_of(payout)]
-        if sent.existing and status is not OutcomeStatus.FAILED:
-            status = OutcomeStatus.SKIPPED  # an earlier run paid it: not paid now
         if journal is not None:
             await self._record(
-                reference_id, state, payout_id=payout.id, payout_status=str(payout.status)
+                reference_id, _by_fate(fate_of(payout))[1], payout_id=payout.id,
+                payout_status=str(payout.status),
             )
+        return self._succeeded(row, request, sent)
+
+    def _succeeded(self, row: int, request: PayoutRequest, sent: _Sent) -> Outcome:
+        """Count a row whose payout was sent or found (its journal mark written)."""
+        payout = sent.payout
+        status = _by_fate(fate_of(payout))[0]
+        if sent.existing and status is not OutcomeStatus.FAILED:
+            status = OutcomeStatus.SKIPPED  # an earlier run paid it: not paid now
         return self._finish(
             Outcome(row, status, request, payout=payout, attempts=sent.attempts,
                     recovered=sent.recovered, latency=sent.latency),
