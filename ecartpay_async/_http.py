@@ -143,7 +143,7 @@ class RequestOptions(Generic[T]):
 
 
 @safe_repr
-@attrs.frozen
+@attrs.define  # built per attempt, never changed: not frozen (cheaper to build)
 class Answer:
     """One HTTP answer as the pipeline read it: status, headers, decoded JSON."""
 
@@ -153,7 +153,7 @@ class Answer:
 
 
 @safe_repr
-@attrs.frozen
+@attrs.define  # built per call, never changed: not frozen (cheaper to build)
 class Outcome(Generic[T]):
     """What :meth:`HTTPPipeline.call` returns: the value, the attempts it took,
     whether a look-up found it instead of an answer to the request itself, and whether
