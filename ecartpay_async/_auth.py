@@ -123,6 +123,14 @@ class TokenCache:
     def __repr__(self) -> str:
         return f"TokenCache(has_token={self._token is not None})"
 
+    def valid(self) -> Secret | None:
+        """The current token if it is not due for a refresh, else None (no await:
+        the usual case of every request; :meth:`get` fetches when this is None)."""
+        token = self._token
+        if token is not None and self._clock() < self._refresh_at:
+            return token
+        return None
+
     async def get(self) -> Secret:
         """A valid token, fetching one only when needed (the header's value, kept secret)."""
         token = self._token

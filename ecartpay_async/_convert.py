@@ -22,7 +22,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from .models.common import PayoutStatus
+from .models.common import PayoutStatus, parse_status
 from .money import wire_decimal
 
 __all__ = [
@@ -61,9 +61,11 @@ def parse_datetime(value: object) -> datetime:
         parsed = parse_iso(value)
     else:
         raise ValueError(f"expected an ISO-8601 timestamp, got {value!r}")
-    if parsed.tzinfo is None:
+    zone = parsed.tzinfo
+    if zone is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    # Already UTC (a "Z" or "+00:00" answer, the usual case): nothing to convert.
+    return parsed if zone is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 def format_datetime(value: datetime) -> str:
@@ -206,64 +208,78 @@ _REQUIRED = ("id", "status", "amount", "currency")
 
 def structure_payout(data: Any, cls: type[T]) -> T:
     """``structure(data, Payout)``, fast for the usual shape (``cls`` is ``Payout``)."""
-    if type(data) is not dict:
+    if type(data) is not dict or cls is not _PAYOUT:
         return structure(data, cls)
-    fields: dict[str, Any] = {}
+    # The constructor's arguments in field order, defaults first: a positional call
+    # costs less than one by keyword.
+    values = _PAYOUT_DEFAULTS.copy()
     extra: dict[str, Any] = {}
-    kinds = _PAYOUT_KINDS
+    where = _PAYOUT_SLOTS.get
     for key, value in data.items():
-        kind = kinds.get(key, _OTHER)
+        kind, slot = where(key, _UNKNOWN)
         if value is None:
             if kind == _OTHER and key not in _PAYOUT_FIELDS:
                 extra[key] = value
             continue  # a known field's null means "not given": its default
+        kind_of_value = type(value)
         if kind == _TEXT:
-            if type(value) is not str:
+            if kind_of_value is not str:
                 return structure(data, cls)
-            fields[key] = value
+            values[slot] = value
         elif kind == _MONEY:
-            if type(value) is not Decimal and type(value) is not int:
+            if kind_of_value is not Decimal and kind_of_value is not int:
                 return structure(data, cls)
             try:
-                fields[key] = wire_decimal(value, field="number")
+                values[slot] = wire_decimal(value, field="number")
             except ValueError:
                 return structure(data, cls)  # the converter words the error
         elif kind == _TIME:
-            if type(value) is not str:
+            if kind_of_value is not str:
                 return structure(data, cls)
             try:
-                fields[key] = parse_datetime(value)
+                values[slot] = parse_datetime(value)
             except ValueError:
                 return structure(data, cls)  # the converter words the error
         elif kind == _STATUS:
-            if type(value) is not str:
+            if kind_of_value is not str:
                 return structure(data, cls)
-            try:
-                fields[key] = PayoutStatus(value)
-            except ValueError:
-                fields[key] = value
+            values[slot] = parse_status(value)
         elif kind == _FLAG:
-            if type(value) is not bool:
+            if kind_of_value is not bool:
                 return structure(data, cls)
-            fields[key] = value
+            values[slot] = value
         elif key in _PAYOUT_FIELDS:  # transactions, or a field added to the model
             return structure(data, cls)
         else:
             extra[key] = value
-    for name in _REQUIRED:
-        if name not in fields:
+    for slot in _PAYOUT_REQUIRED:
+        if values[slot] is None:
             return structure(data, cls)  # the converter names what is missing
+    values[_PAYOUT_EXTRA] = extra
     make: Any = cls
     try:
-        return make(**fields, extra=extra)  # type: ignore[no-any-return]
+        return make(*values)  # type: ignore[no-any-return]
     except (TypeError, ValueError):
         return structure(data, cls)
 
 
-def _payout_fields() -> frozenset[str]:
+def _payout_tables() -> tuple[
+    type, frozenset[str], list[Any], dict[str, tuple[int, int]], list[int], int
+]:
+    """Payout, its fields but ``extra``, its constructor's defaults in field order (None
+    for a required field), each known key's kind and position, the required fields'
+    and ``extra``'s positions."""
     from .models.payouts import Payout
 
-    return frozenset(f.name for f in attrs.fields(Payout)) - {"extra"}
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(Payout)
+    position = {field.name: index for index, field in enumerate(fields)}
+    defaults = [None if field.default is attrs.NOTHING else field.default for field in fields]
+    slots = {key: (kind, position[key]) for key, kind in _PAYOUT_KINDS.items()}
+    names = frozenset(position) - {"extra"}
+    required = [position[name] for name in _REQUIRED]
+    return Payout, names, defaults, slots, required, position["extra"]
 
 
-_PAYOUT_FIELDS = _payout_fields()
+(_PAYOUT, _PAYOUT_FIELDS, _PAYOUT_DEFAULTS, _PAYOUT_SLOTS, _PAYOUT_REQUIRED,
+ _PAYOUT_EXTRA) = _payout_tables()
+_UNKNOWN = (_OTHER, -1)

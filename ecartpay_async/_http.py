@@ -117,7 +117,7 @@ Resend = Literal["may_resend", "look_up_first", "never"]
 
 
 @safe_repr
-@attrs.frozen
+@attrs.define  # not frozen: built per call and never changed (frozen costs ~0.7 µs a call)
 class RequestOptions(Generic[T]):
     """Everything the one retry loop needs to know about one API call."""
 
@@ -143,7 +143,7 @@ class RequestOptions(Generic[T]):
 
 
 @safe_repr
-@attrs.frozen
+@attrs.define  # built per attempt, never changed: not frozen (cheaper to build)
 class Answer:
     """One HTTP answer as the pipeline read it: status, headers, decoded JSON."""
 
@@ -153,7 +153,7 @@ class Answer:
 
 
 @safe_repr
-@attrs.frozen
+@attrs.define  # built per call, never changed: not frozen (cheaper to build)
 class Outcome(Generic[T]):
     """What :meth:`HTTPPipeline.call` returns: the value, the attempts it took,
     whether a look-up found it instead of an answer to the request itself, and whether
@@ -317,41 +317,9 @@ class HTTPPipeline:
         """
         if self._shared.closed:
             raise ClientClosedError(f"{options.method} {options.path}: the client is closed")
-        look_up = options.look_up
-        settles = options.settles
-        look_up_first = options.resend == "look_up_first"
-        attempts = 0
-        uncertain = False  # an earlier attempt may have reached the server
-        reached = False  # some attempt may have reached it (never reset by a look-up)
-
-        async def attempt() -> Outcome[T]:
-            nonlocal attempts, uncertain, reached
-            if uncertain and look_up_first and look_up is not None:
-                found = await look_up()
-                if found is not None:
-                    return Outcome(found, attempts, recovered=True)
-                # Nothing was done as of now: only a new failure that may have
-                # reached the server calls for another look-up (a refused connection
-                # in between does not).
-                uncertain = False
-            attempts += 1
-            try:
-                return Outcome(parse(await self._attempt(options, attempts)), attempts, False)
-            except APIStatusError as exc:
-                if look_up is not None and settles is not None and settles(exc, attempts):
-                    found = await look_up()
-                    if found is not None:
-                        return Outcome(found, attempts, recovered=True, existing=not reached)
-                uncertain = uncertain or may_have_been_processed(exc)
-                reached = reached or uncertain
-                raise
-            except Exception as exc:
-                uncertain = uncertain or may_have_been_processed(exc)
-                reached = reached or uncertain
-                raise
-
+        call = _Call(self, options, parse)
         return await self.policy.run(
-            attempt,
+            call.attempt,
             max_retries=options.max_retries,
             retry_if=_retry_rule(options),
             describe=options.describe or f"{options.method} {options.path}",
@@ -369,7 +337,7 @@ class HTTPPipeline:
             )
             return self._answer(response, method, path)
         tokens = self.tokens
-        token = await tokens.get()
+        token = tokens.valid() or await tokens.get()
         response = await self._send(
             method, path, token, content, options.params, options.timeout,
             options.on_attempt, number,
@@ -397,7 +365,9 @@ class HTTPPipeline:
         on_attempt: AttemptObserver | None,
         number: int,
     ) -> Reply:
-        await self._shared.gate.wait(self.policy.sleep)
+        gate = self._shared.gate
+        if gate.ever_paused:
+            await gate.wait(self.policy.sleep)
         timeouts = self._timeouts if timeout is None else _phases(timeout)
         query = None if not params else {k: v for k, v in params.items() if v is not None}
         started = self._clock()
@@ -501,6 +471,57 @@ class HTTPPipeline:
         )
         outcome = await self.call(options, token_of)
         return outcome.value
+
+
+class _Call(Generic[T]):
+    """One call's way through the retry loop (:meth:`HTTPPipeline.call`): each
+    :meth:`attempt` looks up first when an earlier attempt may have reached the server
+    and ``resend`` says so, then sends. (One small object per call, not a closure with
+    a cell per variable.)"""
+
+    __slots__ = ("attempts", "options", "parse", "pipeline", "reached", "uncertain")
+
+    def __init__(
+        self, pipeline: HTTPPipeline, options: RequestOptions[T], parse: Callable[[Answer], T]
+    ) -> None:
+        self.pipeline = pipeline
+        self.options = options
+        self.parse = parse
+        self.attempts = 0
+        self.uncertain = False  # an earlier attempt may have reached the server
+        self.reached = False  # some attempt may have reached it (never reset by a look-up)
+
+    async def attempt(self) -> Outcome[T]:
+        options = self.options
+        look_up = options.look_up
+        if self.uncertain and options.resend == "look_up_first" and look_up is not None:
+            found = await look_up()
+            if found is not None:
+                return Outcome(found, self.attempts, recovered=True)
+            # Nothing was done as of now: only a new failure that may have reached
+            # the server calls for another look-up (a refused connection in between
+            # does not).
+            self.uncertain = False
+        self.attempts += 1
+        attempts = self.attempts
+        try:
+            answer = await self.pipeline._attempt(options, attempts)
+            return Outcome(self.parse(answer), attempts, False)
+        except APIStatusError as exc:
+            settles = options.settles
+            if look_up is not None and settles is not None and settles(exc, attempts):
+                found = await look_up()
+                if found is not None:
+                    return Outcome(found, attempts, recovered=True, existing=not self.reached)
+            self._failed(exc)
+            raise
+        except Exception as exc:
+            self._failed(exc)
+            raise
+
+    def _failed(self, exc: Exception) -> None:
+        self.uncertain = self.uncertain or may_have_been_processed(exc)
+        self.reached = self.reached or self.uncertain
 
 
 def _phases(timeout: float | httpx.Timeout) -> dict[str, float | None]:

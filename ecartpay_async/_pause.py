@@ -84,6 +84,12 @@ class PauseGate:
             self._logged_at = now
             self._asks_unlogged = 0
 
+    @property
+    def ever_paused(self) -> bool:
+        """Whether any pause was ever set: until then :meth:`wait` has nothing to do
+        (callers skip awaiting it, the hot path of every request)."""
+        return self._until != 0.0
+
     def remaining(self) -> float:
         """Seconds left in the current pause (0 when there is none)."""
         return max(0.0, self._until - self._clock())

@@ -89,6 +89,8 @@ def wire_decimal(value: object, *, field: str = "number") -> Decimal:
     string is read in JSON's own number syntax (exponents allowed), because it is
     the API's rendering of a value, not a person's text.
     """
+    if type(value) is Decimal and value.is_finite():
+        return value  # the usual answer, decoded to a Decimal already
     if isinstance(value, str):
         try:
             result = Decimal(value.strip())

@@ -171,8 +171,12 @@ def differences(request: PayoutRequest, payout: Payout) -> list[tuple[str, objec
     as ``(field, requested, found)``. A field the API did not report is not compared."""
     diffs: list[tuple[str, object, object]] = []
     for name, normalize in SAME_PAYMENT:
-        wanted, found = getattr(request, name), getattr(payout, name, None)
-        if wanted is None or found is None:
+        wanted = getattr(request, name)
+        if wanted is None:
+            continue
+        found = getattr(payout, name, None)
+        # Equal values normalize alike: only unequal ones need normalizing.
+        if found is None or found == wanted:
             continue
         if normalize(wanted) != normalize(found):
             diffs.append((name, wanted, found))
@@ -236,6 +240,8 @@ _FAILED_STATUSES: Final = frozenset({
 def fate_of(payout: Payout) -> PayoutFate:
     """A payout's fate from its status; a status the SDK does not know is not final."""
     status = payout.status
+    if status is PayoutStatus.PAID:
+        return PayoutFate.PAID  # the usual answer
     if not isinstance(status, PayoutStatus):
         status = parse_status(str(status).lower())
     if status == PayoutStatus.PAID:

@@ -131,6 +131,21 @@ async def test_refreshed_a_minute_before_an_hour_long_token_expires():
     assert len(issued) == 2
 
 
+async def test_valid_reads_the_token_only_while_get_would_not_fetch():
+    # The pipeline reads valid() first and awaits get() only when it says None.
+    clock = _Clock()
+    cache, issued = _cache([TOKEN, TOKEN2], clock)
+    assert cache.valid() is None  # nothing fetched yet
+    assert await cache.get() == Secret(TOKEN)
+    assert cache.valid() == Secret(TOKEN)
+    clock.now = 3541.0  # due for the early refresh: get() would fetch
+    assert cache.valid() is None
+    assert await cache.get() == Secret(TOKEN2)
+    cache.invalidate(Secret(TOKEN2))
+    assert cache.valid() is None
+    assert len(issued) == 2
+
+
 async def test_short_tokens_refresh_ten_percent_early():
     clock = _Clock()
     cache, issued = _cache([make_jwt(lifetime=100), TOKEN2], clock)

@@ -276,6 +276,18 @@ async def test_the_pause_gate_keeps_count(client, router, clock):
     assert stats.paused_seconds == pytest.approx(4.0)
 
 
+def test_the_gate_says_whether_a_pause_was_ever_set():
+    # The pipeline awaits the gate only once it was ever paused.
+    now = [0.0]
+    gate = PauseGate(clock=lambda: now[0])
+    assert not gate.ever_paused
+    gate.pause(1.0)
+    assert gate.ever_paused
+    now[0] = 5.0  # over, but waiting still reads the clock once
+    assert gate.ever_paused
+    assert not gate.stats().paused
+
+
 def test_overlapping_asks_extend_one_pause():
     now = [0.0]
     gate = PauseGate(clock=lambda: now[0])

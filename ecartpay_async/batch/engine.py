@@ -493,6 +493,7 @@ class Batch(anyio.AsyncContextManagerMixin):
     async def _work_through(self, rows: _Rows, outcomes: MemoryObjectSendStream[Outcome]) -> None:
         """A worker on a synchronous input: pulls the next row itself (no feeder task)."""
         finite = self.total is not None
+        policy = self._policy
         async with outcomes:
             while True:
                 if not finite and self._stop.is_set():
@@ -504,7 +505,15 @@ class Batch(anyio.AsyncContextManagerMixin):
                     return
                 if pulled is None:
                     return
-                await self._emit(outcomes, await self._outcome(*pulled, finite=finite))
+                # The common row goes straight to the policy: no coroutine in between.
+                row, item = pulled
+                prepared = self._prepare(row, item, finite=finite)
+                if isinstance(prepared, Outcome):
+                    outcome = prepared
+                else:
+                    outcome = await policy.process(row, prepared)
+                if self._streaming:
+                    await self._emit(outcomes, outcome)
 
     async def _emit(self, outcomes: MemoryObjectSendStream[Outcome], outcome: Outcome) -> None:
         """Hand an outcome to the reader (already counted in the report either way)."""
@@ -517,6 +526,14 @@ class Batch(anyio.AsyncContextManagerMixin):
             await outcomes.send(outcome)
 
     async def _outcome(self, row: int, item: Any, *, finite: bool) -> Outcome:
+        prepared = self._prepare(row, item, finite=finite)
+        if isinstance(prepared, Outcome):
+            return prepared
+        return await self._policy.process(row, prepared)
+
+    def _prepare(self, row: int, item: Any, *, finite: bool) -> PayoutRequest | Outcome:
+        """The row's request to process, or its outcome already: a row that is not a
+        payout (failed), or a row of a finite input once the batch stopped."""
         try:
             request = to_request(item)
         except ValidationError as exc:
@@ -528,7 +545,7 @@ class Batch(anyio.AsyncContextManagerMixin):
             return outcome
         if finite and self._stop.is_set():
             return self._policy.not_attempted(row, request)
-        return await self._policy.process(row, request)
+        return request
 
     # -- the claim feeder (a shared journal and a finite input) ------------------------------
 

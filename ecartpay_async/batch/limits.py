@@ -63,6 +63,8 @@ class AdaptiveLimit:
             raise ValueError("concurrency must be at least 1")
         self.maximum = maximum
         self.limiter = anyio.CapacityLimiter(maximum)
+        # The limiter's total_tokens, kept here too: read per attempt, set only here.
+        self._tokens = maximum
         self._streak_needed = streak
         self._streak = 0
         self._credit = 0.0
@@ -73,13 +75,17 @@ class AdaptiveLimit:
 
     @property
     def current(self) -> int:
-        return int(self.limiter.total_tokens)
+        return self._tokens
 
     @property
     def throttled(self) -> bool:
         """Whether fewer sends than ``maximum`` are allowed now. Until then the batch's
         ``maximum`` workers are the limit themselves and need not take a slot."""
-        return self.limiter.total_tokens < self.maximum
+        return self._tokens < self.maximum
+
+    def _set(self, tokens: int) -> None:
+        self._tokens = tokens
+        self.limiter.total_tokens = tokens
 
     def on_congestion(self) -> None:
         """A 429 or 5xx answer."""
@@ -89,7 +95,7 @@ class AdaptiveLimit:
             self._cooldown -= 1
             return
         if self._streak >= self._streak_needed and self.current > 1:
-            self.limiter.total_tokens = max(1, self.current // 2)
+            self._set(max(1, self.current // 2))
             self.decreases += 1
             self._streak = 0
             self._cooldown = self.current
@@ -99,12 +105,13 @@ class AdaptiveLimit:
         self._streak = 0
         if self._cooldown > 0:
             self._cooldown -= 1
-        if self.current >= self.maximum:
+        current = self._tokens
+        if current >= self.maximum:
             return
-        self._credit += 1.0 / self.current
+        self._credit += 1.0 / current
         if self._credit >= 1.0:
             self._credit = 0.0
-            self.limiter.total_tokens = self.current + 1
+            self._set(current + 1)
 
 
 @safe_repr
@@ -129,16 +136,22 @@ class Breaker:
         self.config = config
         self._window: deque[bool] = deque(maxlen=config.window)
         self._failures = 0
+        self._size = config.window
+        self._limit = config.threshold * config.window  # failures a full window may hold
 
     def record(self, failed: bool) -> str | None:
         """Add one finished row; return the reason to stop, or None to go on."""
         window = self._window
-        if len(window) == window.maxlen and window[0]:
+        full = len(window) == self._size
+        if full and window[0]:
             self._failures -= 1
         window.append(failed)
-        self._failures += failed
+        if failed:
+            self._failures += 1
+        elif self._failures == 0:
+            return None  # the usual row: nothing failed lately
         # Judge only a full window: two failures out of the first three rows are noise.
-        if len(window) == window.maxlen and self._failures > self.config.threshold * len(window):
+        if (full or len(window) == self._size) and self._failures > self._limit:
             return (
                 f"circuit breaker: {self._failures} of the last {len(window)} rows failed "
                 f"(limit {self.config.threshold:.0%})"

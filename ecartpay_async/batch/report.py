@@ -92,14 +92,18 @@ class LatencyHistogram:
 
     _BASE: Final = 1.01
     _FLOOR: Final = 1e-6
+    # math.log(x, base) is log(x) / log(base): the divisor computed once, same buckets.
+    _LOG_BASE: Final = math.log(_BASE)
 
     def __init__(self) -> None:
         self._buckets: dict[int, int] = {}
         self.count = 0
 
     def add(self, seconds: float) -> None:
-        index = max(0, math.ceil(math.log(max(seconds, self._FLOOR) / self._FLOOR, self._BASE)))
-        self._buckets[index] = self._buckets.get(index, 0) + 1
+        floor = self._FLOOR
+        index = math.ceil(math.log(seconds / floor) / self._LOG_BASE) if seconds > floor else 0
+        buckets = self._buckets
+        buckets[index] = buckets.get(index, 0) + 1
         self.count += 1
 
     def percentile(self, fraction: float) -> float | None:
@@ -225,13 +229,17 @@ class ReportBuilder:
     def add(self, outcome: Outcome, latency: float | None = None) -> None:
         status = outcome.status
         self.total += 1
-        self._counts[status] = self._counts.get(status, 0) + 1
+        counts = self._counts
+        counts[status] = counts.get(status, 0) + 1
         request = outcome.request
         if request is not None:
             add_amount(self._amounts, status, request.currency, request.amount)
-        self.attempts += outcome.attempts
-        self.retries += max(0, outcome.attempts - 1)
-        self.recovered += outcome.recovered
+        attempts = outcome.attempts
+        self.attempts += attempts
+        if attempts > 1:
+            self.retries += attempts - 1
+        if outcome.recovered:
+            self.recovered += 1
         if latency is not None and (outcome.attempts or outcome.recovered):
             # Only rows that reached the API: a row that failed before its first
             # attempt (no token) has no latency to speak of.

@@ -49,11 +49,17 @@ __all__ = ["PayoutSender", "RowPolicy", "StopSignal"]
 
 logger = logging.getLogger("ecartpay_async.batch")
 
-_BY_FATE: Final = {
-    PayoutFate.PAID: (OutcomeStatus.PAID, JournalState.PAID),
-    PayoutFate.FAILED: (OutcomeStatus.FAILED, JournalState.FAILED),
-    PayoutFate.WAITING: (OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION),
-}
+_PAID: Final = (OutcomeStatus.PAID, JournalState.PAID)
+_FAILED: Final = (OutcomeStatus.FAILED, JournalState.FAILED)
+_WAITING: Final = (OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION)
+
+
+def _by_fate(fate: PayoutFate) -> tuple[OutcomeStatus, JournalState]:
+    """The row's outcome and journal state for a payout's fate (compared by identity:
+    a plain Enum member hashes in Python, too slow for a lookup per row)."""
+    if fate is PayoutFate.PAID:
+        return _PAID
+    return _FAILED if fate is PayoutFate.FAILED else _WAITING
 
 
 class _SendResult(Protocol):
@@ -183,6 +189,8 @@ class RowPolicy:
                 sent = await self._attempt(request, prior)
         else:  # the workers themselves are the limit: no slot to take
             sent = await self._attempt(request, prior)
+        if journal is None and type(sent) is _Sent:
+            return self._succeeded(row, request, sent)  # nothing to record first
         return await self._conclude(row, request, prior, sent)
 
     async def _attempt(
@@ -199,10 +207,10 @@ class RowPolicy:
         started = time.monotonic()
         # A row the journal saw go out may exist already: look before sending.
         lookup_first = prior is not None and prior.state is not JournalState.PENDING
+        # Unleased rows call _send itself: one coroutine less per row.
+        send = self._send_leased if self._leased else self._send
         try:
-            payout, attempts, recovered, existing = await self._send_leased(
-                request, lookup_first
-            )
+            payout, attempts, recovered, existing = await send(request, lookup_first)
         except _Failed as failed:
             failed.latency = time.monotonic() - started
             return failed
@@ -226,13 +234,19 @@ class RowPolicy:
         if isinstance(sent, _Failed):
             return await self._failed(row, request, sent)
         payout = sent.payout
-        status, state = _BY_FATE[fate_of(payout)]
-        if sent.existing and status is not OutcomeStatus.FAILED:
-            status = OutcomeStatus.SKIPPED  # an earlier run paid it: not paid now
         if journal is not None:
             await self._record(
-                reference_id, state, payout_id=payout.id, payout_status=str(payout.status)
+                reference_id, _by_fate(fate_of(payout))[1], payout_id=payout.id,
+                payout_status=str(payout.status),
             )
+        return self._succeeded(row, request, sent)
+
+    def _succeeded(self, row: int, request: PayoutRequest, sent: _Sent) -> Outcome:
+        """Count a row whose payout was sent or found (its journal mark written)."""
+        payout = sent.payout
+        status = _by_fate(fate_of(payout))[0]
+        if sent.existing and status is not OutcomeStatus.FAILED:
+            status = OutcomeStatus.SKIPPED  # an earlier run paid it: not paid now
         return self._finish(
             Outcome(row, status, request, payout=payout, attempts=sent.attempts,
                     recovered=sent.recovered, latency=sent.latency),
@@ -313,9 +327,7 @@ class RowPolicy:
     async def _send_leased(
         self, request: PayoutRequest, lookup_first: bool
     ) -> tuple[Payout, int, bool, bool]:
-        """:meth:`_send`, cancelled by :meth:`lease_lost` when the row is leased."""
-        if not self._leased:
-            return await self._send(request, lookup_first)
+        """:meth:`_send` for a leased row, cancelled by :meth:`lease_lost`."""
         with anyio.CancelScope() as scope:
             self._in_flight.add(scope)
             try:
@@ -423,7 +435,7 @@ class RowPolicy:
 
 
 @safe_repr
-@attrs.frozen(slots=True)
+@attrs.define(slots=True)  # not frozen: built once per row, never changed, never shared
 class _Sent:
     """A send that succeeded: the payout, the attempts it took, how it was found, and
     how long it took (for the report)."""

@@ -49,7 +49,7 @@ _INFLATE_STEP = 1024 * 1024  # decoded bytes per inflate call: a bomb grows a st
 
 
 @safe_repr
-@attrs.frozen
+@attrs.define  # built per answer, never changed: not frozen (cheaper to build)
 class DirectReply:
     """An aiohttp answer, read whole (``headers``: aiohttp's case-insensitive view).
     Its body stays out of its repr: the token request's answer carries the token."""

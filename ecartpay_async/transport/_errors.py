@@ -65,12 +65,14 @@ class ConnectionLost(Exception):
 
 async def no_resend(request: Any, handler: Any) -> Any:
     """aiohttp client middleware: a lost connection is the SDK's to retry, not aiohttp's."""
-    import aiohttp
-
     try:
         return await handler(request)
-    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
-        raise ConnectionLost(exc) from exc
+    except Exception as exc:
+        import aiohttp  # here, not per request: only a failure needs the classes
+
+        if isinstance(exc, (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
+            raise ConnectionLost(exc) from exc
+        raise
 
 
 def refused_before_writing(exc: BaseException) -> bool:

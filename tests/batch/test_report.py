@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from decimal import Decimal
 
 from ecartpay_async.batch import Outcome, OutcomeStatus
@@ -64,3 +66,16 @@ def test_latency_percentiles_are_within_one_percent() -> None:
         assert value is not None
         assert exact <= value <= exact * 1.011
     assert LatencyHistogram().percentile(0.5) is None
+
+
+def test_latency_buckets_are_the_log_scale_ones():
+    # One logarithm per sample (the divisor precomputed) files every latency in the
+    # bucket math.log(seconds / floor, 1.01) names, as two logarithms did.
+    generator = random.Random(18)
+    samples = [10 ** generator.uniform(-8, 3) for _ in range(20_000)]
+    samples += [0.0, 1e-6, 1e-6 * 1.01, 2e-6, 0.05, 30.0]
+    for seconds in samples:
+        histogram = LatencyHistogram()
+        histogram.add(seconds)
+        expected = max(0, math.ceil(math.log(max(seconds, 1e-6) / 1e-6, 1.01)))
+        assert histogram.percentile(1.0) == 1e-6 * 1.01**expected, seconds
