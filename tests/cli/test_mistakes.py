@@ -119,18 +119,23 @@ def test_confirm_refuses_a_time_without_an_offset_and_shows_the_forms() -> None:
         assert "2026-12-01T15:00:00Z" in result.stderr
 
 
+def held_payout(sb: Sandbox, reference_id: str) -> str:
+    """The id of a 12.00 MXN payout created in ``sb`` that waits for a confirmation."""
+
+    async def hold() -> str:
+        async with sb.client() as client:
+            payout = await client.payouts.create(
+                email="ana@example.com", reference_id=reference_id, amount=Decimal("12.00"),
+                currency="MXN", require_confirmation=True,
+            )
+        return payout.id
+
+    return anyio.run(hold)
+
 @pytest.mark.clock
 def test_confirm_schedules_at_an_aware_time() -> None:
     with Sandbox() as sb:
-        async def create() -> str:
-            async with sb.client() as client:
-                payout = await client.payouts.create(
-                    email="ana@example.com", reference_id="later", amount=Decimal("12.00"),
-                    currency="MXN", require_confirmation=True,
-                )
-            return payout.id
-
-        payout_id = anyio.run(create)
+        payout_id = held_payout(sb, "later")
         # A day after now, whatever today is: a time already past would credit at once.
         later = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0)
         result = run(["payouts", "confirm", payout_id,
@@ -151,15 +156,7 @@ def test_confirm_refuses_a_past_available_at_or_asks_on_a_terminal(
     if terminal_answer is not None:  # as on a terminal: the operator is asked
         monkeypatch.setattr(confirm, "on_a_terminal", lambda: True)
     with Sandbox() as sb:
-        async def hold() -> str:
-            async with sb.client() as client:
-                payout = await client.payouts.create(
-                    email="ana@example.com", reference_id="held", amount=Decimal("12.00"),
-                    currency="MXN", require_confirmation=True,
-                )
-            return payout.id
-
-        payout_id = anyio.run(hold)
+        payout_id = held_payout(sb, "held")
         # The year mistyped: a year before now.
         past = (datetime.now(timezone.utc) - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
         held = tmp_path / "held.csv"
