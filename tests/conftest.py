@@ -120,3 +120,14 @@ def marketplace() -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+async def mocked() -> AsyncIterator[tuple[respx.MockRouter, AsyncClient]]:
+    """A respx router (token answered) and a client on it, for the read-only resources."""
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        router.post("/api/authorizations/token").respond(json={"token": "tok"})
+        async with httpx.AsyncClient() as http, AsyncClient(
+            "pk_test", "sk_test", base_url=BASE, http_client=http
+        ) as client:
+            yield router, client

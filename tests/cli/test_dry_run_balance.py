@@ -4,16 +4,12 @@ and one dim line (never a wait, never a failure) when it cannot."""
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
-import respx
 from click.testing import CliRunner, Result
 
-from ecartpay_async import AsyncClient
 from ecartpay_async.cli import balance, main
 from ecartpay_async.sandbox import Sandbox
 
@@ -83,15 +79,6 @@ def test_a_refused_connection_is_one_line(csv_file):
                       ECARTPAY_PUBLIC_KEY="pk", ECARTPAY_PRIVATE_KEY="sk").stdout
     assert "balance: not available (ConnectError" in out
 
-
-@pytest.fixture
-async def mocked() -> AsyncIterator[tuple[respx.MockRouter, AsyncClient]]:
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.post("/api/authorizations/token").respond(json={"token": "tok"})
-        async with httpx.AsyncClient() as http, AsyncClient(
-            "pk", "sk", base_url=BASE, http_client=http
-        ) as client:
-            yield router, client
 
 
 @pytest.mark.anyio

@@ -3,14 +3,12 @@ exact money, unknown fields kept, bad input refused before sending."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-import respx
 
 from ecartpay_async import (
     AccountTransaction,
@@ -36,15 +34,6 @@ def transaction(id: str, **fields: Any) -> dict[str, Any]:
             "fee": Decimal("37.82"), "currency": "MXN",
             "created_at": "2026-11-20T12:00:00.000Z", **fields}
 
-
-@pytest.fixture
-async def mocked() -> AsyncIterator[tuple[respx.MockRouter, AsyncClient]]:
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.post("/api/authorizations/token").respond(json={"token": "tok"})
-        async with httpx.AsyncClient() as http, AsyncClient(
-            "pk_test", "sk_test", base_url=BASE, http_client=http
-        ) as client:
-            yield router, client
 
 
 async def test_transactions_list_walks_pages_with_the_filters(mocked):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
-import httpx
 import pytest
-import respx
 
-from ecartpay_async import AsyncClient, Webhook, _json
+from ecartpay_async import Webhook, _json
 from ecartpay_async.errors import InternalServerError, ValidationError
 
 pytestmark = pytest.mark.anyio
@@ -19,15 +16,6 @@ ANSWER = {"id": "wh_65a8", "account_id": "acc_1", "url": "https://shop.example/h
           "events": ["transfer.*", "orders.confirmation"],
           "created_at": "2026-11-21T10:00:00.000Z", "secret_hint": "whsec_...4f2"}
 
-
-@pytest.fixture
-async def mocked() -> AsyncIterator[tuple[respx.MockRouter, AsyncClient]]:
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.post("/api/authorizations/token").respond(json={"token": "tok"})
-        async with httpx.AsyncClient() as http, AsyncClient(
-            "pk_test", "sk_test", base_url=BASE, http_client=http
-        ) as client:
-            yield router, client
 
 
 async def test_register_sends_url_and_events_and_reads_the_answer(mocked):
