@@ -31,6 +31,7 @@ __all__ = [
     "format_datetime",
     "parse_datetime",
     "parse_iso",
+    "payout_from_json",
     "structure",
     "structure_payout",
 ]
@@ -283,3 +284,70 @@ def _payout_tables() -> tuple[
 (_PAYOUT, _PAYOUT_FIELDS, _PAYOUT_DEFAULTS, _PAYOUT_SLOTS, _PAYOUT_REQUIRED,
  _PAYOUT_EXTRA) = _payout_tables()
 _UNKNOWN = (_OTHER, -1)
+
+
+# -- the documented payout answer, decoded and typed in one pass ---------------------
+#
+# The answer Ecart Pay documents (exactly the fields in _PAYOUT_KINDS, each of its
+# usual JSON type) is decoded straight into a msgspec struct built from that same
+# table, in C: ~1.3 µs for what JSON decoding plus the table above take ~6 µs for.
+# The struct refuses anything else (an unknown key, a wrong type, a naive time), and
+# the caller then decodes the answer and structures it as above: one set of rules.
+
+
+def payout_from_json(content: bytes) -> Any:
+    """The :class:`~.models.payouts.Payout` a documented payout answer spells, or None
+    when ``content`` is anything else (read it with :func:`structure_payout`)."""
+    global _decode_documented
+    if _decode_documented is None:
+        _decode_documented = _documented_decoder()
+    return _decode_documented(content)
+
+
+def _documented_decoder() -> Callable[[bytes], Any]:
+    """Decode a documented payout answer (None otherwise); msgspec is imported here,
+    at the first payout answer, not with the SDK."""
+    from typing import Annotated
+
+    import msgspec
+
+    aware = Annotated[datetime, msgspec.Meta(tz=True)]  # a naive time: the table's rules
+    kinds: dict[int, Any] = {_TEXT: str, _MONEY: Decimal, _TIME: aware, _STATUS: str,
+                             _FLAG: bool}
+    fields: list[Any] = []
+    for field in attrs.fields(_PAYOUT):
+        if field.name not in _PAYOUT_KINDS:
+            continue  # transactions, extra: such an answer is the table's
+        kind = kinds[_PAYOUT_KINDS[field.name]]
+        required = field.name in _REQUIRED
+        fields.append((field.name, kind) if required else (field.name, kind | None, None))
+    # The struct's fields are the Payout's leading fields, in order: a positional call.
+    assert [f[0] for f in fields] == [f.name for f in attrs.fields(_PAYOUT)][: len(fields)]
+    documented = msgspec.defstruct("DocumentedPayout", fields, forbid_unknown_fields=True)
+    decode = msgspec.json.Decoder(documented).decode
+    as_tuple = msgspec.structs.astuple
+    money = [index for index, f in enumerate(fields) if _PAYOUT_KINDS[f[0]] == _MONEY]
+    times = [index for index, f in enumerate(fields) if _PAYOUT_KINDS[f[0]] == _TIME]
+    status = [f[0] for f in fields].index("status")
+    make: Any = _PAYOUT
+
+    def read(content: bytes) -> Any:
+        try:
+            values = list(as_tuple(decode(content)))
+        except msgspec.MsgspecError:
+            return None
+        for index in money:
+            value = values[index]
+            if value is not None and not value.is_finite():
+                return None  # NaN written as text: the table's rules word the error
+        for index in times:
+            value = values[index]
+            if value is not None and value.tzinfo is not timezone.utc:
+                values[index] = value.astimezone(timezone.utc)
+        values[status] = parse_status(values[status])
+        return make(*values)
+
+    return read
+
+
+_decode_documented: Callable[[bytes], Any] | None = None

@@ -142,14 +142,37 @@ class RequestOptions(Generic[T]):
     authorization: Secret | None = None
 
 
-@safe_repr
-@attrs.define  # built per attempt, never changed: not frozen (cheaper to build)
-class Answer:
-    """One HTTP answer as the pipeline read it: status, headers, decoded JSON."""
+_UNREAD: Any = object()
 
-    status_code: int
-    headers: Mapping[str, str]
-    data: Any
+
+@safe_repr
+class Answer:
+    """One 2xx answer as the pipeline read it: status, headers and body, and ``data``,
+    the body decoded as JSON at its first use (a parser may read ``content`` itself,
+    in one pass). A body that is not JSON raises :class:`APIResponseError` there,
+    inside the attempt, like any answer that does not parse."""
+
+    __slots__ = ("_data", "content", "headers", "method", "path", "status_code")
+
+    def __init__(
+        self, status_code: int, headers: Mapping[str, str], content: bytes, method: str, path: str
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.method = method
+        self.path = path
+        self._data = _UNREAD
+
+    @property
+    def data(self) -> Any:
+        data = self._data
+        if data is _UNREAD:
+            data = self._data = _decode_json(self)
+        return data
+
+    def __repr__(self) -> str:  # the body stays out: the token request's carries the token
+        return f"<Answer {self.status_code} to {self.method} {self.path}>"
 
 
 @safe_repr
@@ -318,56 +341,39 @@ class HTTPPipeline:
         if self._shared.closed:
             raise ClientClosedError(f"{options.method} {options.path}: the client is closed")
         call = _Call(self, options, parse)
-        return await self.policy.run(
-            call.attempt,
-            max_retries=options.max_retries,
-            retry_if=_retry_rule(options),
+        # The first attempt runs bare: almost every call succeeds at once, and each
+        # coroutine level costs CPU at every suspension of the request below it.
+        try:
+            return await call.attempt()
+        except Exception as exc:
+            retries = options.max_retries
+            if retries is None:
+                retries = self.policy.max_retries
+            retry_if = _retry_rule(options)
+            if retries == 0 or not retry_if(exc):
+                raise
+            first_error = exc
+        return await self.policy.retry(
+            call.attempt, first_error, retries=retries, retry_if=retry_if,
             describe=options.describe or f"{options.method} {options.path}",
         )
-
-    async def _attempt(self, options: RequestOptions[Any], number: int) -> Answer:
-        """One attempt (plus one replay if the token was refused); no retries."""
-        method, path = options.method, options.path
-        json = options.json
-        content = None if json is None else _dumps(json)
-        if options.authorization is not None:
-            response = await self._send(
-                method, path, options.authorization, content, options.params,
-                options.timeout, options.on_attempt, number,
-            )
-            return self._answer(response, method, path)
-        tokens = self.tokens
-        token = tokens.valid() or await tokens.get()
-        response = await self._send(
-            method, path, token, content, options.params, options.timeout,
-            options.on_attempt, number,
-        )
-        if response.status_code == 401:
-            # The token expired or was revoked: refresh once and replay once.
-            tokens.invalidate(token)
-            token = await tokens.get()
-            response = await self._send(
-                method, path, token, content, options.params, options.timeout,
-                options.on_attempt, number,
-            )
-        return self._answer(response, method, path)
 
     # -- the steps ---------------------------------------------------------------
 
     async def _send(
         self,
-        method: str,
-        path: str,
+        options: RequestOptions[Any],
         authorization: Secret,
         content: bytes | None,
-        params: Mapping[str, Any] | None,
-        timeout: float | httpx.Timeout | None,
-        on_attempt: AttemptObserver | None,
         number: int,
     ) -> Reply:
+        """Send one request and report it: the pause gate before, the one translation of
+        a failure and the pause an answer asks for after. Nothing is retried here."""
         gate = self._shared.gate
         if gate.ever_paused:
             await gate.wait(self.policy.sleep)
+        method, path, params = options.method, options.path, options.params
+        timeout = options.timeout
         timeouts = self._timeouts if timeout is None else _phases(timeout)
         query = None if not params else {k: v for k, v in params.items() if v is not None}
         started = self._clock()
@@ -384,12 +390,12 @@ class HTTPPipeline:
             if "TransportError" not in names and "DecodingError" not in names:
                 raise
             error = _connection_error(exc, names, method, path)
-            self._report(on_attempt, method, path, number, None, error, started)
+            self._report(options.on_attempt, method, path, number, None, error, started)
             raise error from exc
         status = response.status_code
         if status >= 500:  # a refusal the body declares is no server failure (errors.py)
             status = declared_status(status, response.content)
-        self._report(on_attempt, method, path, number, status, None, started)
+        self._report(options.on_attempt, method, path, number, status, None, started)
         if status >= 400 and status_meaning(status).pause:
             self._pause_from(response)
         return response
@@ -425,30 +431,14 @@ class HTTPPipeline:
             self._shared.gate.pause(min(wait, self.policy.max_retry_after))
 
     def _answer(self, response: Reply, method: str, path: str) -> Answer:
-        data = self._decode(response, method, path)
-        answer = Answer(response.status_code, response.headers, data)
+        status = response.status_code
+        if not 200 <= status < 300:
+            raise _status_error(response, method, path)
+        answer = Answer(status, response.headers, response.content, method, path)
         captured = _captured.get()
         if captured is not None:
             captured.append(answer)
         return answer
-
-    def _decode(self, response: Reply, method: str, path: str) -> Any:
-        status = response.status_code
-        content = response.content
-        if 200 <= status < 300:
-            if not content.strip():
-                return None
-            try:
-                return _loads(content)
-            except (ValueError, UnicodeDecodeError):
-                raise APIResponseError(
-                    f"answer is not valid JSON: {_excerpt(content)!r}",
-                    method=method,
-                    path=path,
-                    status_code=status,
-                    body=_excerpt(content),
-                ) from None
-        raise _status_error(response, method, path)
 
     # -- the token request ---------------------------------------------------------
 
@@ -476,8 +466,9 @@ class HTTPPipeline:
 class _Call(Generic[T]):
     """One call's way through the retry loop (:meth:`HTTPPipeline.call`): each
     :meth:`attempt` looks up first when an earlier attempt may have reached the server
-    and ``resend`` says so, then sends. (One small object per call, not a closure with
-    a cell per variable.)"""
+    and ``resend`` says so, then sends (with the token, refreshed and replayed once if
+    it was refused) and parses. (One small object per call, not a closure with a cell
+    per variable; one coroutine level, not one per step.)"""
 
     __slots__ = ("attempts", "options", "parse", "pipeline", "reached", "uncertain")
 
@@ -504,8 +495,23 @@ class _Call(Generic[T]):
             self.uncertain = False
         self.attempts += 1
         attempts = self.attempts
+        pipeline = self.pipeline
         try:
-            answer = await self.pipeline._attempt(options, attempts)
+            json = options.json
+            content = None if json is None else _dumps(json)
+            authorization = options.authorization
+            if authorization is not None:  # the token request: the key pair, no token
+                response = await pipeline._send(options, authorization, content, attempts)
+            else:
+                tokens = pipeline.tokens
+                token = tokens.valid() or await tokens.get()
+                response = await pipeline._send(options, token, content, attempts)
+                if response.status_code == 401:
+                    # The token expired or was revoked: refresh once and replay once.
+                    tokens.invalidate(token)
+                    token = await tokens.get()
+                    response = await pipeline._send(options, token, content, attempts)
+            answer = pipeline._answer(response, options.method, options.path)
             return Outcome(self.parse(answer), attempts, False)
         except APIStatusError as exc:
             settles = options.settles
@@ -535,6 +541,23 @@ def _phases(timeout: float | httpx.Timeout) -> dict[str, float | None]:
 
 def _data(answer: Answer) -> Any:
     return answer.data
+
+
+def _decode_json(answer: Answer) -> Any:
+    """A 2xx answer's body as JSON (None for an empty body); else APIResponseError."""
+    content = answer.content
+    if not content.strip():
+        return None
+    try:
+        return _loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise APIResponseError(
+            f"answer is not valid JSON: {_excerpt(content)!r}",
+            method=answer.method,
+            path=answer.path,
+            status_code=answer.status_code,
+            body=_excerpt(content),
+        ) from None
 
 
 def _retry_rule(options: RequestOptions[Any]) -> Callable[[BaseException], bool]:

@@ -11,10 +11,11 @@ How long: exponential, ``min(initial_delay * 2**n, max_delay)``, shortened by up
 header (seconds or an HTTP date) wins, capped at ``max_retry_after``; the request
 pipeline also holds every other request of the client for that long (:mod:`._pause`).
 
-:meth:`RetryPolicy.run` paces the SDK's one retry loop, :meth:`.HTTPPipeline.call`
-(its only caller): the first attempt runs bare, the retries under tenacity's
-``AsyncRetrying``. What an attempt is (a look-up first? which failures may be sent
-again?) is the pipeline's, from the call's ``RequestOptions``.
+:meth:`RetryPolicy.retry` paces the SDK's one retry loop, :meth:`.HTTPPipeline.call`
+(its only caller): the pipeline runs the first attempt bare, then, after a failure
+worth retrying, the retries run here under tenacity's ``AsyncRetrying``. What an
+attempt is (a look-up first? which failures may be sent again?) is the pipeline's,
+from the call's ``RequestOptions``.
 """
 
 from __future__ import annotations
@@ -96,32 +97,26 @@ class RetryPolicy:
         backoff = min(self.initial_delay * 2.0 ** (retry_number - 1), self.max_delay)
         return backoff * (1 - self.jitter * random.random())
 
-    async def run(
+    async def retry(
         self,
         attempt: Callable[[], Awaitable[T]],
+        first_error: BaseException,
         *,
-        max_retries: int | None = None,
+        retries: int,
         retry_if: Callable[[BaseException], bool] = is_retryable,
         describe: str = "request",
     ) -> T:
-        """Call ``attempt`` until it succeeds, fails for good, or retries run out.
+        """Call ``attempt`` again after its first failure, ``first_error`` (one the
+        caller judged worth retrying), until it succeeds, fails for good, or
+        ``retries`` run out.
 
         The last error is re-raised as it was: callers see the real failure, not a
         wrapper.
         """
-        retries = self.max_retries if max_retries is None else max_retries
-        # The first attempt runs bare: building tenacity's machinery costs ~50 µs,
-        # as much as sending the request, and almost every call succeeds at once.
-        try:
-            return await attempt()
-        except Exception as exc:
-            if retries == 0 or not retry_if(exc):
-                raise
-            first_error: BaseException = exc
 
         def wait(state: RetryCallState) -> float:
             # state.attempt_number counts tenacity's attempts, which start at the
-            # first retry; before the first of them, the bare attempt's error rules.
+            # first retry; before the first of them, the first attempt's error rules.
             exc = state.outcome.exception() if state.outcome else first_error
             return self.delay(state.attempt_number + 1, exc)
 
@@ -130,7 +125,8 @@ class RetryPolicy:
             self._log_retry(describe, state.upcoming_sleep, exc, state.attempt_number + 1, retries)
 
         # Imported here: only a failing call needs tenacity, and importing it costs
-        # every program that imports the SDK.
+        # every program that imports the SDK (building its machinery costs ~50 µs,
+        # as much as sending the request: the first attempt never pays it).
         from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
         first_wait = self.delay(1, first_error)

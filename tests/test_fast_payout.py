@@ -1,16 +1,22 @@
-"""The fast path for the usual payout answer reads exactly what the converter reads."""
+"""The fast paths for the usual payout answer read exactly what the converter reads:
+the table (``structure_payout``, decoded JSON in) and the one-pass decoder of the
+documented answer (``payout_from_json``, bytes in)."""
 
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from client_fakes import load_data, payout_json
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ecartpay_async import _json
-from ecartpay_async._convert import ShapeError, structure, structure_payout
+from ecartpay_async._convert import ShapeError, payout_from_json, structure, structure_payout
 from ecartpay_async.models.payouts import Payout
 
 
@@ -96,3 +102,70 @@ def test_the_fast_encoder_refuses_what_the_json_module_refuses(body: dict[str, A
     with pytest.raises((TypeError, ValueError)) as slow:
         _json.dumps(body)
     assert type(fast.value) is type(slow.value)
+
+
+@pytest.mark.parametrize("answer", _payout_answers() + VARIANTS)
+def test_the_one_pass_decoder_reads_what_the_converter_reads_or_declines(
+    answer: dict[str, Any],
+) -> None:
+    expected = structure(copy.deepcopy(answer), Payout)
+    got = payout_from_json(_json.dumps(answer))
+    if got is None:
+        return  # not the documented shape: the table and the converter read it
+    assert got == expected
+    assert got.extra == expected.extra == {}
+    assert type(got.status) is type(expected.status)
+
+
+def test_the_documented_answers_take_the_one_pass_decoder() -> None:
+    answers = [*_payout_answers(), payout_json(), payout_json(email="ana@example.com")]
+    # Payouts, not their transactions; a customer payout's transactions are the table's
+    # and the converter's to read.
+    documented = {f.name for f in attrs.fields(Payout)} - {"transactions", "extra"}
+    payouts = [a for a in answers if set(a) <= documented]
+    assert len(payouts) >= 4
+    for answer in payouts:
+        assert payout_from_json(_json.dumps(answer)) == structure(copy.deepcopy(answer), Payout)
+
+
+@pytest.mark.parametrize("content", [
+    b"not json", b"", b"[]", b'{"id": "p"}', b'{"id":"p","status":"paid","amount":NaN}',
+    _json.dumps(payout_json(amount="NaN")), _json.dumps(payout_json(amount="ten")),
+    _json.dumps(payout_json(created_at="yesterday")),
+    _json.dumps(payout_json(created_at="2021-11-29T20:49:23")),  # naive: the table's
+])
+def test_the_one_pass_decoder_declines_what_it_does_not_know(content: bytes) -> None:
+    assert payout_from_json(content) is None
+
+
+_MONEY = st.decimals(allow_nan=False, allow_infinity=False, places=None).filter(
+    lambda d: abs(d.adjusted()) < 30
+) | st.integers(min_value=-(10**20), max_value=10**20)
+_TIMES = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1),
+    timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-6)),
+                               timezone(timedelta(hours=5, minutes=30))]),
+)
+
+
+@given(
+    amount=_MONEY, fee=st.none() | _MONEY, status=st.sampled_from(["paid", "pending", "new"]),
+    created=st.none() | _TIMES, millis=st.booleans(), text=st.text(max_size=12),
+    flag=st.none() | st.booleans(),
+)
+def test_the_one_pass_decoder_equals_the_converter_on_any_documented_answer(
+    amount: Decimal | int, fee: Decimal | int | None, status: str, created: datetime | None,
+    millis: bool, text: str, flag: bool | None,
+) -> None:
+    stamp = None if created is None else created.isoformat(
+        timespec="milliseconds" if millis else "microseconds"
+    )
+    answer = payout_json(amount=amount, fee=fee, status=status, created_at=stamp,
+                         reference=text, require_confirmation=flag)
+    content = _json.dumps(answer)
+    got = payout_from_json(content)
+    assert got is not None
+    expected = structure(_json.loads(content), Payout)
+    assert got == expected
+    assert type(got.status) is type(expected.status)
+    assert got.created_at is None or got.created_at.tzinfo is timezone.utc

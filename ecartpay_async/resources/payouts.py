@@ -110,7 +110,7 @@ class AsyncPayouts(Resource):
         reference_id = request.reference_id
 
         def payout_of(answer: Answer) -> Payout:
-            payout = self._structure(answer.data, Payout, "POST", PAYOUTS, fast=True)
+            payout = self._payout(answer)
             self._check_same(request, payout)
             return payout
 
@@ -249,9 +249,7 @@ class AsyncPayouts(Resource):
             "PUT", path, json=body, resend="may_resend", timeout=timeout,
             max_retries=max_retries, look_up=look_up, settles=_refused_after_an_attempt,
         )
-        outcome = await self._http.call(
-            options, lambda answer: self._structure(answer.data, Payout, "PUT", path)
-        )
+        outcome = await self._http.call(options, self._payout)
         return outcome.value
 
 
