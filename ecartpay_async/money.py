@@ -42,6 +42,7 @@ MINOR_UNITS: Final[dict[str, int]] = {
 MAX_MINOR_UNIT: Final = max(MINOR_UNITS.values())
 
 _QUANTA: Final = {places: Decimal(1).scaleb(-places) for places in range(MAX_MINOR_UNIT + 1)}
+_ZERO: Final = Decimal(0)
 
 AmountLike = Decimal | int | str | float
 
@@ -142,6 +143,13 @@ def read_number(
     Anything else is refused naming ``field`` and why; ``hint`` says how to name the
     format (the command line and the Python API say it differently).
     """
+    return _read(text, decimal_separator, field, hint)[0]
+
+
+def _read(
+    text: str, decimal_separator: DecimalSeparator | None, field: str, hint: str
+) -> tuple[Decimal, int]:
+    """:func:`read_number`'s Decimal and the count of fractional digits written."""
     stripped = text.strip()
     pattern = _PLAIN if decimal_separator is None else _GROUPED.get(decimal_separator)
     if pattern is None:
@@ -150,8 +158,12 @@ def read_number(
     if match is None:
         raise ValidationError(field, _unreadable(stripped, decimal_separator, hint))
     sign, whole, fraction = match.groups()
+    written = len(fraction) if fraction else 0
+    if pattern is _PLAIN:
+        # Plain digits, a '.' and a '-' spell a Decimal as written.
+        return Decimal(stripped), written
     whole = whole.replace(",", "").replace(".", "")
-    return Decimal(f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}")
+    return Decimal(f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"), written
 
 
 def _unreadable(text: str, separator: str | None, hint: str) -> str:
@@ -200,14 +212,12 @@ def read_amount(
     separator?), ``1.000`` CLP too. Then the value is checked as :func:`check_amount`
     does. The format is :func:`read_number`'s.
     """
-    number = read_number(text, decimal_separator=decimal_separator, field=field, hint=hint)
+    number, written = _read(text, decimal_separator, field, hint)
     places = MAX_MINOR_UNIT if currency is None else minor_unit(currency)
-    exponent = number.as_tuple().exponent
-    written = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if written > places:
         raise ValidationError(field, _too_many_decimals(text.strip(), number, written, places,
                                                         currency, hint))
-    return check_amount(number, currency, field=field, allow_zero=allow_zero)
+    return _fit(number, currency, places, field, allow_zero)
 
 
 def _too_many_decimals(
@@ -263,10 +273,17 @@ def check_amount(
     """
     if isinstance(value, str):
         return read_amount(value, currency, field=field, allow_zero=allow_zero)
-    amount = to_decimal(value, field=field)
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationError(field, f"must be greater than 0, got {amount}")
     places = MAX_MINOR_UNIT if currency is None else minor_unit(currency)
+    return _fit(to_decimal(value, field=field), currency, places, field, allow_zero)
+
+
+def _fit(
+    amount: Decimal, currency: str | None, places: int, field: str, allow_zero: bool
+) -> Decimal:
+    """``amount`` refused unless positive and within ``places`` decimals, then quantized
+    to them (nothing is ever rounded away)."""
+    if amount <= _ZERO and (amount < _ZERO or not allow_zero):
+        raise ValidationError(field, f"must be greater than 0, got {amount}")
     try:
         quantized = amount.quantize(_QUANTA[places])
     except InvalidOperation:  # more digits than the decimal context holds

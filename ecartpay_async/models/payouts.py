@@ -80,14 +80,9 @@ class PayoutRequest:
             reference_id = check_text(reference_id, field="reference_id").strip()
         if not isinstance(require_confirmation, bool):
             raise ValidationError("require_confirmation", "must be true or false")
-        self.__attrs_init__(
-            amount=check_amount(amount, code),
-            currency=code,
-            email=email,
-            reference_id=reference_id,
-            require_confirmation=require_confirmation,
-            customer_id=customer_id,
-            payment_method_id=payment_method_id,
+        self.__attrs_init__(  # by position, in field order (a payout per row: it adds up)
+            check_amount(amount, code), code, email, reference_id, require_confirmation,
+            customer_id, payment_method_id,
         )
 
     @classmethod
