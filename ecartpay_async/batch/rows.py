@@ -191,7 +191,11 @@ class RowPolicy:
         if self._slots or self._limit.throttled:
             async with self._limit.limiter:
                 sent = await self._attempt(request, prior)
-        else:  # the workers themselves are the limit: no slot to take
+        elif self._rate is None and not self._leased:
+            # The workers themselves are the limit and nothing was waited for since
+            # the stop check above: straight to the send (one coroutine less per row).
+            sent = await self._send(request, prior)
+        else:  # no slot to take
             sent = await self._attempt(request, prior)
         if journal is None and type(sent) is _Sent:
             return self._succeeded(row, request, sent)  # nothing to record first
@@ -200,7 +204,7 @@ class RowPolicy:
     async def _attempt(
         self, request: PayoutRequest, prior: JournalEntry | None
     ) -> _Sent | _Failed | None:
-        """The send (or lookup) itself, timed; None if the batch stopped meanwhile."""
+        """The send once the row's turn came; None if the batch stopped meanwhile."""
         if self._rate is not None:
             # Wait out a pause first, so that the rate limit does not bank its slots
             # and burst when it ends (the request pipeline waits at the gate anyway).
@@ -208,17 +212,9 @@ class RowPolicy:
             await self._rate.acquire()
         if self._stop.is_set():  # while this row waited for its turn
             return None
-        started = time.monotonic()
-        # A row the journal saw go out may exist already: look before sending.
-        lookup_first = prior is not None and prior.state is not JournalState.PENDING
-        # Unleased rows call _send itself: one coroutine less per row.
-        send = self._send_leased if self._leased else self._send
-        try:
-            payout, attempts, recovered, existing = await send(request, lookup_first)
-        except _Failed as failed:
-            failed.latency = time.monotonic() - started
-            return failed
-        return _Sent(payout, attempts, recovered, time.monotonic() - started, existing)
+        if self._leased:
+            return await self._send_leased(request, prior)
+        return await self._send(request, prior)
 
     async def _conclude(
         self,
@@ -331,34 +327,36 @@ class RowPolicy:
         return None
 
     async def _send_leased(
-        self, request: PayoutRequest, lookup_first: bool
-    ) -> tuple[Payout, int, bool, bool]:
+        self, request: PayoutRequest, prior: JournalEntry | None
+    ) -> _Sent | _Failed:
         """:meth:`_send` for a leased row, cancelled by :meth:`lease_lost`."""
+        started = time.monotonic()
         with anyio.CancelScope() as scope:
             self._in_flight.add(scope)
             try:
-                return await self._send(request, lookup_first)
+                return await self._send(request, prior)
             finally:
                 self._in_flight.discard(scope)
         assert self._lease_error is not None  # cancelled by lease_lost
-        raise _Failed(self._lease_error, 0)
+        return _Failed(self._lease_error, 0, time.monotonic() - started)
 
-    async def _send(
-        self, request: PayoutRequest, lookup_first: bool
-    ) -> tuple[Payout, int, bool, bool]:
-        """``(payout, attempts, recovered, existing)``: found by lookup (a row an earlier
-        run sent: ``existing``), or sent (``existing`` if the API already had it)."""
+    async def _send(self, request: PayoutRequest, prior: JournalEntry | None) -> _Sent | _Failed:
+        """The send (or lookup) itself, timed: the payout found by a lookup (a row an
+        earlier run sent: ``existing``), or sent (``existing`` if the API had it)."""
+        started = time.monotonic()
         attempts = 0
         observe = self._observe
 
         def count(attempt: Attempt) -> None:
             nonlocal attempts
-            attempts = max(attempts, attempt.number)
+            if attempt.number > attempts:
+                attempts = attempt.number
             if observe is not None:
                 observe(attempt)
 
         try:
-            if lookup_first:
+            # A row the journal saw go out may exist already: look before sending.
+            if prior is not None and prior.state is not JournalState.PENDING:
                 assert request.reference_id is not None
                 found = await self._payouts.find_by_reference(
                     request.reference_id, max_retries=self._max_retries, timeout=self._timeout
@@ -367,14 +365,15 @@ class RowPolicy:
                     error = conflict(request, found)
                     if error is not None:
                         raise error
-                    return found, 0, True, True
+                    return _Sent(found, 0, True, time.monotonic() - started, True)
             result = await self._payouts.send(
                 request, max_retries=self._max_retries, timeout=self._timeout, on_attempt=count
             )
         except Exception as exc:
-            raise _Failed(exc, attempts) from exc
+            return _Failed(exc, attempts, time.monotonic() - started)
         existing = bool(getattr(result, "existing", False))
-        return result.payout, attempts or result.attempts, result.recovered, existing
+        return _Sent(result.payout, attempts or result.attempts, result.recovered,
+                     time.monotonic() - started, existing)
 
     async def _failed(self, row: int, request: PayoutRequest, failed: _Failed) -> Outcome:
         error = failed.error
@@ -453,11 +452,12 @@ class _Sent:
     existing: bool = False  # made by an earlier run, found here
 
 
-class _Failed(Exception):
+class _Failed:
     """A send that failed, with the attempts it made and how long it took (for the report)."""
 
-    def __init__(self, error: Exception, attempts: int) -> None:
-        super().__init__(error)
+    __slots__ = ("attempts", "error", "latency")
+
+    def __init__(self, error: Exception, attempts: int, latency: float) -> None:
         self.error = error
         self.attempts = attempts
-        self.latency = 0.0
+        self.latency = latency
