@@ -43,6 +43,8 @@ def visible_text_problem(value: str) -> str | None:
 
 def check_visible(value: str, *, field: str) -> str:
     """Return ``value``, or refuse it when it holds a control or invisible character."""
+    if value.isascii() and value.isprintable():
+        return value  # the common case, decided in C (as visible_text_problem does)
     problem = visible_text_problem(value)
     if problem is not None:
         raise ValidationError(field, problem)
@@ -51,9 +53,10 @@ def check_visible(value: str, *, field: str) -> str:
 
 def check_email(value: object, *, field: str = "email") -> str:
     """Return ``value`` stripped when it looks like an email address, else refuse it."""
-    if not isinstance(value, str) or not value.strip():
+    email = value.strip() if isinstance(value, str) else ""
+    if not email:
         raise ValidationError(field, "is required")
-    email = check_visible(value.strip(), field=field)
+    check_visible(email, field=field)
     if len(email) > 254 or not _EMAIL.match(email):
         raise ValidationError(field, f"{value!r} is not a valid email address")
     return email

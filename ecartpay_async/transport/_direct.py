@@ -13,7 +13,7 @@ httpx path guarantees holds here too, each by aiohttp's own means:
   body is read in chunks and reading stops as soon as it passes the limit; a gzip or
   deflate body is inflated in bounded steps (aiohttp's own decompression is off).
 - **CA policy**: the client's one ``ssl.SSLContext`` (:class:`TransportConfig`).
-- **No resend below the SDK** (:func:`._errors.no_resend`), a connection retired when
+- **No resend below the SDK** (:func:`._errors.resend_guard`), a connection retired when
   its answer was cut short or its peer closed it, failures translated by the one table
   (:func:`._errors.to_httpx_error`): "never sent" from the exception's class.
 
@@ -35,7 +35,7 @@ import httpx
 from .._reprs import safe_repr
 from ._aiohttp import closed_by_peer
 from ._config import TransportConfig
-from ._errors import no_resend, to_httpx_error
+from ._errors import resend_guard, to_httpx_error
 from ._exceptions import ResponseTooLarge
 from ._sender import Params, Reply, SecretText
 
@@ -90,8 +90,6 @@ class AiohttpSender:
             auto_decompress=False,  # inflated here, within max_response_bytes
             trust_env=False,  # proxies are the SDK's choice (TransportConfig)
             requote_redirect_url=False,
-            # aiohttp would resend a GET or PUT itself; only the SDK's retry loop may.
-            middlewares=(no_resend,),
         )
         self._loop = asyncio.get_running_loop()
         return self._session
@@ -145,6 +143,8 @@ class AiohttpSender:
                 data=content,
                 allow_redirects=False,
                 timeout=self._timeout(timeouts),
+                # aiohttp would resend a GET or PUT itself; only the SDK's retry loop may.
+                middlewares=resend_guard(method),
             )
         except Exception as exc:
             # aiohttp's finished frames hold the request's headers in their locals.

@@ -38,7 +38,9 @@ persistent connections, which has no option). :func:`no_resend`, a public aiohtt
 client middleware, wraps exactly the failures that trigger that resend in
 :class:`ConnectionLost`, which aiohttp does not retry: the failure reaches the SDK's
 retry loop, which counts it, logs it, and applies the rules (a confirm or a payout is
-looked up before being sent again).
+looked up before being sent again). It is given per request, to the methods aiohttp
+would resend (:func:`resend_guard`): a POST, which aiohttp never resends, is spared
+the middleware's two coroutines.
 
 (``PoolTimeout`` is raised by the transport itself: it owns the pool's limit.) A reset
 while a large body is still uploading usually reaches aiohttp through the read side
@@ -47,11 +49,13 @@ first, so it comes out as ``ReadError``: still ambiguous, which is the safe side
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
-__all__ = ["ConnectionLost", "no_resend", "refused_before_writing", "to_httpx_error"]
+__all__ = [
+    "ConnectionLost", "no_resend", "refused_before_writing", "resend_guard", "to_httpx_error",
+]
 
 class ConnectionLost(Exception):
     """A connection failed after the request was handed to it (aiohttp's
@@ -73,6 +77,17 @@ async def no_resend(request: Any, handler: Any) -> Any:
         if isinstance(exc, (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)):
             raise ConnectionLost(exc) from exc
         raise
+
+
+# The methods aiohttp resends on its own (its ``IDEMPOTENT_METHODS``).
+_RESENT_BY_AIOHTTP: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_GUARDED: Final = (no_resend,)
+
+
+def resend_guard(method: str) -> tuple[Any, ...] | None:
+    """The ``middlewares=`` of one aiohttp request: :func:`no_resend` for a method
+    aiohttp would resend, none for the others (None: the session's, which has none)."""
+    return _GUARDED if method.upper() in _RESENT_BY_AIOHTTP else None
 
 
 def refused_before_writing(exc: BaseException) -> bool:
