@@ -28,9 +28,10 @@ from .wording import KEY_VARIABLES, counted, say_error
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..batch import BatchReport, CsvSource, CsvSummary
+    from ..batch import BatchReport, CsvSource, CsvSummary, Outcome
     from ..client import AsyncClient
     from ..models.payouts import Payout
+    from .display import Tally
     from .export import ReportWriter
 
 __all__ = ["main"]
@@ -253,6 +254,27 @@ def send_command(
     sys.exit(code)
 
 
+def _record(outcome: Outcome, progress: Any, tally: Tally, writer: ReportWriter | None) -> None:
+    """A finished row into the progress, the counts and the report: all of them, so that
+    the counts a Ctrl-C prints are the rows the report lists."""
+    progress.add(outcome)
+    tally.add(outcome)
+    if writer is not None:
+        writer.write(outcome)
+
+
+def _recorder() -> Callable[[Outcome, Any, Tally, ReportWriter | None], None]:
+    """:func:`_record`, protected from Ctrl-C on trio, which may deliver it between any
+    two statements (asyncio delivers it only at an await): it then lands after."""
+    import sniffio
+
+    if sniffio.current_async_library() != "trio":
+        return _record
+    from trio.lowlevel import enable_ki_protection
+
+    return enable_ki_protection(_record)
+
+
 class _SendRun:
     """One ``payouts send``: the batch, its progress, its report file and its summary."""
 
@@ -354,13 +376,12 @@ class _SendRun:
                     self.total = batch.total
                     with events or LiveProgress(self.err, batch.total,
                                                 pauses=lambda: batch.pauses) as progress:
+                        record = _recorder()
                         async for outcome in batch:
-                            progress.add(outcome)
-                            self.tally.add(outcome)
-                            if writer is not None:
-                                writer.write(outcome)
-                                if writer.failure is not None and not batch.stopped:
-                                    batch.stop("the report cannot be written")
+                            record(outcome, progress, self.tally, writer)
+                            failed = writer is not None and writer.failure is not None
+                            if failed and not batch.stopped:
+                                batch.stop("the report cannot be written")
             except (BatchValidationError, JournalError) as exc:
                 # Raised before anything was sent (pre-flight or opening the journal).
                 say_error(exc.message)
