@@ -25,6 +25,7 @@ import anyio
 import httpx
 
 from ._exceptions import AttemptTimeout, ResponseTooLarge
+from ._reply import WholeReply
 
 __all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "attempt_deadline", "exchange"]
 
@@ -47,11 +48,11 @@ async def exchange(
     send: Callable[[httpx.Request], Awaitable[httpx.Response]],
     request: httpx.Request,
     max_bytes: int,
-) -> httpx.Response:
+) -> WholeReply:
     """Send ``request`` and read its answer whole, within the deadline and ``max_bytes``.
 
-    Returns a new response holding the decoded body (the streamed one is closed): no
-    private attribute of httpx's response is written.
+    Returns the answer with its decoded body (the streamed response is closed): no
+    private attribute of httpx's response is written, and no second response built.
     """
     deadline = attempt_deadline(request)
     with anyio.move_on_after(deadline) as scope:
@@ -60,24 +61,21 @@ async def exchange(
             body = await _read_within(streamed, request, max_bytes)
         finally:
             await streamed.aclose()
-        return _whole(streamed, request, body)
+        return _whole(streamed, body)
     assert deadline is not None
     assert scope.cancelled_caught
     raise AttemptTimeout(deadline, request=request)
 
 
-def _whole(streamed: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
-    """The answer with its body read and decoded: the same status, headers and
-    extensions, less the encoding headers that described the bytes on the wire."""
+def _whole(streamed: httpx.Response, body: bytes) -> WholeReply:
+    """The answer with its body read and decoded: the same status and headers, less
+    the encoding headers that described the bytes on the wire."""
     headers = streamed.headers
     if "content-encoding" in headers:
         headers = headers.copy()
         del headers["content-encoding"]
         headers.pop("content-length", None)
-    return type(streamed)(
-        streamed.status_code, headers=headers, content=body, request=request,
-        extensions=streamed.extensions,
-    )
+    return WholeReply(streamed.status_code, streamed.reason_phrase, headers, body)
 
 
 async def _read_within(

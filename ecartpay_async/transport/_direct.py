@@ -26,38 +26,24 @@ from __future__ import annotations
 import asyncio
 import traceback
 import zlib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import httpx
 
-from .._reprs import safe_repr
 from ._aiohttp import closed_by_peer
 from ._config import TransportConfig
 from ._errors import resend_guard, to_httpx_error
 from ._exceptions import ResponseTooLarge
+from ._reply import WholeReply
 from ._sender import Params, Reply, SecretText
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["AiohttpSender", "DirectReply"]
+__all__ = ["AiohttpSender"]
 
 _CHUNK = 64 * 1024
 _INFLATE_STEP = 1024 * 1024  # decoded bytes per inflate call: a bomb grows a step at a time
-
-
-@safe_repr
-@attrs.define  # built per answer, never changed: not frozen (cheaper to build)
-class DirectReply:
-    """An aiohttp answer, read whole (``headers``: aiohttp's case-insensitive view).
-    Its body stays out of its repr: the token request's answer carries the token."""
-
-    status_code: int
-    reason_phrase: str
-    headers: Mapping[str, str] = attrs.field(repr=False)
-    content: bytes = attrs.field(repr=False)
 
 
 class AiohttpSender:
@@ -162,7 +148,7 @@ class AiohttpSender:
                 response.release()  # read whole: the connection goes back to the pool
             else:
                 response.close()  # cut short or closed by its peer: never reused
-        return DirectReply(response.status, response.reason or "", response.headers, body)
+        return WholeReply(response.status, response.reason or "", response.headers, body)
 
     async def _read(self, response: Any) -> bytes:
         limit = self.max_response_bytes

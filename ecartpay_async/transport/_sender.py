@@ -134,8 +134,7 @@ class HttpxSender:
         # request: no frame holds it in a plain str local, where error trackers that
         # record frame locals would find it (httpx redacts it in reprs).
         request.headers["Authorization"] = authorization.get()
-        response: Reply = await exchange(self._send, request, self.max_response_bytes)
-        return response
+        return await exchange(self._send, request, self.max_response_bytes)
 
     async def aclose(self) -> None:
         # Never close a client the caller lent us; a transport given is the SDK's to close.
