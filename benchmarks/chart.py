@@ -35,11 +35,15 @@ def draw(results: dict[str, Any], path: Path) -> bool:
     figure, axes = plt.subplots(figsize=(8, 5), dpi=100)
     levels = [s["concurrency"] for s in scenarios]
     axes.plot(levels, [c * 1000 / LATENCY_MS for c in levels], "k:", label="ideal (c / latency)")
-    for key in scenarios[-1]["clients"]:
+    # More lines than one color cycle has: each its own color, peers dashed.
+    colors = plt.get_cmap("tab20").colors
+    for index, key in enumerate(scenarios[-1]["clients"]):
         points = [(s["concurrency"], s["clients"][key]["payouts_per_s"])
                   for s in scenarios if key in s["clients"]]
         label = scenarios[-1]["clients"][key]["label"]
-        axes.plot(*zip(*points, strict=True), marker="o", label=label)
+        axes.plot(*zip(*points, strict=True), marker="o", label=label,
+                  color=colors[(2 * index) % 20 + (2 * index) // 20 % 2],
+                  linestyle="--" if key.startswith("peer-") else "-")
     machine = results["machine"]
     axes.set(
         xscale="log", yscale="log", xlabel="payouts in flight (concurrency)",
