@@ -16,7 +16,7 @@ import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import cattrs
@@ -24,6 +24,9 @@ from cattrs.gen import make_dict_structure_fn
 
 from .models.common import PayoutStatus, parse_status
 from .money import wire_decimal
+
+if TYPE_CHECKING:
+    from .models.payouts import Payout
 
 __all__ = [
     "ShapeError",
@@ -295,7 +298,7 @@ _UNKNOWN = (_OTHER, -1)
 # the caller then decodes the answer and structures it as above: one set of rules.
 
 
-def payout_from_json(content: bytes) -> Any:
+def payout_from_json(content: bytes) -> Payout | None:
     """The :class:`~.models.payouts.Payout` a documented payout answer spells, or None
     when ``content`` is anything else (read it with :func:`structure_payout`)."""
     global _decode_documented
@@ -304,7 +307,7 @@ def payout_from_json(content: bytes) -> Any:
     return _decode_documented(content)
 
 
-def _documented_decoder() -> Callable[[bytes], Any]:
+def _documented_decoder() -> Callable[[bytes], Payout | None]:
     """Decode a documented payout answer (None otherwise); msgspec is imported here,
     at the first payout answer, not with the SDK."""
     from typing import Annotated
@@ -331,7 +334,7 @@ def _documented_decoder() -> Callable[[bytes], Any]:
     status = [f[0] for f in fields].index("status")
     make: Any = _PAYOUT
 
-    def read(content: bytes) -> Any:
+    def read(content: bytes) -> Payout | None:
         try:
             values = list(as_tuple(decode(content)))
         except msgspec.MsgspecError:
@@ -345,9 +348,10 @@ def _documented_decoder() -> Callable[[bytes], Any]:
             if value is not None and value.tzinfo is not timezone.utc:
                 values[index] = value.astimezone(timezone.utc)
         values[status] = parse_status(values[status])
-        return make(*values)
+        payout: Payout = make(*values)
+        return payout
 
     return read
 
 
-_decode_documented: Callable[[bytes], Any] | None = None
+_decode_documented: Callable[[bytes], Payout | None] | None = None

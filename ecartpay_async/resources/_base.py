@@ -85,7 +85,7 @@ class Resource:
         other by the converter's rules (its usual shapes without cattrs)."""
         payout = payout_from_json(answer.content)
         if payout is not None:
-            return payout  # type: ignore[no-any-return]
+            return payout
         try:
             return structure_payout(answer.data, Payout)
         except ShapeError as exc:
