@@ -324,14 +324,15 @@ def _documented_decoder() -> Callable[[bytes], Payout | None]:
         kind = kinds[_PAYOUT_KINDS[field.name]]
         required = field.name in _REQUIRED
         fields.append((field.name, kind) if required else (field.name, kind | None, None))
+    names = [f[0] for f in fields]
     # The struct's fields are the Payout's leading fields, in order: a positional call.
-    assert [f[0] for f in fields] == [f.name for f in attrs.fields(_PAYOUT)][: len(fields)]
+    assert names == [f.name for f in attrs.fields(_PAYOUT)][: len(names)]
     documented = msgspec.defstruct("DocumentedPayout", fields, forbid_unknown_fields=True)
     decode = msgspec.json.Decoder(documented).decode
     as_tuple = msgspec.structs.astuple
-    money = [index for index, f in enumerate(fields) if _PAYOUT_KINDS[f[0]] == _MONEY]
-    times = [index for index, f in enumerate(fields) if _PAYOUT_KINDS[f[0]] == _TIME]
-    status = [f[0] for f in fields].index("status")
+    money = [i for i, name in enumerate(names) if _PAYOUT_KINDS[name] == _MONEY]
+    times = [i for i, name in enumerate(names) if _PAYOUT_KINDS[name] == _TIME]
+    status = names.index("status")
     make: Any = _PAYOUT
 
     def read(content: bytes) -> Payout | None:

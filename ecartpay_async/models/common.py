@@ -43,8 +43,6 @@ def visible_text_problem(value: str) -> str | None:
 
 def check_visible(value: str, *, field: str) -> str:
     """Return ``value``, or refuse it when it holds a control or invisible character."""
-    if value.isascii() and value.isprintable():
-        return value  # the common case, decided in C (as visible_text_problem does)
     problem = visible_text_problem(value)
     if problem is not None:
         raise ValidationError(field, problem)
