@@ -26,9 +26,10 @@ from ._exceptions import ProxyFailed
 from ._httpx import ShardedTransport
 from ._sender import Params, Reply, SecretText, Sender, TransportSender
 
-__all__ = ["AutoTransport", "DefaultSender", "Preference", "on_asyncio"]
+__all__ = ["AutoTransport", "DefaultSender", "Lane", "Preference", "on_asyncio"]
 
 Preference = Literal["auto", "aiohttp", "httpx"]
+Lane = Literal["aiohttp", "httpcore"]
 Factory = Callable[[httpx.Proxy | None], httpx.AsyncBaseTransport]
 
 # Failures that mean the proxy itself could not be used: the API was never reached.
@@ -111,11 +112,13 @@ class AutoTransport(httpx.AsyncBaseTransport):
         response.request = request
         return response
 
-    def direct_lane_for(self, url: str) -> bool:
-        """Whether requests to ``url`` may skip httpx and go straight to aiohttp: on
-        asyncio, with aiohttp preferred, and no proxy on the way (proxied requests are
-        routed per proxy here)."""
-        return self._prefer != "httpx" and on_asyncio() and self.config.proxy_for(url) is None
+    def lane_for(self, url: str) -> Lane | None:
+        """The direct lane requests to ``url`` may take, skipping httpx's objects:
+        ``"aiohttp"`` on asyncio, ``"httpcore"`` elsewhere (trio); None with a proxy on
+        the way (proxied requests are routed per proxy here) or ``prefer="httpx"``."""
+        if self._prefer == "httpx" or self.config.proxy_for(url) is not None:
+            return None
+        return "aiohttp" if on_asyncio() else "httpcore"
 
     async def aclose(self) -> None:
         self._closed = True
@@ -147,11 +150,12 @@ def _scrubbed(exc: Exception, proxy: httpx.Proxy) -> str:
 
 
 class DefaultSender:
-    """The SDK's own stack, chosen at the first request: the direct lane
-    (:class:`~._direct.AiohttpSender`) on asyncio, else this :class:`AutoTransport`
-    under the httpx-interface sender (httpx's transport in shards on trio; any request
-    that goes through a proxy). The API's origin is the same for every request of a
-    client, so the choice is made once."""
+    """The SDK's own stack, chosen at the first request: a direct lane, with no httpx
+    object built (:class:`~._direct.AiohttpSender` on asyncio,
+    :class:`~._httpcore.HttpcoreSender` on trio), else this :class:`AutoTransport`
+    under the httpx-interface sender (a request that goes through a proxy;
+    ``prefer="httpx"``). The API's origin is the same for every request of a client,
+    so the choice is made once."""
 
     def __init__(
         self, transport: AutoTransport, *, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
@@ -168,14 +172,19 @@ class DefaultSender:
         return self._chosen
 
     def _choose(self, url: str) -> Sender:
-        if self.transport.direct_lane_for(url):
+        lane = self.transport.lane_for(url)
+        config, limit = self.transport.config, self.max_response_bytes
+        if lane == "aiohttp":
             from ._direct import AiohttpSender  # imports aiohttp at its first request
 
-            self._direct = AiohttpSender(
-                self.transport.config, max_response_bytes=self.max_response_bytes
-            )
-            return self._direct
-        return self._httpx
+            self._direct = AiohttpSender(config, max_response_bytes=limit)
+        elif lane == "httpcore":
+            from ._httpcore import HttpcoreSender
+
+            self._direct = HttpcoreSender(config, max_response_bytes=limit)
+        else:
+            return self._httpx
+        return self._direct
 
     async def send(
         self,

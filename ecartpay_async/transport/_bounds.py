@@ -18,7 +18,8 @@ answer's own module is used):
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+import zlib
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -27,7 +28,9 @@ import httpx
 from ._exceptions import AttemptTimeout, ResponseTooLarge
 from ._reply import WholeReply
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "attempt_deadline", "exchange"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES", "attempt_deadline", "deadline_of", "exchange", "read_capped",
+]
 
 #: Payout answers are under 2 KB and list pages tens of KB: 4 MiB leaves room for both.
 DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -35,13 +38,56 @@ DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 # Raw bytes handed to a decoder at once: deflate inflates at most ~1032:1, so a
 # kilobyte of a bomb becomes about a megabyte before the limit is checked again.
 _SLICE = 1024
+# Decoded bytes per inflate call (:func:`read_capped`): a bomb grows a step at a time.
+_INFLATE_STEP = 1024 * 1024
+
+
+def deadline_of(phases: dict[str, float | None]) -> float | None:
+    """The attempt's overall bound: the largest of its timeout phases."""
+    values = [value for value in phases.values() if value is not None]
+    return max(values) if values else None
 
 
 def attempt_deadline(request: httpx.Request) -> float | None:
     """The attempt's overall bound: the largest timeout phase set on the request."""
-    phases: dict[str, float | None] = request.extensions.get("timeout", {})
-    values = [value for value in phases.values() if value is not None]
-    return max(values) if values else None
+    return deadline_of(request.extensions.get("timeout", {}))
+
+
+async def read_capped(
+    chunks: AsyncIterable[bytes], encoding: str, limit: int, status: int
+) -> bytes:
+    """A body read from raw ``chunks`` and decoded (``encoding``: the answer's
+    Content-Encoding, lower-cased: none, ``identity``, ``gzip`` or ``deflate``), with
+    :class:`ResponseTooLarge` as soon as the decoded body passes ``limit``. The senders
+    that drive a stack without httpx's decoders (:mod:`._direct`, :mod:`._httpcore`)
+    read through this."""
+    body = bytearray()
+    if encoding in ("", "identity"):
+        async for chunk in chunks:
+            body += chunk
+            if len(body) > limit:
+                raise ResponseTooLarge(limit, status)
+        return bytes(body)
+    if encoding == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        inflater = zlib.decompressobj()
+    else:
+        raise httpx.DecodingError(f"unsupported Content-Encoding {encoding!r}")
+    try:
+        async for chunk in chunks:
+            data = chunk
+            while data:
+                body += inflater.decompress(data, _INFLATE_STEP)
+                if len(body) > limit:
+                    raise ResponseTooLarge(limit, status)
+                data = inflater.unconsumed_tail
+        body += inflater.flush()
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"cannot decode the {encoding} answer: {exc}") from None
+    if len(body) > limit:
+        raise ResponseTooLarge(limit, status)
+    return bytes(body)
 
 
 async def exchange(

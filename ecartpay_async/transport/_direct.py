@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-import zlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._aiohttp import closed_by_peer
+from ._bounds import read_capped
 from ._config import TransportConfig
 from ._errors import resend_guard, to_httpx_error
 from ._exceptions import ResponseTooLarge
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["AiohttpSender"]
 
 _CHUNK = 64 * 1024
-_INFLATE_STEP = 1024 * 1024  # decoded bytes per inflate call: a bomb grows a step at a time
 
 
 class AiohttpSender:
@@ -148,49 +148,27 @@ class AiohttpSender:
                 response.release()  # read whole: the connection goes back to the pool
             else:
                 response.close()  # cut short or closed by its peer: never reused
-        return WholeReply(response.status, response.reason or "", response.headers, body)
+        answered: Mapping[str, str] = response.headers
+        if "content-encoding" in answered:  # decoded: the headers describe the body
+            decoded = response.headers.copy()
+            del decoded["content-encoding"]
+            decoded.popall("content-length", None)
+            answered = decoded
+        return WholeReply(response.status, response.reason or "", answered, body)
 
     async def _read(self, response: Any) -> bytes:
         limit = self.max_response_bytes
         length = response.content_length
         encoding = response.headers.get("content-encoding", "").strip().lower()
-        if encoding in ("", "identity"):
-            if length is not None:
-                if length > limit:
-                    raise ResponseTooLarge(limit, response.status)
-                # aiohttp reads exactly Content-Length bytes: already within the bound.
-                body: bytes = await response.read()
-                return body
-            whole = bytearray()
-            async for chunk in response.content.iter_chunked(_CHUNK):
-                whole += chunk
-                if len(whole) > limit:
-                    raise ResponseTooLarge(limit, response.status)
-            return bytes(whole)
-        return await self._inflate(response, encoding, limit)
-
-    async def _inflate(self, response: Any, encoding: str, limit: int) -> bytes:
-        if encoding == "gzip":
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            inflater = zlib.decompressobj()
-        else:
-            raise httpx.DecodingError(f"unsupported Content-Encoding {encoding!r}")
-        body = bytearray()
-        try:
-            async for chunk in response.content.iter_chunked(_CHUNK):
-                data = chunk
-                while data:
-                    body += inflater.decompress(data, _INFLATE_STEP)
-                    if len(body) > limit:
-                        raise ResponseTooLarge(limit, response.status, request=None)
-                    data = inflater.unconsumed_tail
-            body += inflater.flush()
-        except zlib.error as exc:
-            raise httpx.DecodingError(f"cannot decode the {encoding} answer: {exc}") from None
-        if len(body) > limit:
-            raise ResponseTooLarge(limit, response.status, request=None)
-        return bytes(body)
+        if encoding in ("", "identity") and length is not None:
+            if length > limit:
+                raise ResponseTooLarge(limit, response.status)
+            # aiohttp reads exactly Content-Length bytes: already within the bound.
+            body: bytes = await response.read()
+            return body
+        return await read_capped(
+            response.content.iter_chunked(_CHUNK), encoding, limit, response.status
+        )
 
     async def aclose(self) -> None:
         self._closed = True

@@ -1,4 +1,8 @@
-"""aiohttp's exceptions, translated into the httpx exceptions the pipeline classifies.
+"""The stacks' exceptions, translated into the httpx exceptions the pipeline classifies.
+
+httpcore's (the trio lane, :mod:`._httpcore`) map one to one, by class, onto httpx's
+classes of the same name, as ``httpx.AsyncHTTPTransport`` maps them:
+:func:`from_httpcore`. aiohttp's need a table (:func:`to_httpx_error`).
 
 The line that matters for never paying twice: ``ConnectError``, ``ConnectTimeout``,
 ``PoolTimeout`` and ``ProxyError`` mean the request never left (safe to send again);
@@ -54,7 +58,8 @@ from typing import Any, Final
 import httpx
 
 __all__ = [
-    "ConnectionLost", "no_resend", "refused_before_writing", "resend_guard", "to_httpx_error",
+    "ConnectionLost", "from_httpcore", "no_resend", "refused_before_writing", "resend_guard",
+    "to_httpx_error",
 ]
 
 class ConnectionLost(Exception):
@@ -153,3 +158,14 @@ def to_httpx_error(
     else:
         return None
     return kind(message, request=request)
+
+
+def from_httpcore(exc: BaseException) -> httpx.TransportError | None:
+    """httpx's exception for an httpcore one (the most specific class of the same
+    name: ``httpcore.ConnectError`` becomes ``httpx.ConnectError``); None if not one."""
+    for cls in type(exc).__mro__:
+        if cls.__module__.partition(".")[0] == "httpcore":
+            kind = getattr(httpx, cls.__name__, None)
+            if isinstance(kind, type) and issubclass(kind, httpx.TransportError):
+                return kind(str(exc))  # as httpx: an empty text leaves the cause to tell
+    return None

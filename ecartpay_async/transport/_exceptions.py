@@ -21,7 +21,7 @@ __all__ = ["AttemptTimeout", "ProxyFailed", "ResponseTooLarge"]
 class AttemptTimeout(httpx.TimeoutException):
     """No complete answer within the attempt's overall deadline."""
 
-    def __init__(self, deadline: float, *, request: httpx.Request) -> None:
+    def __init__(self, deadline: float, *, request: httpx.Request | None = None) -> None:
         super().__init__(f"no complete answer within {deadline:g} s", request=request)
         self.deadline = deadline
 

@@ -163,18 +163,57 @@ def reset(conn: socket.socket) -> None:
     conn.close()
 
 
-# "auto": the SDK default (aiohttp on asyncio, httpx's transport in shards on trio);
-# "httpx": httpx's transport on asyncio too.
-TRANSPORTS = ["auto", "httpx"]
+# "auto": the SDK's AutoTransport (aiohttp on asyncio, httpx's transport in shards on
+# trio); "httpx": httpx's transport on asyncio too; "lane": the SDK's default sender,
+# whose direct lanes build no httpx object (aiohttp on asyncio, httpcore on trio).
+TRANSPORTS = ["auto", "httpx", "lane"]
 
 
 def make_transport(kind: str, backend: str, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
     from ecartpay_async.transport import AutoTransport, TransportConfig
 
     if kind == "httpx" and backend != "asyncio":
-        pytest.skip("on trio the default is httpx's transport already")
+        pytest.skip("on trio AutoTransport is httpx's transport already")
     config = TransportConfig(limits=limits, trust_env=False)
+    if kind == "lane":
+        return LaneTransport(config)
     return AutoTransport(config, prefer="httpx" if kind == "httpx" else "auto")
+
+
+class _Authorization:
+    def get(self) -> str:
+        return "Bearer loopback"
+
+
+class LaneTransport(httpx.AsyncBaseTransport):
+    """The SDK's default sender under httpx's transport interface, so that every
+    transport test also runs on its direct lanes. The errors it raises are the lane's
+    own, given the request as httpx's transports give it."""
+
+    def __init__(self, config: object) -> None:
+        from ecartpay_async.transport import AutoTransport, DefaultSender
+
+        self.sender = DefaultSender(AutoTransport(config))  # type: ignore[arg-type]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        skipped = ("host", "content-length", "transfer-encoding")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in skipped}
+        try:
+            reply = await self.sender.send(
+                request.method, str(request.url), None, headers, _Authorization(),
+                body if request.method in ("POST", "PUT", "PATCH") else None,
+                request.extensions["timeout"],
+            )
+        except httpx.TransportError as exc:
+            exc.request = request
+            raise
+        items = getattr(reply.headers, "multi_items", reply.headers.items)()
+        return httpx.Response(reply.status_code, headers=list(items), content=reply.content,
+                              request=request)
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
 
 
 async def send(

@@ -3,8 +3,8 @@
 A payout POST whose answer trickles, never ends, is announced far too large or
 inflates like a bomb fails with a typed error once the bound is hit; and because the
 server got the request, the next attempt looks the payout up before sending again
-(the server counts one create). On asyncio (aiohttp), trio (httpx's transport), and
-through a user's own ``httpx.AsyncClient``.
+(the server counts one create). On the default stack's direct lanes (aiohttp on
+asyncio, httpcore on trio), httpx's transport, and a user's own ``httpx.AsyncClient``.
 """
 
 from __future__ import annotations
@@ -166,11 +166,7 @@ async def test_a_phase_timeout_still_applies_inside_the_deadline(anyio_backend: 
                 await client.payouts.send(payout("phase"), max_retries=0)
 
 
-async def test_the_overall_deadline_holds_on_httpx_transport_on_asyncio(
-    anyio_backend: str,
-) -> None:
-    if anyio_backend != "asyncio":
-        pytest.skip("trio runs httpx's transport by default (tested above)")
+async def test_the_overall_deadline_holds_on_httpx_transport(anyio_backend: str) -> None:
     api = Api(trickle)
     with serve(api) as server:
         config = TransportConfig(trust_env=False)

@@ -30,11 +30,12 @@ async def no_wait(seconds: float) -> None:
     await anyio.lowlevel.checkpoint()
 
 
-# "default": the client's own stack (the direct aiohttp lane on asyncio).
-@pytest.fixture(params=["default", *TRANSPORTS])
+# "default": the client's own stack (its direct lane: aiohttp on asyncio, httpcore on
+# trio); the others as user transports ("lane" is "default" here).
+@pytest.fixture(params=["default", *(kind for kind in TRANSPORTS if kind != "lane")])
 def kind(request: pytest.FixtureRequest, anyio_backend: str) -> str:
-    if request.param in ("httpx", "auto") and anyio_backend != "asyncio":
-        pytest.skip("on trio the default is httpx's transport already")
+    if request.param == "httpx" and anyio_backend != "asyncio":
+        pytest.skip("on trio AutoTransport is httpx's transport already")
     return str(request.param)
 
 

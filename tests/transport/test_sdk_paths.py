@@ -12,6 +12,7 @@ import respx
 
 from benchmarks.processes import Server, server
 from ecartpay_async import AsyncClient
+from ecartpay_async.transport import AutoTransport, TransportConfig
 
 pytestmark = pytest.mark.anyio
 
@@ -34,23 +35,27 @@ async def test_default_transport_sends_payouts(api: Server, anyio_backend: str) 
             assert payout.status == "paid"
 
 
-async def test_the_default_stack_takes_the_direct_lane_on_asyncio_only(
+async def test_the_default_stack_takes_a_direct_lane_on_each_loop(
     api: Server, anyio_backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ecartpay_async.transport import DefaultSender, TransportSender
+    from ecartpay_async.transport import DefaultSender
     from ecartpay_async.transport._direct import AiohttpSender
+    from ecartpay_async.transport._httpcore import HttpcoreSender
 
     async with AsyncClient("pub", "priv", base_url=api.url, trust_env=False) as client:
         await client.payouts.find_by_reference("nothing-here")
         sender = client._http._shared.sender
     assert isinstance(sender, DefaultSender)
-    expected = AiohttpSender if anyio_backend == "asyncio" else TransportSender
+    expected = AiohttpSender if anyio_backend == "asyncio" else HttpcoreSender
     assert type(sender.chosen) is expected
     # Through a proxy, requests are routed per proxy under httpx's interface.
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     proxied = AsyncClient("pub", "priv", base_url=api.url)
-    assert not proxied._http._shared.sender.transport.direct_lane_for(api.url)  # type: ignore[attr-defined]
+    assert proxied._http._shared.sender.transport.lane_for(api.url) is None  # type: ignore[attr-defined]
     await proxied.aclose()
+    # prefer="httpx" keeps httpx's own transport, under its interface, on every loop.
+    preferring = AutoTransport(TransportConfig(), prefer="httpx")
+    assert preferring.lane_for(api.url) is None
 
 
 async def test_users_httpx_client_is_used_and_mockable(anyio_backend: str) -> None:
