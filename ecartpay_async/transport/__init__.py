@@ -9,8 +9,9 @@ configures them, and bounds every attempt.
   (imported at its first request).
 - :class:`ShardedTransport`: ``httpx.AsyncHTTPTransport`` split into small pools.
 - :class:`TransportConfig`: limits, the one TLS context (CA policy), proxy routes.
-- :class:`DefaultSender`: the SDK's own stack as the pipeline's sender: the direct
-  lane (:mod:`._direct`, aiohttp without httpx objects) on asyncio, else the above.
+- :class:`DefaultSender`: the SDK's own stack as the pipeline's sender: a direct lane
+  with no httpx object built (:mod:`._direct`, aiohttp, on asyncio; :mod:`._httpcore`,
+  httpcore in shards, on trio), else the above (through a proxy).
 - :class:`HttpxSender` / :class:`TransportSender`: the pipeline's sender for an
   ``httpx`` or ``httpx2`` client or transport.
 - :func:`exchange`: one attempt within its deadline and ``max_response_bytes``.

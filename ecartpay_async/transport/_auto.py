@@ -1,9 +1,13 @@
-"""The SDK's default transport: aiohttp under httpx's interface on asyncio, httpx's own elsewhere.
+"""The SDK's default stack: a direct lane where it can, else a transport under httpx's interface.
 
-The stack is picked at the first request, from the event loop actually running
+:class:`DefaultSender` (the pipeline's sender unless the user gives one) takes a
+direct lane, with no httpx object built, for every request that goes through no
+proxy: aiohttp on asyncio, httpcore on trio. :class:`AutoTransport` carries the rest.
+Its stack is picked at the first request, from the event loop actually running
 (``sniffio``), never at import: under asyncio requests go through
 :class:`AiohttpTransport`, under trio through httpx's transport in small shards
-(:class:`ShardedTransport`). ``prefer="httpx"`` uses httpx's on asyncio too.
+(:class:`ShardedTransport`). ``prefer="httpx"`` uses httpx's on asyncio too, and
+turns the direct lanes off.
 
 Proxies are routed per URL, as ``httpx.AsyncClient`` mounts them: one inner transport
 for direct requests and one per proxy (:class:`TransportConfig` says which URL goes
