@@ -79,7 +79,7 @@ CLIENTS: dict[str, ClientSpec] = {
         sdk=True,
     ),
     "sdk-trio": ClientSpec(
-        "SDK on trio (httpx, sharded)", "trio", open_sdk("auto"), payout_requests, sdk=True
+        "SDK on trio (httpcore lane)", "trio", open_sdk("auto"), payout_requests, sdk=True
     ),
     "sdk-httpx2": ClientSpec(
         "SDK, user's httpx2.AsyncClient", "asyncio", open_sdk("httpx2-client"),
