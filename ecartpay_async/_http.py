@@ -49,6 +49,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     ClientClosedError,
+    EcartPayError,
     RateLimitError,
     ResponseTooLargeError,
     declared_status,
@@ -341,22 +342,26 @@ class HTTPPipeline:
         if self._shared.closed:
             raise ClientClosedError(f"{options.method} {options.path}: the client is closed")
         call = _Call(self, options, parse)
-        # The first attempt runs bare: almost every call succeeds at once, and each
-        # coroutine level costs CPU at every suspension of the request below it.
         try:
-            return await call.attempt()
-        except Exception as exc:
-            retries = options.max_retries
-            if retries is None:
-                retries = self.policy.max_retries
-            retry_if = _retry_rule(options)
-            if retries == 0 or not retry_if(exc):
-                raise
-            first_error = exc
-        return await self.policy.retry(
-            call.attempt, first_error, retries=retries, retry_if=retry_if,
-            describe=options.describe or f"{options.method} {options.path}",
-        )
+            # The first attempt runs bare: almost every call succeeds at once, and each
+            # coroutine level costs CPU at every suspension of the request below it.
+            try:
+                return await call.attempt()
+            except Exception as exc:
+                retries = options.max_retries
+                if retries is None:
+                    retries = self.policy.max_retries
+                retry_if = _retry_rule(options)
+                if retries == 0 or not retry_if(exc):
+                    raise
+                first_error = exc
+            return await self.policy.retry(
+                call.attempt, first_error, retries=retries, retry_if=retry_if,
+                describe=options.describe or f"{options.method} {options.path}",
+            )
+        except EcartPayError as exc:
+            exc.attempts = call.sent  # this call's, not those of a look-up or token inside it
+            raise
 
     # -- the steps ---------------------------------------------------------------
 
@@ -470,7 +475,7 @@ class _Call(Generic[T]):
     it was refused) and parses. (One small object per call, not a closure with a cell
     per variable; one coroutine level, not one per step.)"""
 
-    __slots__ = ("attempts", "options", "parse", "pipeline", "reached", "uncertain")
+    __slots__ = ("attempts", "options", "parse", "pipeline", "reached", "sent", "uncertain")
 
     def __init__(
         self, pipeline: HTTPPipeline, options: RequestOptions[T], parse: Callable[[Answer], T]
@@ -479,6 +484,7 @@ class _Call(Generic[T]):
         self.options = options
         self.parse = parse
         self.attempts = 0
+        self.sent = 0  # the number of the last attempt handed to the sender
         self.uncertain = False  # an earlier attempt may have reached the server
         self.reached = False  # some attempt may have reached it (never reset by a look-up)
 
@@ -501,10 +507,12 @@ class _Call(Generic[T]):
             content = None if json is None else _dumps(json)
             authorization = options.authorization
             if authorization is not None:  # the token request: the key pair, no token
+                self.sent = attempts
                 response = await pipeline._send(options, authorization, content, attempts)
             else:
                 tokens = pipeline.tokens
                 token = tokens.valid() or await tokens.get()
+                self.sent = attempts
                 response = await pipeline._send(options, token, content, attempts)
                 if response.status_code == 401:
                     # The token expired or was revoked: refresh once and replay once.

@@ -31,8 +31,9 @@ Ecart Pay documents its errors as HTTP 500 with a JSON body saying ``"statusCode
 so a 5xx whose body declares a ``statusCode`` from 400 to 499 is that refusal
 (``status_code``), and ``http_status`` keeps the status the server sent.
 
-Errors carry the request's method and path, the status and the parsed body, and
-never a key, a token or a header: they are safe to log and to show.
+Errors carry the request's method and path, the status and the parsed body, the
+number of HTTP attempts the call made (``attempts``), and never a key, a token or a
+header: they are safe to log and to show.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class EcartPayError(Exception):
     """The root of every error this SDK raises."""
 
     message: str
+    #: The HTTP attempts the API call that raised this made, retries included (0 when
+    #: it sent none, or when the error comes from no API call).
+    attempts: int = 0
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -65,6 +65,7 @@ async def test_other_4xx_are_not_retried(status, client, router, clock):
     with pytest.raises(APIStatusError) as info:
         await client.payouts.retrieve("p1")
     assert info.value.status_code == status
+    assert info.value.attempts == 1  # a 401's replay with a new token is the same attempt
     assert route.call_count == (2 if status == 401 else 1)  # a 401 is replayed once, no more
     assert clock.sleeps == []
 
@@ -72,9 +73,10 @@ async def test_other_4xx_are_not_retried(status, client, router, clock):
 async def test_the_last_error_is_raised_when_retries_run_out(client, router, clock):
     route = router.get(PATH).mock(side_effect=[httpx.Response(500), httpx.Response(502),
                                                httpx.ReadTimeout("slow")])
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as info:
         await client.payouts.retrieve("p1")
     assert route.call_count == 3
+    assert info.value.attempts == 3  # the error says how many attempts the call made
 
 
 def test_is_retryable():

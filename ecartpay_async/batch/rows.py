@@ -344,35 +344,30 @@ class RowPolicy:
         """The send (or lookup) itself, timed: the payout found by a lookup (a row an
         earlier run sent: ``existing``), or sent (``existing`` if the API had it)."""
         started = time.monotonic()
-        attempts = 0
-        observe = self._observe
-
-        def count(attempt: Attempt) -> None:
-            nonlocal attempts
-            if attempt.number > attempts:
-                attempts = attempt.number
-            if observe is not None:
-                observe(attempt)
-
-        try:
+        if prior is not None and prior.state is not JournalState.PENDING:
             # A row the journal saw go out may exist already: look before sending.
-            if prior is not None and prior.state is not JournalState.PENDING:
-                assert request.reference_id is not None
+            assert request.reference_id is not None
+            try:
                 found = await self._payouts.find_by_reference(
                     request.reference_id, max_retries=self._max_retries, timeout=self._timeout
                 )
-                if found is not None:
-                    error = conflict(request, found)
-                    if error is not None:
-                        raise error
-                    return _Sent(found, 0, True, time.monotonic() - started, True)
+            except Exception as exc:
+                return _Failed(exc, 0, time.monotonic() - started)
+            if found is not None:
+                error = conflict(request, found)
+                if error is not None:
+                    return _Failed(error, 0, time.monotonic() - started)
+                return _Sent(found, 0, True, time.monotonic() - started, True)
+        try:
             result = await self._payouts.send(
-                request, max_retries=self._max_retries, timeout=self._timeout, on_attempt=count
+                request, max_retries=self._max_retries, timeout=self._timeout,
+                on_attempt=self._observe,
             )
         except Exception as exc:
-            return _Failed(exc, attempts, time.monotonic() - started)
+            # The pipeline's errors say how many attempts the create made.
+            return _Failed(exc, getattr(exc, "attempts", 0), time.monotonic() - started)
         existing = bool(getattr(result, "existing", False))
-        return _Sent(result.payout, attempts or result.attempts, result.recovered,
+        return _Sent(result.payout, result.attempts, result.recovered,
                      time.monotonic() - started, existing)
 
     async def _failed(self, row: int, request: PayoutRequest, failed: _Failed) -> Outcome:

@@ -66,6 +66,7 @@ class FakePayouts:
                 if on_attempt:
                     code = getattr(error, "status_code", None)
                     on_attempt(Attempt("POST", "/api/payouts", 1, code, None, 0.0))
+                error.attempts = 1  # as the pipeline says of its errors
                 raise error
             ref = request.reference_id
             assert ref is not None
@@ -82,6 +83,7 @@ class FakePayouts:
                     fee=Decimal(0),
                 )
             if error is not None:
+                error.attempts = 1
                 raise error
             if on_attempt:
                 on_attempt(Attempt("POST", "/api/payouts", 1, 200, None, 0.0))
