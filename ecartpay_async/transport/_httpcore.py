@@ -20,7 +20,7 @@ path guarantees holds here too:
   (:func:`._errors.from_httpcore`), as ``httpx.AsyncHTTPTransport`` maps them.
 
 The request carries exactly the headers ``httpx.Request`` adds to the pipeline's:
-``Host`` and ``Content-Length``.
+``Host``, and ``Content-Length`` (``0`` for a POST, PUT or PATCH without a body).
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ __all__ = ["HttpcoreSender"]
 
 # What a URL string becomes, once: httpcore's URL and the Host header's value.
 _Target = tuple[httpcore.URL, bytes]
+# Methods whose empty body httpx states (``Content-Length: 0``): a confirmation's PUT
+# carries none, and some servers refuse a PUT without a length (411).
+_STATED_EMPTY = frozenset({"POST", "PUT", "PATCH"})
 
 
 class HttpcoreSender:
@@ -99,8 +102,10 @@ class HttpcoreSender:
             shards = self._open()
         target, host = self._target(url, params)
         lines = [(b"Host", host), *((k.encode(), v.encode()) for k, v in headers.items())]
-        if content is not None:
+        if content:
             lines.append((b"Content-Length", str(len(content)).encode()))
+        elif method in _STATED_EMPTY:
+            lines.append((b"Content-Length", b"0"))
         deadline = deadline_of(timeouts)
         with anyio.move_on_after(deadline):
             try:

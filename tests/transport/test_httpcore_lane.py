@@ -62,15 +62,25 @@ def _recording(heads: list[bytes]):  # type: ignore[no-untyped-def]
     return behaviour
 
 
-async def test_the_request_carries_what_httpx_would_put_on_the_wire(anyio_backend: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "params", "content"),
+    [
+        ("POST", {"page": 2, "status": "paid"}, b'{"amount":"1.50"}'),
+        ("PUT", None, None),  # a confirmation: no body, its length stated
+        ("GET", {"reference_id": "a b&c"}, None),
+    ],
+)
+async def test_the_request_carries_what_httpx_would_put_on_the_wire(
+    anyio_backend: str, method: str, params: dict[str, object] | None, content: bytes | None
+) -> None:
     heads: list[bytes] = []
     with serve(_recording(heads)) as server:
         sender = HttpcoreSender(TransportConfig(trust_env=False), max_response_bytes=1024)
         try:
             reply = await sender.send(
-                "POST", server.url + "/api/payouts", {"page": 2, "status": "paid"},
+                method, server.url + "/api/payouts", params,
                 {"User-Agent": "ua/1", "Content-Type": "application/json"}, _Key(),
-                b'{"amount":"1.50"}', TIMEOUTS,
+                content, TIMEOUTS,
             )
         finally:
             await sender.aclose()
@@ -80,12 +90,12 @@ async def test_the_request_carries_what_httpx_would_put_on_the_wire(anyio_backen
     assert reply.content == b'{"ok":true}'
     line, *fields = heads[0].split(b"\r\n")
     expected = httpx.Request(
-        "POST", server.url + "/api/payouts", params={"page": 2, "status": "paid"},
+        method, server.url + "/api/payouts", params=params,
         headers={"User-Agent": "ua/1", "Content-Type": "application/json",
                  "Authorization": "Bearer lane-token"},
-        content=b'{"amount":"1.50"}',
+        content=content,
     )
-    assert line == b"POST " + expected.url.raw_path + b" HTTP/1.1"
+    assert line == method.encode() + b" " + expected.url.raw_path + b" HTTP/1.1"
     sent = sorted((k.lower(), v) for k, v in (field.split(b": ", 1) for field in fields))
     assert sent == sorted((k.lower(), v) for k, v in expected.headers.raw)
 
