@@ -36,7 +36,7 @@ from ._config import TransportConfig
 from ._errors import resend_guard, to_httpx_error
 from ._exceptions import ResponseTooLarge
 from ._reply import WholeReply
-from ._sender import Params, Reply, SecretText
+from ._sender import Params, ParsedURLs, Reply, SecretText
 
 if TYPE_CHECKING:
     import aiohttp
@@ -56,7 +56,7 @@ class AiohttpSender:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
-        self._urls: dict[str, Any] = {}
+        self._urls = ParsedURLs(_yarl_url)
         self._last: tuple[object, aiohttp.ClientTimeout | None] = (None, None)
 
     def _open(self) -> aiohttp.ClientSession:
@@ -92,16 +92,6 @@ class AiohttpSender:
         self._last = (timeouts, timeout)
         return timeout
 
-    def _url(self, url: str) -> Any:
-        parsed = self._urls.get(url)
-        if parsed is None:
-            import yarl
-
-            parsed = yarl.URL(url)
-            if len(self._urls) < 32:
-                self._urls[url] = parsed
-        return parsed
-
     async def send(
         self,
         method: str,
@@ -120,7 +110,7 @@ class AiohttpSender:
         try:
             response = await session.request(
                 method,
-                self._url(url),
+                self._urls[url],
                 params=params or None,
                 # Built in the call, never held in a local of this frame: the dict
                 # carries the Authorization header in plain text, and error trackers
@@ -175,6 +165,12 @@ class AiohttpSender:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def _yarl_url(url: str) -> Any:
+    import yarl  # aiohttp's URL type, imported with aiohttp at the first request
+
+    return yarl.URL(url)
 
 
 def _client_timeout(timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:

@@ -38,7 +38,7 @@ from ._errors import from_httpcore
 from ._exceptions import AttemptTimeout, ResponseTooLarge
 from ._httpx import Shards
 from ._reply import WholeReply
-from ._sender import Params, Reply, SecretText
+from ._sender import Params, ParsedURLs, Reply, SecretText
 
 __all__ = ["HttpcoreSender"]
 
@@ -57,7 +57,7 @@ class HttpcoreSender:
         self.max_response_bytes = max_response_bytes
         self._shards: Shards[httpcore.Request, httpcore.Response] | None = None
         self._closed = False
-        self._targets: dict[str, _Target] = {}
+        self._targets = ParsedURLs(lambda url: _target_of(httpx.URL(url)))
 
     def _open(self) -> Shards[httpcore.Request, httpcore.Response]:
         if self._closed:
@@ -79,13 +79,7 @@ class HttpcoreSender:
     def _target(self, url: str, params: Params | None) -> _Target:
         if params:  # lists and lookups: encoded exactly as httpx would
             return _target_of(httpx.URL(url, params=params))
-        target = self._targets.get(url)
-        if target is None:
-            target = _target_of(httpx.URL(url))
-            # Bounded: URLs with an id in them (retrieve, confirm) must not grow it forever.
-            if len(self._targets) < 32:
-                self._targets[url] = target
-        return target
+        return self._targets[url]
 
     async def send(
         self,

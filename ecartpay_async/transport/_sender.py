@@ -20,17 +20,21 @@ the SDK's :mod:`._exceptions`), which the pipeline translates in one place.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
 from ._bounds import DEFAULT_MAX_RESPONSE_BYTES, exchange
 
-__all__ = ["HttpxSender", "Reply", "SecretText", "Sender", "TransportSender", "httpx_module_of"]
+__all__ = [
+    "HttpxSender", "ParsedURLs", "Reply", "SecretText", "Sender", "TransportSender",
+    "httpx_module_of",
+]
 
 #: Query values as the pipeline passes them (None values are dropped before).
 Params = Mapping[str, Any]
+U = TypeVar("U")
 
 
 class SecretText(Protocol):
@@ -72,6 +76,25 @@ class Sender(Protocol):
     async def aclose(self) -> None: ...
 
 
+class ParsedURLs(Generic[U]):
+    """Each URL string parsed once, by ``parse``: parsing a URL costs more than the rest
+    of a request, and a payout POST always has the same one. Bounded: URLs with an id
+    in them (retrieve, confirm) must not grow it forever; those are parsed each time."""
+
+    def __init__(self, parse: Callable[[str], U], *, size: int = 32) -> None:
+        self._parse = parse
+        self._size = size
+        self._parsed: dict[str, U] = {}
+
+    def __getitem__(self, url: str) -> U:
+        parsed = self._parsed.get(url)
+        if parsed is None:
+            parsed = self._parse(url)
+            if len(self._parsed) < self._size:
+                self._parsed[url] = parsed
+        return parsed
+
+
 def httpx_module_of(target: object, *, client: bool) -> Any:
     """``httpx`` or ``httpx2``, whichever ``target`` (an ``AsyncClient``, or else an
     ``AsyncBaseTransport``) belongs to; a clear TypeError for anything else."""
@@ -102,7 +125,7 @@ class HttpxSender:
         self.owned = owned
         self.max_response_bytes = max_response_bytes
         self._send = self._through_client if client else target.handle_async_request
-        self._urls: dict[str, Any] = {}
+        self._urls = ParsedURLs(self.module.URL)  # httpx merges each call's query
 
     async def _through_client(self, request: Any) -> Any:
         return await self.target.send(request, stream=True)
@@ -118,14 +141,7 @@ class HttpxSender:
         timeouts: dict[str, float | None],
     ) -> Reply:
         module = self.module
-        # Parsing a URL string costs more than the rest of the request: parse each one
-        # once (a payout POST always has the same URL) and let httpx merge the query.
-        # Bounded: URLs with an id in them (retrieve, confirm) must not grow it forever.
-        parsed = self._urls.get(url)
-        if parsed is None:
-            parsed = module.URL(url)
-            if len(self._urls) < 32:
-                self._urls[url] = parsed
+        parsed = self._urls[url]
         request = module.Request(
             method, parsed, params=params or None, headers=headers, content=content,
             extensions={"timeout": timeouts},
