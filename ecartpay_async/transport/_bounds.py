@@ -29,7 +29,7 @@ from ._exceptions import AttemptTimeout, ResponseTooLarge
 from ._reply import WholeReply
 
 __all__ = [
-    "DEFAULT_MAX_RESPONSE_BYTES", "attempt_deadline", "deadline_of", "exchange", "read_capped",
+    "DEFAULT_MAX_RESPONSE_BYTES", "deadline_of", "decoded_headers", "exchange", "read_capped",
 ]
 
 #: Payout answers are under 2 KB and list pages tens of KB: 4 MiB leaves room for both.
@@ -46,11 +46,6 @@ def deadline_of(phases: dict[str, float | None]) -> float | None:
     """The attempt's overall bound: the largest of its timeout phases."""
     values = [value for value in phases.values() if value is not None]
     return max(values) if values else None
-
-
-def attempt_deadline(request: httpx.Request) -> float | None:
-    """The attempt's overall bound: the largest timeout phase set on the request."""
-    return deadline_of(request.extensions.get("timeout", {}))
 
 
 async def read_capped(
@@ -100,7 +95,7 @@ async def exchange(
     Returns the answer with its decoded body (the streamed response is closed): no
     private attribute of httpx's response is written, and no second response built.
     """
-    deadline = attempt_deadline(request)
+    deadline = deadline_of(request.extensions.get("timeout", {}))
     with anyio.move_on_after(deadline) as scope:
         streamed = await send(request)
         try:
@@ -116,12 +111,20 @@ async def exchange(
 def _whole(streamed: httpx.Response, body: bytes) -> WholeReply:
     """The answer with its body read and decoded: the same status and headers, less
     the encoding headers that described the bytes on the wire."""
-    headers = streamed.headers
-    if "content-encoding" in headers:
-        headers = headers.copy()
-        del headers["content-encoding"]
-        headers.pop("content-length", None)
-    return WholeReply(streamed.status_code, streamed.reason_phrase, headers, body)
+    return WholeReply(
+        streamed.status_code, streamed.reason_phrase, decoded_headers(streamed.headers), body
+    )
+
+
+def decoded_headers(headers: httpx.Headers) -> httpx.Headers:
+    """``headers`` as they describe a decoded body: without the ``Content-Encoding`` and
+    ``Content-Length`` of the bytes on the wire (a copy; the same object if unencoded)."""
+    if "content-encoding" not in headers:
+        return headers
+    headers = headers.copy()
+    del headers["content-encoding"]
+    headers.pop("content-length", None)
+    return headers
 
 
 async def _read_within(

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._aiohttp import closed_by_peer
-from ._bounds import read_capped
+from ._bounds import deadline_of, read_capped
 from ._config import TransportConfig
 from ._errors import resend_guard, to_httpx_error
 from ._exceptions import ResponseTooLarge
@@ -180,8 +180,7 @@ def _client_timeout(timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
     still bounds each wait for data (else no per-read timer runs at all)."""
     import aiohttp
 
-    values = [v for v in timeouts.values() if v is not None]
-    total = max(values) if values else None
+    total = deadline_of(timeouts)
     connect, pool, read = timeouts.get("connect"), timeouts.get("pool"), timeouts.get("read")
     return aiohttp.ClientTimeout(
         total=total,

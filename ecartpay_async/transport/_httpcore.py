@@ -32,7 +32,7 @@ import anyio
 import httpcore
 import httpx
 
-from ._bounds import deadline_of, read_capped
+from ._bounds import deadline_of, decoded_headers, read_capped
 from ._config import TransportConfig
 from ._errors import from_httpcore
 from ._exceptions import AttemptTimeout, ResponseTooLarge
@@ -128,11 +128,10 @@ class HttpcoreSender:
                     raise
                 raise error from exc
             reason = response.extensions.get("reason_phrase", b"")
-            answered = httpx.Headers(response.headers)
-            if "content-encoding" in answered:  # decoded: the headers describe the body
-                del answered["content-encoding"]
-                answered.pop("content-length", None)
-            return WholeReply(response.status, reason.decode("ascii", "replace"), answered, body)
+            return WholeReply(
+                response.status, reason.decode("ascii", "replace"),
+                decoded_headers(httpx.Headers(response.headers)), body,
+            )
         assert deadline is not None
         raise AttemptTimeout(deadline)
 
