@@ -22,7 +22,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
-from .models.common import PayoutStatus, parse_status
+from .models.common import STATUS_BY_VALUE, PayoutStatus, parse_status
 from .money import wire_decimal
 
 if TYPE_CHECKING:
@@ -301,10 +301,19 @@ _UNKNOWN = (_OTHER, -1)
 def payout_from_json(content: bytes) -> Payout | None:
     """The :class:`~.models.payouts.Payout` a documented payout answer spells, or None
     when ``content`` is anything else (read it with :func:`structure_payout`)."""
-    global _decode_documented
-    if _decode_documented is None:
-        _decode_documented = _documented_decoder()
-    return _decode_documented(content)
+    return read_payout(content)
+
+
+def _first_read_payout(content: bytes) -> Payout | None:
+    global read_payout
+    read_payout = _documented_decoder()
+    return read_payout(content)
+
+
+#: :func:`payout_from_json` itself once the decoder is made (msgspec is imported at the
+#: first payout answer, not with the SDK): the resources call it by this name, one
+#: function call less per payout.
+read_payout: Callable[[bytes], Payout | None] = _first_read_payout
 
 
 def _documented_decoder() -> Callable[[bytes], Payout | None]:
@@ -333,7 +342,9 @@ def _documented_decoder() -> Callable[[bytes], Payout | None]:
     money = [i for i, name in enumerate(names) if _PAYOUT_KINDS[name] == _MONEY]
     times = [i for i, name in enumerate(names) if _PAYOUT_KINDS[name] == _TIME]
     status = names.index("status")
+    utc = timezone.utc
     make: Any = _PAYOUT
+    statuses = STATUS_BY_VALUE
 
     def read(content: bytes) -> Payout | None:
         try:
@@ -346,13 +357,13 @@ def _documented_decoder() -> Callable[[bytes], Payout | None]:
                 return None  # NaN written as text: the table's rules word the error
         for index in times:
             value = values[index]
-            if value is not None and value.tzinfo is not timezone.utc:
-                values[index] = value.astimezone(timezone.utc)
-        values[status] = parse_status(values[status])
+            if value is not None and value.tzinfo is not utc:
+                values[index] = value.astimezone(utc)
+        # The status is text (the struct says so): parse_status without its str().
+        text = values[status]
+        values[status] = statuses.get(text, text)
         payout: Payout = make(*values)
         return payout
 
     return read
 
-
-_decode_documented: Callable[[bytes], Payout | None] | None = None

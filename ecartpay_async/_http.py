@@ -67,8 +67,8 @@ from .transport import Reply, ResponseTooLarge, Sender
 __all__ = [
     "Answer",
     "Attempt",
+    "Call",
     "HTTPPipeline",
-    "Outcome",
     "RawResponse",
     "RequestOptions",
     "Resend",
@@ -84,6 +84,7 @@ logger = logging.getLogger("ecartpay_async")
 # Response headers safe to keep on an error (none of them can carry a secret).
 _KEPT_HEADERS = ("retry-after", "content-type", "date", "x-request-id", "cf-ray")
 _TAGS = re.compile(r"<[^>]*>")
+_DEBUG = logging.DEBUG
 _SPACES = re.compile(r"\s+")
 
 def user_agent() -> str:
@@ -174,20 +175,6 @@ class Answer:
 
     def __repr__(self) -> str:  # the body stays out: the token request's carries the token
         return f"<Answer {self.status_code} to {self.method} {self.path}>"
-
-
-@safe_repr
-@attrs.define  # built per call, never changed: not frozen (cheaper to build)
-class Outcome(Generic[T]):
-    """What :meth:`HTTPPipeline.call` returns: the value, the attempts it took,
-    whether a look-up found it instead of an answer to the request itself, and whether
-    it ``existing`` before this call (found after a refusal the look-up settles, with
-    no attempt of this call that may have reached the server)."""
-
-    value: T
-    attempts: int
-    recovered: bool
-    existing: bool = False
 
 
 @safe_repr
@@ -333,7 +320,7 @@ class HTTPPipeline:
 
     async def call(
         self, options: RequestOptions[T], parse: Callable[[Answer], T]
-    ) -> Outcome[T]:
+    ) -> Call[T]:
         """The one retry loop: attempt, classify, look up, wait, attempt again.
 
         ``parse`` turns a 2xx answer into the call's value (inside the attempt: an
@@ -341,7 +328,7 @@ class HTTPPipeline:
         """
         if self._shared.closed:
             raise ClientClosedError(f"{options.method} {options.path}: the client is closed")
-        call = _Call(self, options, parse)
+        call = Call(self, options, parse)
         try:
             # The first attempt runs bare: almost every call succeeds at once, and each
             # coroutine level costs CPU at every suspension of the request below it.
@@ -365,45 +352,19 @@ class HTTPPipeline:
 
     # -- the steps ---------------------------------------------------------------
 
-    async def _send(
-        self,
-        options: RequestOptions[Any],
-        authorization: Secret,
-        content: bytes | None,
-        number: int,
-    ) -> Reply:
-        """Send one request and report it: the pause gate before, the one translation of
-        a failure and the pause an answer asks for after. Nothing is retried here."""
-        gate = self._shared.gate
-        if gate.ever_paused:
-            await gate.wait(self.policy.sleep)
-        method, path, params = options.method, options.path, options.params
-        timeout = options.timeout
-        timeouts = self._timeouts if timeout is None else _phases(timeout)
-        query = None if not params else {k: v for k, v in params.items() if v is not None}
-        started = self._clock()
-        try:
-            # The key pair or token stays a Secret until the sender puts it in the
-            # request: no frame here holds it as text (error trackers record locals).
-            response = await self._shared.sender.send(
-                method, self.base_url + path, query,
-                self._headers if content is None else self._json_headers,
-                authorization, content, timeouts,
-            )
-        except Exception as exc:
-            names = _httpx_names(exc)
-            if "TransportError" not in names and "DecodingError" not in names:
-                raise
-            error = _connection_error(exc, names, method, path)
-            self._report(options.on_attempt, method, path, number, None, error, started)
-            raise error from exc
-        status = response.status_code
-        if status >= 500:  # a refusal the body declares is no server failure (errors.py)
-            status = declared_status(status, response.content)
-        self._report(options.on_attempt, method, path, number, status, None, started)
-        if status >= 400 and status_meaning(status).pause:
-            self._pause_from(response)
-        return response
+    def _translated(
+        self, exc: Exception, options: RequestOptions[Any], number: int, started: float
+    ) -> APIError | None:
+        """The one translation of a sender's failure into the SDK's error, reported as
+        the attempt's outcome; None for anything that is no transport failure (raised
+        as it is)."""
+        names = _httpx_names(exc)
+        if "TransportError" not in names and "DecodingError" not in names:
+            return None
+        method, path = options.method, options.path
+        error = _connection_error(exc, names, method, path)
+        self._report(options.on_attempt, method, path, number, None, error, started)
+        return error
 
     def _report(
         self,
@@ -416,7 +377,7 @@ class HTTPPipeline:
         started: float,
     ) -> None:
         duration = self._clock() - started
-        if logger.isEnabledFor(logging.DEBUG):
+        if logger.isEnabledFor(_DEBUG):
             outcome = status if error is None else type(error).__name__
             logger.debug(
                 "%s %s -> %s (attempt %d, %.1f ms)", method, path, outcome, number, duration * 1e3
@@ -434,16 +395,6 @@ class HTTPPipeline:
         wait = parse_retry_after(response.headers.get("retry-after"))
         if wait:
             self._shared.gate.pause(min(wait, self.policy.max_retry_after))
-
-    def _answer(self, response: Reply, method: str, path: str) -> Answer:
-        status = response.status_code
-        if not 200 <= status < 300:
-            raise _status_error(response, method, path)
-        answer = Answer(status, response.headers, response.content, method, path)
-        captured = _captured.get()
-        if captured is not None:
-            captured.append(answer)
-        return answer
 
     # -- the token request ---------------------------------------------------------
 
@@ -468,14 +419,25 @@ class HTTPPipeline:
         return outcome.value
 
 
-class _Call(Generic[T]):
-    """One call's way through the retry loop (:meth:`HTTPPipeline.call`): each
-    :meth:`attempt` looks up first when an earlier attempt may have reached the server
-    and ``resend`` says so, then sends (with the token, refreshed and replayed once if
-    it was refused) and parses. (One small object per call, not a closure with a cell
-    per variable; one coroutine level, not one per step.)"""
+@safe_repr
+class Call(Generic[T]):
+    """One call's way through the retry loop (:meth:`HTTPPipeline.call`), and what the
+    loop returns: ``value``, the ``attempts`` it took, whether a look-up found it
+    (``recovered``) instead of an answer to the request itself, and whether it was
+    ``existing`` before this call (found after a refusal the look-up settles, with no
+    attempt of this call that may have reached the server).
 
-    __slots__ = ("attempts", "options", "parse", "pipeline", "reached", "sent", "uncertain")
+    Each :meth:`attempt` looks up first when an earlier attempt may have reached the
+    server and ``resend`` says so, then sends (with the token, refreshed and replayed
+    once if it was refused) and parses. (One small object per call, which is also its
+    outcome; one coroutine level per attempt, not one per step.)"""
+
+    __slots__ = (
+        "attempts", "existing", "options", "parse", "pipeline", "reached", "recovered",
+        "sent", "uncertain", "value",
+    )
+
+    value: T
 
     def __init__(
         self, pipeline: HTTPPipeline, options: RequestOptions[T], parse: Callable[[Answer], T]
@@ -487,14 +449,25 @@ class _Call(Generic[T]):
         self.sent = 0  # the number of the last attempt handed to the sender
         self.uncertain = False  # an earlier attempt may have reached the server
         self.reached = False  # some attempt may have reached it (never reset by a look-up)
+        self.recovered = False
+        self.existing = False
 
-    async def attempt(self) -> Outcome[T]:
+    def __repr__(self) -> str:
+        return f"<Call {self.options.method} {self.options.path}, {self.attempts} attempts>"
+
+    def _found(self, value: T, *, existing: bool = False) -> Call[T]:
+        self.value = value
+        self.recovered = True
+        self.existing = existing
+        return self
+
+    async def attempt(self) -> Call[T]:
         options = self.options
         look_up = options.look_up
         if self.uncertain and options.resend == "look_up_first" and look_up is not None:
             found = await look_up()
             if found is not None:
-                return Outcome(found, self.attempts, recovered=True)
+                return self._found(found)
             # Nothing was done as of now: only a new failure that may have reached
             # the server calls for another look-up (a refused connection in between
             # does not).
@@ -502,31 +475,70 @@ class _Call(Generic[T]):
         self.attempts += 1
         attempts = self.attempts
         pipeline = self.pipeline
+        shared = pipeline._shared
         try:
             json = options.json
             content = None if json is None else _dumps(json)
-            authorization = options.authorization
-            if authorization is not None:  # the token request: the key pair, no token
+            method, path, params, timeout = (
+                options.method, options.path, options.params, options.timeout
+            )
+            url = pipeline.base_url + path
+            headers = pipeline._headers if content is None else pipeline._json_headers
+            timeouts = pipeline._timeouts if timeout is None else _phases(timeout)
+            query = None if not params else {k: v for k, v in params.items() if v is not None}
+            # The key pair (the token request) or the token; a refused token is
+            # refreshed and the request replayed once.
+            tokens = None if options.authorization is not None else shared.tokens
+            replayed = False
+            while True:
+                # A Secret until the sender puts it in the request: no frame here holds
+                # it as text (error trackers record frame locals).
+                authorization = options.authorization
+                if tokens is not None:
+                    authorization = tokens.valid() or await tokens.get()
+                assert authorization is not None
+                gate = shared.gate
+                if gate.ever_paused:  # every request waits while the server asked to
+                    await gate.wait(pipeline.policy.sleep)
                 self.sent = attempts
-                response = await pipeline._send(options, authorization, content, attempts)
-            else:
-                tokens = pipeline.tokens
-                token = tokens.valid() or await tokens.get()
-                self.sent = attempts
-                response = await pipeline._send(options, token, content, attempts)
-                if response.status_code == 401:
-                    # The token expired or was revoked: refresh once and replay once.
-                    tokens.invalidate(token)
-                    token = await tokens.get()
-                    response = await pipeline._send(options, token, content, attempts)
-            answer = pipeline._answer(response, options.method, options.path)
-            return Outcome(self.parse(answer), attempts, False)
+                started = pipeline._clock()
+                try:
+                    response = await shared.sender.send(
+                        method, url, query, headers, authorization, content, timeouts
+                    )
+                except Exception as exc:
+                    error = pipeline._translated(exc, options, attempts, started)
+                    if error is None:
+                        raise
+                    raise error from exc
+                status = response.status_code
+                if status >= 500:  # a refusal its body declares is no server failure
+                    status = declared_status(status, response.content)
+                on_attempt = options.on_attempt
+                # Reported only to listeners (a call less per request when none listens).
+                if on_attempt is not None or shared.observers or logger.isEnabledFor(_DEBUG):
+                    pipeline._report(on_attempt, method, path, attempts, status, None, started)
+                if status >= 400 and status_meaning(status).pause:
+                    pipeline._pause_from(response)
+                if status != 401 or tokens is None or replayed:
+                    break
+                # The token expired or was revoked.
+                tokens.invalidate(authorization)
+                replayed = True
+            if not 200 <= status < 300:
+                raise _status_error(response, method, path)
+            answer = Answer(status, response.headers, response.content, method, path)
+            captured = _captured.get()
+            if captured is not None:  # with_raw_response: the caller wants it too
+                captured.append(answer)
+            self.value = self.parse(answer)
+            return self
         except APIStatusError as exc:
             settles = options.settles
             if look_up is not None and settles is not None and settles(exc, attempts):
                 found = await look_up()
                 if found is not None:
-                    return Outcome(found, attempts, recovered=True, existing=not self.reached)
+                    return self._found(found, existing=not self.reached)
             self._failed(exc)
             raise
         except Exception as exc:
@@ -633,9 +645,11 @@ def _encoder() -> Callable[[Any], bytes]:
             if type(key) is not str:
                 return _json.dumps(obj)
             if kind is Decimal:
-                # str() (msgspec's text) and format "f" (_json's) agree on these.
-                exponent = value.as_tuple().exponent
-                if not isinstance(exponent, int) or exponent > 0 or value.adjusted() < -6:
+                # str() (msgspec's text) and format "f" (_json's) agree unless str()
+                # writes an exponent (an "e" under a context with capitals=0); _json
+                # refuses what is not finite.
+                text = str(value)
+                if "E" in text or "e" in text or not value.is_finite():
                     return _json.dumps(obj)
             elif kind is not str and kind is not bool and kind is not int and value is not None:
                 return _json.dumps(obj)

@@ -58,6 +58,9 @@ class PauseGate:
         self._clock = clock
         self._log_interval = log_interval
         self._until = 0.0
+        #: Whether any pause was ever set: until then :meth:`wait` has nothing to do
+        #: (callers skip awaiting it, on the hot path of every request).
+        self.ever_paused = False
         self._pauses = 0
         self._asks = 0
         self._committed = 0.0  # length of the union of every pause set so far
@@ -75,6 +78,7 @@ class PauseGate:
                 self._pauses += 1
             self._committed += until - max(self._until, now)
             self._until = until
+            self.ever_paused = True
         if self._logged_at is None or now - self._logged_at >= self._log_interval:
             asked = self._asks_unlogged
             times = "" if asked == 1 else f" ({asked} times since the last message)"
@@ -83,12 +87,6 @@ class PauseGate:
             )
             self._logged_at = now
             self._asks_unlogged = 0
-
-    @property
-    def ever_paused(self) -> bool:
-        """Whether any pause was ever set: until then :meth:`wait` has nothing to do
-        (callers skip awaiting it, the hot path of every request)."""
-        return self._until != 0.0
 
     def remaining(self) -> float:
         """Seconds left in the current pause (0 when there is none)."""

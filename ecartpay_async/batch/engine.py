@@ -221,7 +221,7 @@ class Batch(anyio.AsyncContextManagerMixin):
     @property
     def stopped(self) -> bool:
         """Whether the batch sends nothing new (a fatal error, the breaker, :meth:`stop`)."""
-        return self._stop.is_set()
+        return self._stop.stopped
 
     def stop(self, reason: str = "stopped by the caller") -> None:
         """Send nothing new; rows in flight finish, the rest are ``not_attempted``."""
@@ -449,7 +449,8 @@ class Batch(anyio.AsyncContextManagerMixin):
                     for _ in range(self._workers()):
                         group.start_soon(self._work, work_receive.clone(), outcomes.clone())
             else:
-                rows = _Rows(iter(requests))
+                # Numbered from 1 as pulled, shared by the workers (next() on it is C).
+                rows = enumerate(requests, 1)
                 for _ in range(self._workers()):
                     group.start_soon(self._work_through, rows, outcomes.clone())
 
@@ -475,7 +476,7 @@ class Batch(anyio.AsyncContextManagerMixin):
             try:
                 async for item in requests:
                     row += 1
-                    if self._stop.is_set():
+                    if self._stop.stopped:
                         return  # an unbounded source: simply not read further
                     await work.send((row, item))
             except Exception as exc:
@@ -490,16 +491,19 @@ class Batch(anyio.AsyncContextManagerMixin):
             async for row, item in work:
                 await self._emit(outcomes, await self._outcome(row, item, finite=False))
 
-    async def _work_through(self, rows: _Rows, outcomes: MemoryObjectSendStream[Outcome]) -> None:
-        """A worker on a synchronous input: pulls the next row itself (no feeder task)."""
+    async def _work_through(
+        self, rows: Iterator[tuple[int, Any]], outcomes: MemoryObjectSendStream[Outcome]
+    ) -> None:
+        """A worker on a synchronous input: pulls the next row itself (no feeder task).
+        An input that fails ends every worker, even one that would go on (csv.reader)."""
         finite = self.total is not None
         policy = self._policy
         async with outcomes:
-            while True:
-                if not finite and self._stop.is_set():
+            while self._source_failure is None:
+                if not finite and self._stop.stopped:
                     return  # an unbounded source: simply not read further
                 try:
-                    pulled = rows.next()
+                    pulled = next(rows, None)
                 except Exception as exc:
                     self._source_failed(exc)
                     return
@@ -543,7 +547,7 @@ class Batch(anyio.AsyncContextManagerMixin):
             )
             self._builder.add(outcome)
             return outcome
-        if finite and self._stop.is_set():
+        if finite and self._stop.stopped:
             return self._policy.not_attempted(row, request)
         return request
 
@@ -587,7 +591,7 @@ class Batch(anyio.AsyncContextManagerMixin):
             except Exception as exc:  # rows read so far still go out
                 self._source_failed(exc)
             await self._claim(chunk, held, claimed, outcomes)
-            while held and not self._stop.is_set():
+            while held and not self._stop.stopped:
                 assert self._journal is not None
                 await anyio.sleep(self._journal.poll_interval)
                 waiting = sorted(held.values(), key=lambda item: item[0])
@@ -614,7 +618,7 @@ class Batch(anyio.AsyncContextManagerMixin):
         assert self._journal is not None
         claims: list[Claim] = []
         journal_rows = [_journal_row(request) for _, request in rows]
-        if not self._stop.is_set():
+        if not self._stop.stopped:
             try:
                 claims = await self._journal.claim(journal_rows, self.run_id)
             except JournalError as exc:
@@ -642,29 +646,6 @@ class Batch(anyio.AsyncContextManagerMixin):
             reason = f"reading the requests failed: {describe_error(error)}"
             logger.warning("batch input ended early: %s", reason)
             self._source_failure = (reason, error)
-
-
-class _Rows:
-    """A synchronous input shared by the workers, numbered from 1 as it is pulled."""
-
-    def __init__(self, items: Iterator[Any]) -> None:
-        self._items = items
-        self._row = 0
-        self._done = False
-
-    def next(self) -> tuple[int, Any] | None:
-        if self._done:
-            return None
-        try:
-            item = next(self._items)
-        except StopIteration:
-            self._done = True
-            return None
-        except BaseException:
-            self._done = True
-            raise
-        self._row += 1
-        return self._row, item
 
 
 def make_journal(

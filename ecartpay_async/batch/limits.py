@@ -65,6 +65,10 @@ class AdaptiveLimit:
         self.limiter = anyio.CapacityLimiter(maximum)
         # The limiter's total_tokens, kept here too: read per attempt, set only here.
         self._tokens = maximum
+        #: Whether fewer sends than ``maximum`` are allowed now (read per row). Until
+        #: then the batch's ``maximum`` workers are the limit themselves and need not
+        #: take a slot.
+        self.throttled = False
         self._streak_needed = streak
         self._streak = 0
         self._credit = 0.0
@@ -77,15 +81,10 @@ class AdaptiveLimit:
     def current(self) -> int:
         return self._tokens
 
-    @property
-    def throttled(self) -> bool:
-        """Whether fewer sends than ``maximum`` are allowed now. Until then the batch's
-        ``maximum`` workers are the limit themselves and need not take a slot."""
-        return self._tokens < self.maximum
-
     def _set(self, tokens: int) -> None:
         self._tokens = tokens
         self.limiter.total_tokens = tokens
+        self.throttled = tokens < self.maximum
 
     def on_congestion(self) -> None:
         """A 429 or 5xx answer."""

@@ -107,14 +107,14 @@ class StopSignal:
     """Why a batch sends nothing new, once it does not (the first reason wins)."""
 
     def __init__(self) -> None:
+        #: Whether the batch stopped (read per row: an attribute, not a call).
+        self.stopped = False
         self.reason: str | None = None
         self.error: BaseException | None = None
 
-    def is_set(self) -> bool:
-        return self.reason is not None
-
     def __call__(self, reason: str, error: BaseException | None = None) -> None:
         if self.reason is None:
+            self.stopped = True
             self.reason = reason
             self.error = error
             logger.warning("batch stopping: %s", reason)
@@ -169,7 +169,7 @@ class RowPolicy:
         already (granted), so the journal is not asked again."""
         reference_id = request.reference_id
         assert reference_id is not None
-        if self._stop.is_set():
+        if self._stop.stopped:
             if claim is not None:  # claimed, never sent: put the mark back
                 await self._put_back(reference_id, claim.entry)
             return self.not_attempted(row, request)
@@ -210,7 +210,7 @@ class RowPolicy:
             # and burst when it ends (the request pipeline waits at the gate anyway).
             await self._gate.wait(anyio.sleep)
             await self._rate.acquire()
-        if self._stop.is_set():  # while this row waited for its turn
+        if self._stop.stopped:  # while this row waited for its turn
             return None
         if self._leased:
             return await self._send_leased(request, prior)

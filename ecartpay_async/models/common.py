@@ -43,6 +43,8 @@ def visible_text_problem(value: str) -> str | None:
 
 def check_visible(value: str, *, field: str) -> str:
     """Return ``value``, or refuse it when it holds a control or invisible character."""
+    if value.isascii() and value.isprintable():
+        return value  # the common case, decided in C without another call
     problem = visible_text_problem(value)
     if problem is not None:
         raise ValidationError(field, problem)
@@ -90,13 +92,15 @@ class PayoutStatus(str, enum.Enum):
         return self.value
 
 
-_STATUSES: Final = {status.value: status for status in PayoutStatus}
+#: Each known status by its text (``parse_status`` reads it; so does the one-pass
+#: payout decoder, whose status is text already).
+STATUS_BY_VALUE: Final = {status.value: status for status in PayoutStatus}
 
 
 def parse_status(value: object) -> PayoutStatus | str:
     """The known :class:`PayoutStatus` for ``value``, or the string itself."""
     text = str(value)
-    return _STATUSES.get(text, text)
+    return STATUS_BY_VALUE.get(text, text)
 
 
 class ExtraFields:

@@ -8,7 +8,8 @@ from urllib.parse import quote
 
 import httpx
 
-from .._convert import ShapeError, payout_from_json, structure, structure_payout
+from .. import _convert
+from .._convert import ShapeError, structure, structure_payout
 from .._http import Answer, RawResponse, RequestOptions, capture_answers
 from ..errors import APIResponseError, ValidationError
 from ..models.payouts import Payout
@@ -24,10 +25,7 @@ R = TypeVar("R", bound="Resource")
 class Resource:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
-
-    @property
-    def _http(self) -> HTTPPipeline:
-        return self._client._http
+        self._http: HTTPPipeline = client._http
 
     @property
     def with_raw_response(self) -> WithRawResponse[Any]:
@@ -83,7 +81,7 @@ class Resource:
     def _payout(answer: Answer) -> Payout:
         """The payout an answer carries: the documented shape read in one pass, any
         other by the converter's rules (its usual shapes without cattrs)."""
-        payout = payout_from_json(answer.content)
+        payout = _convert.read_payout(answer.content)
         if payout is not None:
             return payout
         try:

@@ -111,7 +111,9 @@ class AsyncPayouts(Resource):
 
         def payout_of(answer: Answer) -> Payout:
             payout = self._payout(answer)
-            self._check_same(request, payout)
+            error = conflict(request, payout)
+            if error is not None:
+                raise error
             return payout
 
         async def look_up() -> Payout | None:
@@ -136,15 +138,11 @@ class AsyncPayouts(Resource):
     ) -> Payout | None:
         found = await self.find_by_reference(reference_id, max_retries=0, timeout=timeout)
         if found is not None:
-            self._check_same(request, found)
+            error = conflict(request, found)
+            if error is not None:
+                raise error
             logger.info("payout %s recovered by reference_id lookup", reference_id)
         return found
-
-    @staticmethod
-    def _check_same(request: PayoutRequest, payout: Payout) -> None:
-        error = conflict(request, payout)
-        if error is not None:
-            raise error
 
     async def find_by_reference(
         self,

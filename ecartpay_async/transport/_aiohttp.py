@@ -8,7 +8,7 @@ connections it costs several times a whole aiohttp request (``benchmarks/README.
 The SDK's own stack uses it for requests that go through a proxy (routed per proxy by
 :class:`AutoTransport`); direct requests take the direct lane (:mod:`._direct`), which
 skips httpx's objects altogether. Either way aiohttp never resends on its own
-(:func:`._errors.resend_guard`).
+(:func:`._errors.RESEND_GUARD`).
 
 The conversion is kept lean: request headers go across as httpx already holds them
 (aiohttp adds none of its own: httpx set Host, Accept, Accept-Encoding, User-Agent
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ._config import DEFAULT_LIMITS, Verify, ssl_context
-from ._errors import resend_guard, to_httpx_error
+from ._errors import RESEND_GUARD, to_httpx_error
 
 if TYPE_CHECKING:
     import aiohttp
@@ -169,8 +169,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 timeout=self._timeout(timeouts),
                 # aiohttp would resend a GET or PUT on its own after a reused connection
-                # failed; only the SDK's retry loop may resend (see _errors.resend_guard).
-                middlewares=resend_guard(request.method),
+                # failed; only the SDK's retry loop may resend (see _errors.RESEND_GUARD).
+                middlewares=RESEND_GUARD.get(request.method),
                 **self._proxy_options,
             )
         except Exception as exc:

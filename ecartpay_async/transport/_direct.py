@@ -13,7 +13,7 @@ httpx path guarantees holds here too, each by aiohttp's own means:
   body is read in chunks and reading stops as soon as it passes the limit; a gzip or
   deflate body is inflated in bounded steps (aiohttp's own decompression is off).
 - **CA policy**: the client's one ``ssl.SSLContext`` (:class:`TransportConfig`).
-- **No resend below the SDK** (:func:`._errors.resend_guard`), a connection retired when
+- **No resend below the SDK** (:func:`._errors.RESEND_GUARD`), a connection retired when
   its answer was cut short or its peer closed it, failures translated by the one table
   (:func:`._errors.to_httpx_error`): "never sent" from the exception's class.
 
@@ -33,7 +33,7 @@ import httpx
 from ._aiohttp import closed_by_peer
 from ._bounds import deadline_of, read_capped
 from ._config import TransportConfig
-from ._errors import resend_guard, to_httpx_error
+from ._errors import RESEND_GUARD, to_httpx_error
 from ._exceptions import ResponseTooLarge
 from ._reply import WholeReply
 from ._sender import Params, ParsedURLs, Reply, SecretText
@@ -81,9 +81,6 @@ class AiohttpSender:
         return self._session
 
     def _timeout(self, timeouts: dict[str, float | None]) -> aiohttp.ClientTimeout:
-        last_phases, last_timeout = self._last
-        if timeouts is last_phases and last_timeout is not None:  # the usual case
-            return last_timeout
         key = (timeouts.get("connect"), timeouts.get("read"), timeouts.get("pool"),
                timeouts.get("write"))
         timeout = self._timeouts.get(key)
@@ -107,6 +104,9 @@ class AiohttpSender:
             if session is not None:
                 raise RuntimeError("the SDK's aiohttp session cannot move to another event loop")
             session = self._open()
+        last_phases, timeout = self._last
+        if timeouts is not last_phases or timeout is None:  # the client's own: the usual case
+            timeout = self._timeout(timeouts)
         try:
             response = await session.request(
                 method,
@@ -118,17 +118,29 @@ class AiohttpSender:
                 headers={**headers, "Authorization": authorization.get()},
                 data=content,
                 allow_redirects=False,
-                timeout=self._timeout(timeouts),
+                timeout=timeout,
                 # aiohttp would resend a GET or PUT itself; only the SDK's retry loop may.
-                middlewares=resend_guard(method),
+                middlewares=RESEND_GUARD.get(method),
             )
         except Exception as exc:
             # aiohttp's finished frames hold the request's headers in their locals.
             traceback.clear_frames(exc.__traceback__)
             raise _translated(exc) from exc
+        answered: Mapping[str, str] = response.headers
         whole = False
         try:
-            body = await self._read(response)
+            limit = self.max_response_bytes
+            length = response.content_length
+            encoding = answered.get("content-encoding", "").strip().lower()
+            if encoding in ("", "identity") and length is not None:
+                if length > limit:
+                    raise ResponseTooLarge(limit, response.status)
+                # aiohttp reads exactly Content-Length bytes: already within the bound.
+                body: bytes = await response.read()
+            else:
+                body = await read_capped(
+                    response.content.iter_chunked(_CHUNK), encoding, limit, response.status
+                )
             whole = True
         except Exception as exc:
             traceback.clear_frames(exc.__traceback__)
@@ -138,27 +150,12 @@ class AiohttpSender:
                 response.release()  # read whole: the connection goes back to the pool
             else:
                 response.close()  # cut short or closed by its peer: never reused
-        answered: Mapping[str, str] = response.headers
         if "content-encoding" in answered:  # decoded: the headers describe the body
             decoded = response.headers.copy()
             del decoded["content-encoding"]
             decoded.popall("content-length", None)
             answered = decoded
         return WholeReply(response.status, response.reason or "", answered, body)
-
-    async def _read(self, response: Any) -> bytes:
-        limit = self.max_response_bytes
-        length = response.content_length
-        encoding = response.headers.get("content-encoding", "").strip().lower()
-        if encoding in ("", "identity") and length is not None:
-            if length > limit:
-                raise ResponseTooLarge(limit, response.status)
-            # aiohttp reads exactly Content-Length bytes: already within the bound.
-            body: bytes = await response.read()
-            return body
-        return await read_capped(
-            response.content.iter_chunked(_CHUNK), encoding, limit, response.status
-        )
 
     async def aclose(self) -> None:
         self._closed = True

@@ -43,7 +43,7 @@ client middleware, wraps exactly the failures that trigger that resend in
 :class:`ConnectionLost`, which aiohttp does not retry: the failure reaches the SDK's
 retry loop, which counts it, logs it, and applies the rules (a confirm or a payout is
 looked up before being sent again). It is given per request, to the methods aiohttp
-would resend (:func:`resend_guard`): a POST, which aiohttp never resends, is spared
+would resend (:data:`RESEND_GUARD`): a POST, which aiohttp never resends, is spared
 the middleware's two coroutines.
 
 (``PoolTimeout`` is raised by the transport itself: it owns the pool's limit.) A reset
@@ -53,12 +53,13 @@ first, so it comes out as ``ReadError``: still ambiguous, which is the safe side
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import httpx
 
 __all__ = [
-    "ConnectionLost", "from_httpcore", "no_resend", "refused_before_writing", "resend_guard",
+    "RESEND_GUARD", "ConnectionLost", "from_httpcore", "no_resend", "refused_before_writing",
     "to_httpx_error",
 ]
 
@@ -89,10 +90,10 @@ _RESENT_BY_AIOHTTP: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT",
 _GUARDED: Final = (no_resend,)
 
 
-def resend_guard(method: str) -> tuple[Any, ...] | None:
-    """The ``middlewares=`` of one aiohttp request: :func:`no_resend` for a method
-    aiohttp would resend, none for the others (None: the session's, which has none)."""
-    return _GUARDED if method.upper() in _RESENT_BY_AIOHTTP else None
+#: The ``middlewares=`` of one aiohttp request, by its (upper-case) method:
+#: :func:`no_resend` for a method aiohttp would resend; for the others ``.get`` gives
+#: None, the session's (which has none). A lookup, not a call, on every request.
+RESEND_GUARD: Final[Mapping[str, tuple[Any, ...]]] = dict.fromkeys(_RESENT_BY_AIOHTTP, _GUARDED)
 
 
 def refused_before_writing(exc: BaseException) -> bool:

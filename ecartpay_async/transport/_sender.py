@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -76,22 +76,21 @@ class Sender(Protocol):
     async def aclose(self) -> None: ...
 
 
-class ParsedURLs(Generic[U]):
+class ParsedURLs(dict[str, U]):
     """Each URL string parsed once, by ``parse``: parsing a URL costs more than the rest
-    of a request, and a payout POST always has the same one. Bounded: URLs with an id
-    in them (retrieve, confirm) must not grow it forever; those are parsed each time."""
+    of a request, and a payout POST always has the same one. A found URL is a plain
+    dict lookup. Bounded: URLs with an id in them (retrieve, confirm) must not grow it
+    forever; past ``size`` they are parsed each time."""
 
     def __init__(self, parse: Callable[[str], U], *, size: int = 32) -> None:
+        super().__init__()
         self._parse = parse
         self._size = size
-        self._parsed: dict[str, U] = {}
 
-    def __getitem__(self, url: str) -> U:
-        parsed = self._parsed.get(url)
-        if parsed is None:
-            parsed = self._parse(url)
-            if len(self._parsed) < self._size:
-                self._parsed[url] = parsed
+    def __missing__(self, url: str) -> U:
+        parsed = self._parse(url)
+        if len(self) < self._size:
+            self[url] = parsed
         return parsed
 
 

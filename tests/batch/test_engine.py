@@ -375,6 +375,28 @@ async def test_a_source_that_breaks_stops_the_batch() -> None:
     assert "disk gone" in report.abort_reason
 
 
+async def test_a_source_that_fails_once_and_would_go_on_still_ends_the_batch() -> None:
+    class Flaky:  # as csv.reader does: an error on one line, then the next lines
+        def __init__(self) -> None:
+            self.rows = iter(make_requests(10))
+            self.pulled = 0
+
+        def __iter__(self) -> Flaky:
+            return self
+
+        def __next__(self) -> PayoutRequest:
+            self.pulled += 1
+            if self.pulled == 4:
+                raise ValueError("line 4 is not CSV")
+            return next(self.rows)
+
+    source = Flaky()
+    report = await send_batch(FakePayouts(), source, concurrency=4)
+    assert report.paid == 3  # the rows before the failure, and nothing after it
+    assert source.pulled == 4
+    assert "line 4 is not CSV" in (report.abort_reason or "")
+
+
 async def test_a_batch_runs_once() -> None:
     batch = Batch(FakePayouts(), make_requests(2))
     await collect(batch)
