@@ -230,6 +230,10 @@ class PayoutFate(enum.Enum):
     FAILED = "failed"
     WAITING = "waiting"
 
+    # A member is its only instance: hashed by identity, in C (Enum's own hash is a
+    # Python call, and a batch looks a fate up once per row).
+    __hash__ = object.__hash__
+
 
 _FAILED_STATUSES: Final = frozenset({
     PayoutStatus.FAILED, PayoutStatus.CANCELED, PayoutStatus.CANCELLED,

@@ -49,21 +49,14 @@ __all__ = ["PayoutSender", "RowPolicy", "StopSignal"]
 
 logger = logging.getLogger("ecartpay_async.batch")
 
-_PAID: Final = (OutcomeStatus.PAID, JournalState.PAID)
-_FAILED: Final = (OutcomeStatus.FAILED, JournalState.FAILED)
-_WAITING: Final = (OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION)
+#: A row's outcome and journal state, by the fate of its payout.
+_BY_FATE: Final[dict[PayoutFate, tuple[OutcomeStatus, JournalState]]] = {
+    PayoutFate.PAID: (OutcomeStatus.PAID, JournalState.PAID),
+    PayoutFate.FAILED: (OutcomeStatus.FAILED, JournalState.FAILED),
+    PayoutFate.WAITING: (OutcomeStatus.PENDING, JournalState.PENDING_CONFIRMATION),
+}
 # Read per row: a module global reads ~15x faster than an Enum member (3.11).
-_FATE_PAID: Final = PayoutFate.PAID
-_FATE_FAILED: Final = PayoutFate.FAILED
 _OUTCOME_FAILED: Final = OutcomeStatus.FAILED
-
-
-def _by_fate(fate: PayoutFate) -> tuple[OutcomeStatus, JournalState]:
-    """The row's outcome and journal state for a payout's fate (compared by identity:
-    a plain Enum member hashes in Python, too slow for a lookup per row)."""
-    if fate is _FATE_PAID:
-        return _PAID
-    return _FAILED if fate is _FATE_FAILED else _WAITING
 
 
 class _SendResult(Protocol):
@@ -236,7 +229,7 @@ class RowPolicy:
         payout = sent.payout
         if journal is not None:
             await self._record(
-                reference_id, _by_fate(fate_of(payout))[1], payout_id=payout.id,
+                reference_id, _BY_FATE[fate_of(payout)][1], payout_id=payout.id,
                 payout_status=str(payout.status),
             )
         return self._succeeded(row, request, sent)
@@ -244,7 +237,7 @@ class RowPolicy:
     def _succeeded(self, row: int, request: PayoutRequest, sent: _Sent) -> Outcome:
         """Count a row whose payout was sent or found (its journal mark written)."""
         payout = sent.payout
-        status = _by_fate(fate_of(payout))[0]
+        status = _BY_FATE[fate_of(payout)][0]
         if sent.existing and status is not _OUTCOME_FAILED:
             status = OutcomeStatus.SKIPPED  # an earlier run paid it: not paid now
         return self._finish(

@@ -130,8 +130,7 @@ class AsyncPayouts(Resource):
             describe=f"POST {PAYOUTS} reference_id={reference_id!r}",
         )
         outcome = await self._http.call(options, payout_of)
-        return SendResult(outcome.value, outcome.attempts, outcome.recovered,
-                          existing=outcome.existing)
+        return SendResult(outcome.value, outcome.attempts, outcome.recovered, outcome.existing)
 
     async def _recover(
         self, request: PayoutRequest, reference_id: str, timeout: float | httpx.Timeout | None

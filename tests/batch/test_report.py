@@ -79,3 +79,22 @@ def test_latency_buckets_are_the_log_scale_ones():
         histogram.add(seconds)
         expected = max(0, math.ceil(math.log(max(seconds, 1e-6) / 1e-6, 1.01)))
         assert histogram.percentile(1.0) == 1e-6 * 1.01**expected, seconds
+
+
+def test_latencies_filed_in_bursts_are_every_rows() -> None:
+    # The builder files latencies in bursts; every row's is in the report, however
+    # many are still waiting to be filed when it is built (a snapshot too).
+    generator = random.Random(7)
+    latencies = [generator.uniform(0.001, 2.0) for _ in range(1000)]
+    one_by_one = LatencyHistogram()
+    builder = ReportBuilder()
+    for row, seconds in enumerate(latencies, 1):
+        one_by_one.add(seconds)
+        builder.add(Outcome(row, OutcomeStatus.PAID, request(row), attempts=1), seconds)
+        if row in (1, 255, 256, 700):
+            snapshot = builder.build(duration=1)
+            assert snapshot.latency_p99 is not None
+    report = builder.build(duration=1)
+    assert (report.latency_p50, report.latency_p90, report.latency_p99) == (
+        one_by_one.percentile(0.5), one_by_one.percentile(0.9), one_by_one.percentile(0.99)
+    )
