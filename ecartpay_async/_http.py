@@ -84,8 +84,8 @@ logger = logging.getLogger("ecartpay_async")
 # Response headers safe to keep on an error (none of them can carry a secret).
 _KEPT_HEADERS = ("retry-after", "content-type", "date", "x-request-id", "cf-ray")
 _TAGS = re.compile(r"<[^>]*>")
-_DEBUG = logging.DEBUG
 _SPACES = re.compile(r"\s+")
+_DEBUG = logging.DEBUG
 
 def user_agent() -> str:
     return (

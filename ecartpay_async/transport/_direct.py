@@ -13,7 +13,7 @@ httpx path guarantees holds here too, each by aiohttp's own means:
   body is read in chunks and reading stops as soon as it passes the limit; a gzip or
   deflate body is inflated in bounded steps (aiohttp's own decompression is off).
 - **CA policy**: the client's one ``ssl.SSLContext`` (:class:`TransportConfig`).
-- **No resend below the SDK** (:func:`._errors.RESEND_GUARD`), a connection retired when
+- **No resend below the SDK** (:data:`._errors.RESEND_GUARD`), a connection retired when
   its answer was cut short or its peer closed it, failures translated by the one table
   (:func:`._errors.to_httpx_error`): "never sent" from the exception's class.
 
@@ -105,7 +105,7 @@ class AiohttpSender:
                 raise RuntimeError("the SDK's aiohttp session cannot move to another event loop")
             session = self._open()
         last_phases, timeout = self._last
-        if timeouts is not last_phases or timeout is None:  # the client's own: the usual case
+        if timeouts is not last_phases or timeout is None:  # else the last one (the usual)
             timeout = self._timeout(timeouts)
         try:
             response = await session.request(
