@@ -296,29 +296,19 @@ async def test_bad_keys_with_many_concurrent_calls_make_one_token_request(client
 # -- 401 from an API call -------------------------------------------------------------------
 
 
-async def test_401_refreshes_once_and_replays_once(client, router):
+@pytest.mark.parametrize("refusal", [
+    jresp(401, {"message": "jwt expired", "statusCode": 401}),
+    # Ecart Pay documents its errors as HTTP 500 with the status in the body: the
+    # declared 401 is what every rule reads, the token refresh too.
+    jresp(500, {"message": "jwt expired", "statusCode": 401}),
+], ids=["401", "500-declaring-401"])
+async def test_401_refreshes_once_and_replays_once(client, router, refusal):
     router["token"].mock(side_effect=[token_response(TOKEN), token_response(TOKEN2)])
-    get = router.get(GET_PATH).mock(
-        side_effect=[jresp(401, {"message": "jwt expired", "statusCode": 401}),
-                     jresp(200, payout_json())]
-    )
+    get = router.get(GET_PATH).mock(side_effect=[refusal, jresp(200, payout_json())])
     payout = await client.payouts.retrieve(PAYOUT_ID)
     assert payout.id == PAYOUT_ID
     assert [c.request.headers["Authorization"] for c in get.calls] == [TOKEN, TOKEN2]
     assert router["token"].call_count == 2
-
-
-async def test_a_500_that_declares_401_refreshes_and_replays_like_a_401(client, router):
-    # Ecart Pay documents its errors as HTTP 500 with the status in the body: the
-    # declared 401 is what every rule reads, the token refresh too.
-    router["token"].mock(side_effect=[token_response(TOKEN), token_response(TOKEN2)])
-    get = router.get(GET_PATH).mock(
-        side_effect=[jresp(500, {"message": "jwt expired", "statusCode": 401}),
-                     jresp(200, payout_json())]
-    )
-    payout = await client.payouts.retrieve(PAYOUT_ID)
-    assert payout.id == PAYOUT_ID
-    assert [c.request.headers["Authorization"] for c in get.calls] == [TOKEN, TOKEN2]
 
 
 async def test_second_401_is_an_authentication_error_and_not_retried(client, router, clock):
